@@ -1,0 +1,111 @@
+//! The command line, and nothing else: clap definitions of every command and flag.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// DaemonSet coverage, placement explanations, rollouts and previews, against a live cluster.
+#[derive(Debug, Parser)]
+#[command(
+    name = "kubectl-ds",
+    bin_name = "kubectl ds",
+    version,
+    about,
+    after_help = "Exit codes: 0 ok, 1 the check found a problem, 2 usage or input error, 3 cluster or API error."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Flags kubectl users expect on every command.
+#[derive(Debug, Args, Clone, Default)]
+pub struct GlobalArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, global = true, value_name = "PATH")]
+    pub kubeconfig: Option<String>,
+    /// Kubeconfig context to use. `coverage` also accepts a comma-separated list.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub context: Option<String>,
+    /// Kubeconfig cluster to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub cluster: Option<String>,
+    /// Kubeconfig user to use.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Namespace (default: the context's namespace).
+    #[arg(short = 'n', long, global = true, value_name = "NS")]
+    pub namespace: Option<String>,
+    /// All namespaces.
+    #[arg(short = 'A', long, global = true)]
+    pub all_namespaces: bool,
+    /// How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "0")]
+    pub request_timeout: String,
+    /// Output format.
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Username to impersonate for the operation.
+    #[arg(long = "as", global = true, value_name = "USER")]
+    pub as_user: Option<String>,
+    /// Group to impersonate; repeat for several.
+    #[arg(long = "as-group", global = true, value_name = "GROUP")]
+    pub as_group: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Which nodes that should run a DaemonSet don't, and which pods sit where they shouldn't.
+    Coverage(CoverageArgs),
+    /// Print a shell completion script.
+    Completion(CompletionArgs),
+    /// Print completion candidates (used by kubectl_complete-ds).
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct CoverageArgs {
+    /// Only this DaemonSet.
+    pub name: Option<String>,
+    /// Only DaemonSets matching this label selector.
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Only nodes matching this label selector.
+    #[arg(long = "nodes", value_name = "NODE_SELECTOR")]
+    pub node_selector: Option<String>,
+    /// Exit 1 when any DaemonSet's coverage is below this percentage.
+    #[arg(long, value_name = "PCT")]
+    pub fail_under: Option<f64>,
+    /// Re-render on every change until interrupted.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// Every context in the kubeconfig, each as its own cluster.
+    #[arg(long)]
+    pub all_contexts: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionArgs {
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// The words typed after `kubectl ds`, the last one being completed.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub words: Vec<String>,
+}

@@ -1,0 +1,142 @@
+//! Turns a failed API call into one sentence naming what was asked, what the server said and
+//! what to do about it.
+
+use std::error::Error as _;
+
+use crate::error::Error;
+
+/// What was being asked when a call failed.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub verb: &'static str,
+    /// Plural resource, e.g. `pods` or `daemonsets`.
+    pub resource: &'static str,
+    /// `None` for cluster-scoped resources and all-namespace lists.
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+}
+
+impl Request {
+    pub fn new(verb: &'static str, resource: &'static str, namespace: Option<&str>) -> Self {
+        Request {
+            verb,
+            resource,
+            namespace: namespace.map(str::to_string),
+            name: None,
+        }
+    }
+
+    pub fn named(mut self, name: &str) -> Self {
+        self.name = Some(name.to_string());
+        self
+    }
+
+    fn scope(&self) -> String {
+        match &self.namespace {
+            Some(ns) => format!("in namespace {ns:?}"),
+            None => "cluster-wide".to_string(),
+        }
+    }
+}
+
+/// The user named in an RBAC denial (`User "alice" cannot ...`), if present.
+fn denied_user(message: &str) -> Option<&str> {
+    let rest = message.split_once("User \"")?.1;
+    rest.split_once('"').map(|(u, _)| u)
+}
+
+fn is_connect_failure(e: &kube::Error) -> Option<String> {
+    let mut source = e.source();
+    let mut last = e.to_string();
+    while let Some(s) = source {
+        last = s.to_string();
+        source = s.source();
+    }
+    match e {
+        kube::Error::HyperError(_) | kube::Error::Service(_) => Some(last),
+        _ => None,
+    }
+}
+
+/// Maps a kube client error for `req` against `server` to a user-facing error.
+pub fn from_kube(e: kube::Error, req: &Request, server: &str) -> Error {
+    if let kube::Error::Api(status) = &e {
+        let what = match &req.name {
+            Some(n) => format!("{} {n:?}", req.resource.trim_end_matches('s')),
+            None => req.resource.to_string(),
+        };
+        return match status.code {
+            401 => Error::cluster(format!(
+                "the API server at {server} rejected the credentials (401 Unauthorized); they may have expired: log in again or refresh the kubeconfig"
+            )),
+            403 => {
+                let who = denied_user(&status.message)
+                    .map(|u| format!("user {u:?} is"))
+                    .unwrap_or_else(|| "you are".to_string());
+                Error::cluster(format!(
+                    "forbidden: {who} not allowed to {} {} {}; ask for the role in the README (kubectl-ds needs get, list and watch on it)",
+                    req.verb,
+                    req.resource,
+                    req.scope()
+                ))
+            }
+            404 if req.name.is_some() => Error::input(format!(
+                "{what} not found {}; check the name and the namespace (-n) or use -A",
+                req.scope()
+            )),
+            404 => Error::cluster(format!(
+                "the API server has no {} API (404); the cluster may be too old for kubectl-ds",
+                req.resource
+            )),
+            429 => Error::cluster(format!(
+                "the API server is throttling requests (429 Too Many Requests) while trying to {} {}; try again later",
+                req.verb, what
+            )),
+            code if code >= 500 => Error::cluster(format!(
+                "the API server failed to {} {} {} ({code}: {}); try again later",
+                req.verb,
+                what,
+                req.scope(),
+                status.message
+            )),
+            code => Error::cluster(format!(
+                "the API server refused to {} {} {} ({code}: {})",
+                req.verb,
+                what,
+                req.scope(),
+                status.message
+            )),
+        };
+    }
+    if let Some(cause) = is_connect_failure(&e) {
+        let lower = cause.to_lowercase();
+        if lower.contains("timed out") || lower.contains("timeout") || lower.contains("elapsed") {
+            return timed_out(server);
+        }
+        if lower.contains("certificate") || lower.contains("tls") {
+            return Error::cluster(format!(
+                "TLS with the API server at {server} failed ({cause}); check the kubeconfig's certificate authority"
+            ));
+        }
+        return Error::cluster(format!(
+            "cannot reach the API server at {server} ({cause}); check that the cluster is up and the kubeconfig context is right"
+        ));
+    }
+    if let kube::Error::Auth(a) = &e {
+        return Error::cluster(format!(
+            "cannot get credentials for the API server at {server} ({a}); log in again or refresh the kubeconfig"
+        ));
+    }
+    Error::cluster(format!(
+        "request to {} {} {} failed: {e}",
+        req.verb,
+        req.resource,
+        req.scope()
+    ))
+}
+
+pub fn timed_out(server: &str) -> Error {
+    Error::cluster(format!(
+        "the API server at {server} did not answer in time (--request-timeout); check that the cluster is up or raise the timeout"
+    ))
+}

@@ -1,0 +1,157 @@
+//! Fetches what a command decides over: each kind listed once, all in parallel, never one
+//! request per node. Lists use `resourceVersion=0`, so the API server answers from its watch
+//! cache (possibly a moment stale, like kubectl get's informers) instead of reading etcd.
+
+use std::future::Future;
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::Api;
+use kube::api::ListParams;
+use serde::de::DeserializeOwned;
+
+use super::Target;
+use super::errors::{self, Request};
+use crate::error::Result;
+use crate::logic::snapshot::Snapshot;
+
+/// Which DaemonSets, in which namespaces.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// `None` for all namespaces.
+    pub namespace: Option<String>,
+    /// Only these DaemonSets (by name); empty for all.
+    pub names: Vec<String>,
+    /// Label selector for DaemonSets.
+    pub selector: Option<String>,
+    /// Label selector for nodes.
+    pub node_selector: Option<String>,
+}
+
+fn cached(selector: Option<&str>) -> ListParams {
+    let lp = ListParams::default().match_any();
+    match selector {
+        Some(s) => lp.labels(s),
+        None => lp,
+    }
+}
+
+fn api<K>(target: &Target, namespace: Option<&str>) -> Api<K>
+where
+    K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
+    <K as kube::Resource>::DynamicType: Default,
+{
+    match namespace {
+        Some(ns) => Api::namespaced(target.client.clone(), ns),
+        None => Api::all(target.client.clone()),
+    }
+}
+
+/// Runs one request under `--request-timeout`, mapping failures to user-facing errors.
+pub async fn call<T>(
+    target: &Target,
+    req: Request,
+    fut: impl Future<Output = kube::Result<T>>,
+) -> Result<T> {
+    let res = match target.timeout {
+        Some(t) => match tokio::time::timeout(t, fut).await {
+            Ok(r) => r,
+            Err(_) => return Err(errors::timed_out(&target.server)),
+        },
+        None => fut.await,
+    };
+    res.map_err(|e| errors::from_kube(e, &req, &target.server))
+}
+
+async fn list<K>(target: &Target, api: Api<K>, lp: ListParams, req: Request) -> Result<Vec<K>>
+where
+    K: Clone + DeserializeOwned + std::fmt::Debug,
+{
+    Ok(call(target, req, api.list(&lp)).await?.items)
+}
+
+pub async fn daemonsets(target: &Target, scope: &Scope) -> Result<Vec<DaemonSet>> {
+    let ns = scope.namespace.as_deref();
+    let dss: Api<DaemonSet> = api(target, ns);
+    if scope.names.is_empty() {
+        let mut items = list(
+            target,
+            dss,
+            cached(scope.selector.as_deref()),
+            Request::new("list", "daemonsets", ns),
+        )
+        .await?;
+        items.sort_by(|a, b| {
+            (&a.metadata.namespace, &a.metadata.name)
+                .cmp(&(&b.metadata.namespace, &b.metadata.name))
+        });
+        return Ok(items);
+    }
+    let mut out = Vec::with_capacity(scope.names.len());
+    for name in &scope.names {
+        let req = Request::new("get", "daemonsets", ns).named(name);
+        out.push(call(target, req, dss.get(name)).await?);
+    }
+    Ok(out)
+}
+
+pub async fn nodes(target: &Target, node_selector: Option<&str>) -> Result<Vec<Node>> {
+    let nodes: Api<Node> = Api::all(target.client.clone());
+    let mut items = list(
+        target,
+        nodes,
+        cached(node_selector),
+        Request::new("list", "nodes", None),
+    )
+    .await?;
+    items.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    Ok(items)
+}
+
+pub async fn pods(
+    target: &Target,
+    namespace: Option<&str>,
+    field_selector: Option<&str>,
+) -> Result<Vec<Pod>> {
+    let mut lp = cached(None);
+    if let Some(f) = field_selector {
+        lp = lp.fields(f);
+    }
+    list(
+        target,
+        api(target, namespace),
+        lp,
+        Request::new("list", "pods", namespace),
+    )
+    .await
+}
+
+pub async fn revisions(
+    target: &Target,
+    namespace: Option<&str>,
+) -> Result<Vec<ControllerRevision>> {
+    list(
+        target,
+        api(target, namespace),
+        cached(None),
+        Request::new("list", "controllerrevisions", namespace),
+    )
+    .await
+}
+
+/// DaemonSets, nodes, pods and ControllerRevisions of the scope, fetched concurrently.
+pub async fn snapshot(target: &Target, scope: &Scope) -> Result<Snapshot> {
+    let ns = scope.namespace.as_deref();
+    let (daemonsets, nodes, pods, revisions) = tokio::try_join!(
+        daemonsets(target, scope),
+        nodes(target, scope.node_selector.as_deref()),
+        pods(target, ns, None),
+        revisions(target, ns),
+    )?;
+    Ok(Snapshot {
+        daemonsets,
+        nodes,
+        pods,
+        revisions,
+    })
+}

@@ -1,0 +1,10 @@
+//! The kube client layer: builds a client the way kubectl resolves its kubeconfig, fetches the
+//! objects a command needs, and turns API failures into user-facing errors. No decisions here.
+
+pub mod connect;
+pub mod errors;
+pub mod fetch;
+pub mod watch;
+
+pub use connect::{Target, connect, context_names};
+pub use errors::Request;

@@ -1,0 +1,13 @@
+//! kubectl-ds: DaemonSet coverage, placement explanations, rollouts and previews.
+//!
+//! Layers, each in its own folder: `cli` (the command line), `logic` (pure decisions over
+//! Kubernetes objects), `cluster` (fetching them), `render` (printing reports), and `commands`
+//! (one verb each, composing the three).
+
+pub mod cli;
+pub mod cluster;
+pub mod commands;
+pub mod error;
+pub mod logic;
+pub mod render;
+pub mod yaml;

@@ -1,0 +1,373 @@
+//! Coverage of one DaemonSet: which nodes should run it (as the controller decides), what runs
+//! there, what runs where it should not, and why the other nodes are excluded. The counters are
+//! computed the way `updateDaemonSetStatus` computes the DaemonSet status, so they can be
+//! compared with `kubectl get ds`.
+
+use std::collections::{BTreeMap, HashMap};
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use super::placement::{DaemonPlacement, Exclusion};
+use super::pods;
+use super::revisions;
+use super::snapshot::Snapshot;
+
+/// What a node that should run the DaemonSet has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum NodeState {
+    /// No daemon pod at all.
+    Missing,
+    /// The pod ended (Failed/Succeeded) and waits for the controller to replace it.
+    Failed,
+    /// The pod is not yet bound or not yet running.
+    Pending,
+    /// Running but not Ready.
+    NotReady,
+    /// Being deleted.
+    Terminating,
+    /// Ready, but on an old revision.
+    OldRevision,
+    /// Ready and on the current revision.
+    Ready,
+}
+
+impl NodeState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NodeState::Missing => "Missing",
+            NodeState::Failed => "Failed",
+            NodeState::Pending => "Pending",
+            NodeState::NotReady => "NotReady",
+            NodeState::Terminating => "Terminating",
+            NodeState::OldRevision => "OldRevision",
+            NodeState::Ready => "Ready",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeCoverage {
+    pub node: String,
+    pub state: NodeState,
+    /// The pod the state describes, if any.
+    pub pod: Option<String>,
+    /// Whether that pod runs the current revision.
+    pub up_to_date: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Misscheduled {
+    pub node: String,
+    pub pods: Vec<String>,
+    pub reason: String,
+    pub exclusion: Exclusion,
+    /// The controller deletes these pods (selector/affinity miss or untolerated NoExecute taint);
+    /// otherwise they may stay (an untolerated NoSchedule taint only blocks new pods).
+    pub will_be_removed: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExclusionGroup {
+    /// Stable reason code: NodeNameMismatch, NodeSelectorMismatch, NodeAffinityMismatch, UntoleratedTaint.
+    pub code: String,
+    /// e.g. `taint dedicated=gpu:NoSchedule`.
+    pub reason: String,
+    pub count: usize,
+    pub nodes: Vec<String>,
+}
+
+/// Counters; `desired`, `scheduled`, `ready`, `available`, `up_to_date` and `misscheduled` are
+/// the controller's status fields recomputed from the objects.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    pub should_run: usize,
+    pub scheduled: usize,
+    pub running: usize,
+    pub ready: usize,
+    pub available: usize,
+    pub up_to_date: usize,
+    pub missing: usize,
+    pub misscheduled: usize,
+    /// Should-run nodes with a Ready pod on the current revision.
+    pub covered: usize,
+    /// `covered / should_run` in percent; 100 when no node should run the DaemonSet.
+    pub coverage_percent: f64,
+}
+
+/// The controller's own status, for comparison.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ControllerStatus {
+    pub desired_number_scheduled: i32,
+    pub current_number_scheduled: i32,
+    pub number_ready: i32,
+    pub updated_number_scheduled: i32,
+    pub number_available: i32,
+    pub number_misscheduled: i32,
+    pub observed_generation: Option<i64>,
+    pub generation: Option<i64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaemonSetCoverage {
+    pub namespace: String,
+    pub name: String,
+    pub summary: Summary,
+    pub status: ControllerStatus,
+    /// Every should-run node, worst state first.
+    pub nodes: Vec<NodeCoverage>,
+    pub misscheduled: Vec<Misscheduled>,
+    pub excluded: Vec<ExclusionGroup>,
+}
+
+impl DaemonSetCoverage {
+    /// Nodes that should run the DaemonSet but have no Ready, up-to-date pod.
+    pub fn gaps(&self) -> impl Iterator<Item = &NodeCoverage> {
+        self.nodes.iter().filter(|n| n.state != NodeState::Ready)
+    }
+}
+
+/// Daemon pods grouped by owner UID, then by target node, skipping terminal pods that are
+/// already being deleted (`getNodesToDaemonPods(includeDeletedTerminal=false)`).
+pub struct PodIndex<'a> {
+    by_owner: HashMap<&'a str, HashMap<&'a str, Vec<&'a Pod>>>,
+}
+
+impl<'a> PodIndex<'a> {
+    pub fn new(pods: &'a [Pod]) -> Self {
+        let mut by_owner: HashMap<&str, HashMap<&str, Vec<&Pod>>> = HashMap::new();
+        for pod in pods {
+            if pods::is_terminal(pod) && pods::is_terminating(pod) {
+                continue;
+            }
+            let (Some(owner), Some(node)) = (pods::controller_uid(pod), pods::target_node(pod))
+            else {
+                continue;
+            };
+            by_owner
+                .entry(owner)
+                .or_default()
+                .entry(node)
+                .or_default()
+                .push(pod);
+        }
+        for nodes in by_owner.values_mut() {
+            for list in nodes.values_mut() {
+                list.sort_by(|a, b| pods::oldest_first(a, b));
+            }
+        }
+        PodIndex { by_owner }
+    }
+
+    /// The DaemonSet's pods on a node, oldest first.
+    pub fn on_node(&self, owner_uid: &str, node: &str) -> &[&'a Pod] {
+        self.by_owner
+            .get(owner_uid)
+            .and_then(|m| m.get(node))
+            .map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Coverage of every DaemonSet in the snapshot, in the snapshot's order.
+pub fn compute(snapshot: &Snapshot, now: Timestamp) -> Vec<DaemonSetCoverage> {
+    let index = PodIndex::new(&snapshot.pods);
+    snapshot
+        .daemonsets
+        .iter()
+        .map(|ds| for_daemonset(ds, &snapshot.nodes, &index, snapshot, now))
+        .collect()
+}
+
+fn state_of(pod: &Pod, up_to_date: bool) -> NodeState {
+    if pods::is_terminating(pod) {
+        NodeState::Terminating
+    } else if pods::is_terminal(pod) {
+        NodeState::Failed
+    } else if !pods::is_bound(pod) || pods::phase(pod) == "Pending" {
+        NodeState::Pending
+    } else if !pods::is_ready(pod) {
+        NodeState::NotReady
+    } else if !up_to_date {
+        NodeState::OldRevision
+    } else {
+        NodeState::Ready
+    }
+}
+
+pub fn for_daemonset(
+    ds: &DaemonSet,
+    nodes: &[Node],
+    index: &PodIndex<'_>,
+    snapshot: &Snapshot,
+    now: Timestamp,
+) -> DaemonSetCoverage {
+    let namespace = ds.metadata.namespace.clone().unwrap_or_default();
+    let name = ds.metadata.name.clone().unwrap_or_default();
+    let uid = ds.metadata.uid.as_deref().unwrap_or("");
+    let min_ready = ds.spec.min_ready_seconds.unwrap_or(0);
+    let hash = revisions::current_hash(ds, &snapshot.revisions);
+    let generation = revisions::template_generation(ds);
+    let placement = DaemonPlacement::new(ds);
+
+    let mut summary = Summary::default();
+    let mut node_rows = Vec::new();
+    let mut misscheduled = Vec::new();
+    let mut excluded: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+
+    for node in nodes {
+        let node_name = node.metadata.name.as_deref().unwrap_or("");
+        let on_node = index.on_node(uid, node_name);
+        let Some(placement) = placement.as_ref() else {
+            break;
+        };
+        let p = placement.evaluate(node);
+        if p.should_run {
+            summary.should_run += 1;
+            let Some(oldest) = on_node.first() else {
+                summary.missing += 1;
+                node_rows.push(NodeCoverage {
+                    node: node_name.to_string(),
+                    state: NodeState::Missing,
+                    pod: None,
+                    up_to_date: false,
+                });
+                continue;
+            };
+            summary.scheduled += 1;
+            let updated = |pod: &Pod| pods::is_updated(pod, hash.as_deref(), generation);
+            if pods::phase(oldest) == "Running" {
+                summary.running += 1;
+            }
+            if pods::is_ready(oldest) {
+                summary.ready += 1;
+                if pods::is_available(oldest, min_ready, now) {
+                    summary.available += 1;
+                }
+            }
+            if updated(oldest) {
+                summary.up_to_date += 1;
+            }
+            // During a surge the node has an old and a new pod; it is covered once any live
+            // pod is Ready on the current revision. Otherwise describe the oldest pod.
+            let shown = on_node
+                .iter()
+                .find(|pod| !pods::is_terminating(pod) && pods::is_ready(pod) && updated(pod))
+                .unwrap_or(oldest);
+            let up_to_date = updated(shown);
+            let state = state_of(shown, up_to_date);
+            if state == NodeState::Ready {
+                summary.covered += 1;
+            }
+            node_rows.push(NodeCoverage {
+                node: node_name.to_string(),
+                state,
+                pod: Some(pods::name(shown).to_string()),
+                up_to_date,
+            });
+        } else {
+            let Some(exclusion) = p.exclusion else {
+                continue;
+            };
+            if !on_node.is_empty() {
+                summary.misscheduled += 1;
+                misscheduled.push(Misscheduled {
+                    node: node_name.to_string(),
+                    pods: on_node.iter().map(|p| pods::name(p).to_string()).collect(),
+                    reason: exclusion.sentence(),
+                    exclusion: exclusion.clone(),
+                    will_be_removed: !p.should_continue,
+                });
+            }
+            excluded
+                .entry(exclusion.group())
+                .or_insert_with(|| (exclusion.code().to_string(), Vec::new()))
+                .1
+                .push(node_name.to_string());
+        }
+    }
+    summary.coverage_percent = percent(summary.covered, summary.should_run);
+    node_rows.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.node.cmp(&b.node)));
+    let mut excluded: Vec<ExclusionGroup> = excluded
+        .into_iter()
+        .map(|(reason, (code, nodes))| ExclusionGroup {
+            code,
+            reason,
+            count: nodes.len(),
+            nodes,
+        })
+        .collect();
+    excluded.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+
+    let st = ds.status.as_ref();
+    let status = ControllerStatus {
+        desired_number_scheduled: st.map_or(0, |s| s.desired_number_scheduled),
+        current_number_scheduled: st.map_or(0, |s| s.current_number_scheduled),
+        number_ready: st.map_or(0, |s| s.number_ready),
+        updated_number_scheduled: st.and_then(|s| s.updated_number_scheduled).unwrap_or(0),
+        number_available: st.and_then(|s| s.number_available).unwrap_or(0),
+        number_misscheduled: st.map_or(0, |s| s.number_misscheduled),
+        observed_generation: st.and_then(|s| s.observed_generation),
+        generation: ds.metadata.generation,
+    };
+    DaemonSetCoverage {
+        namespace,
+        name,
+        summary,
+        status,
+        nodes: node_rows,
+        misscheduled,
+        excluded,
+    }
+}
+
+/// Percent with one decimal, rounded down so 99.96% never shows as 100%.
+pub fn percent(part: usize, whole: usize) -> f64 {
+    if whole == 0 {
+        return 100.0;
+    }
+    ((part as f64) * 1000.0 / (whole as f64)).floor() / 10.0
+}
+
+/// One DaemonSet's coverage in a cluster reached through `context`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageItem {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(flatten)]
+    pub coverage: DaemonSetCoverage,
+}
+
+/// A cluster that could not be reported on (multi-context reports only).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ClusterError {
+    pub context: String,
+    pub error: String,
+}
+
+/// The whole `coverage` answer.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CoverageReport {
+    pub items: Vec<CoverageItem>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<ClusterError>,
+}
+
+impl CoverageReport {
+    /// True when some DaemonSet's coverage is below `pct`.
+    pub fn below(&self, pct: f64) -> bool {
+        self.items
+            .iter()
+            .any(|i| i.coverage.summary.coverage_percent < pct)
+    }
+}

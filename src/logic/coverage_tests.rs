@@ -1,0 +1,157 @@
+//! Coverage counters against the controller's status rules (`updateDaemonSetStatus`).
+
+use k8s_openapi::api::apps::v1::ControllerRevision;
+use k8s_openapi::jiff::Timestamp;
+
+use super::coverage::{NodeState, compute};
+use super::fixtures::{ds, node, pod};
+use super::snapshot::Snapshot;
+
+fn daemon_pod(
+    name: &str,
+    node: &str,
+    bound: bool,
+    hash: &str,
+    phase: &str,
+    ready: bool,
+) -> k8s_openapi::api::core::v1::Pod {
+    let node_name = if bound {
+        format!("nodeName: {node}")
+    } else {
+        String::new()
+    };
+    pod(&format!(
+        "metadata:
+  name: {name}
+  namespace: default
+  creationTimestamp: '2026-01-01T00:00:00Z'
+  labels: {{app: agent, controller-revision-hash: {hash}}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]
+spec:
+  {node_name}
+  containers: [{{name: c, image: agent:1}}]
+  affinity:
+    nodeAffinity:
+      requiredDuringSchedulingIgnoredDuringExecution:
+        nodeSelectorTerms: [{{matchFields: [{{key: metadata.name, operator: In, values: [{node}]}}]}}]
+status:
+  phase: {phase}
+  conditions: [{{type: Ready, status: '{}'}}]
+",
+        if ready { "True" } else { "False" }
+    ))
+}
+
+fn revision(name: &str, hash: &str, number: i64) -> ControllerRevision {
+    crate::yaml::from_str(&format!(
+        "metadata: {{name: {name}, namespace: default, labels: {{controller-revision-hash: {hash}}}, ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]}}\nrevision: {number}"
+    ))
+    .unwrap()
+}
+
+#[test]
+fn counts_follow_the_controller() {
+    let snapshot = Snapshot {
+        daemonsets: vec![ds("nodeSelector: {pool: general}")],
+        nodes: vec![
+            node("a", &[("pool", "general")], &[]),
+            node("b", &[("pool", "general")], &[]),
+            node("c", &[("pool", "general")], &[]),
+            node("d", &[("pool", "general")], &[]),
+            node(
+                "e",
+                &[("pool", "general")],
+                &[("node.kubernetes.io/not-ready", "", "NoSchedule")],
+            ),
+            node("f", &[("pool", "gpu")], &[]),
+        ],
+        pods: vec![
+            daemon_pod("p-a", "a", true, "new", "Running", true),
+            daemon_pod("p-b", "b", true, "old", "Running", true),
+            daemon_pod("p-c", "c", false, "new", "Pending", false),
+            // On a NotReady node: kept, but counted as misscheduled.
+            daemon_pod("p-e", "e", true, "old", "Running", false),
+        ],
+        revisions: vec![
+            revision("agent-old", "old", 1),
+            revision("agent-new", "new", 2),
+        ],
+    };
+    let report = compute(&snapshot, Timestamp::UNIX_EPOCH);
+    let c = &report[0];
+    let s = &c.summary;
+    assert_eq!(s.should_run, 4);
+    assert_eq!(
+        s.scheduled, 3,
+        "an unbound pod pinned to c counts as scheduled"
+    );
+    assert_eq!(s.ready, 2);
+    assert_eq!(s.up_to_date, 2);
+    assert_eq!(s.missing, 1);
+    assert_eq!(s.misscheduled, 1);
+    assert_eq!(s.covered, 1);
+    assert_eq!(s.coverage_percent, 25.0);
+    let states: Vec<(&str, NodeState)> =
+        c.nodes.iter().map(|n| (n.node.as_str(), n.state)).collect();
+    assert_eq!(
+        states,
+        vec![
+            ("d", NodeState::Missing),
+            ("c", NodeState::Pending),
+            ("b", NodeState::OldRevision),
+            ("a", NodeState::Ready)
+        ]
+    );
+    assert_eq!(c.misscheduled[0].node, "e");
+    assert!(!c.misscheduled[0].will_be_removed);
+    let groups: Vec<(&str, usize)> = c
+        .excluded
+        .iter()
+        .map(|g| (g.reason.as_str(), g.count))
+        .collect();
+    assert_eq!(
+        groups,
+        vec![
+            ("selector pool=general", 1),
+            ("taint node.kubernetes.io/not-ready:NoSchedule", 1)
+        ]
+    );
+}
+
+#[test]
+fn no_should_run_nodes_is_full_coverage() {
+    let snapshot = Snapshot {
+        daemonsets: vec![ds("nodeSelector: {pool: none}")],
+        nodes: vec![node("a", &[], &[])],
+        ..Default::default()
+    };
+    assert_eq!(
+        compute(&snapshot, Timestamp::UNIX_EPOCH)[0]
+            .summary
+            .coverage_percent,
+        100.0
+    );
+}
+
+#[test]
+fn terminal_pods_being_deleted_are_ignored() {
+    let mut p = daemon_pod("p-a", "a", true, "new", "Failed", false);
+    p.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        Timestamp::UNIX_EPOCH,
+    ));
+    let snapshot = Snapshot {
+        daemonsets: vec![ds("")],
+        nodes: vec![node("a", &[], &[])],
+        pods: vec![p],
+        revisions: vec![revision("agent-new", "new", 1)],
+    };
+    let c = &compute(&snapshot, Timestamp::UNIX_EPOCH)[0];
+    assert_eq!(c.summary.missing, 1);
+    assert_eq!(c.summary.scheduled, 0);
+}
+
+#[test]
+fn percent_never_rounds_up_to_full() {
+    assert_eq!(super::coverage::percent(9999, 10000), 99.9);
+    assert_eq!(super::coverage::percent(1, 3), 33.3);
+}

@@ -1,0 +1,18 @@
+//! Pure decisions over Kubernetes API objects: no I/O, no clock, no environment.
+//! Each rule names the upstream function it mirrors.
+
+pub mod coverage;
+pub mod labels;
+pub mod node_affinity;
+pub mod placement;
+pub mod pods;
+pub mod revisions;
+pub mod snapshot;
+pub mod taints;
+
+#[cfg(test)]
+mod coverage_tests;
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod placement_tests;

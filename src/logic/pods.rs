@@ -1,0 +1,159 @@
+//! Facts about daemon pods as the DaemonSet controller reads them: which DaemonSet owns a pod,
+//! which node it is for, whether it is ready, available and on the current revision
+//! (`getNodesToDaemonPods`, `util.GetTargetNodeName`, `util.IsPodUpdated`,
+//! `podByCreationTimestampAndPhase`, `podutil.IsPodAvailable`).
+
+use std::cmp::Ordering;
+
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::jiff::{SignedDuration, Timestamp};
+
+/// Label with the ControllerRevision hash the pod was created from.
+pub const REVISION_HASH_LABEL: &str = "controller-revision-hash";
+/// Legacy label with the DaemonSet template generation.
+pub const TEMPLATE_GENERATION_LABEL: &str = "pod-template-generation";
+/// DaemonSet annotation mirroring `spec.templateGeneration`.
+pub const TEMPLATE_GENERATION_ANNOTATION: &str = "deprecated.daemonset.template.generation";
+
+pub fn name(pod: &Pod) -> &str {
+    pod.metadata.name.as_deref().unwrap_or("")
+}
+
+/// True when the pod's controller owner reference points at `uid`.
+pub fn is_controlled_by(pod: &Pod, uid: &str) -> bool {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|r| r.controller == Some(true) && r.uid == uid)
+}
+
+/// The UID of the pod's controller, if it has one.
+pub fn controller_uid(pod: &Pod) -> Option<&str> {
+    pod.metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .find(|r| r.controller == Some(true))
+        .map(|r| r.uid.as_str())
+}
+
+/// `spec.nodeName`, or for a pod not yet bound the node its `metadata.name In [node]`
+/// matchFields term pins it to. Pending pods therefore already count as on their node.
+pub fn target_node(pod: &Pod) -> Option<&str> {
+    let spec = pod.spec.as_ref()?;
+    if let Some(n) = spec.node_name.as_deref().filter(|n| !n.is_empty()) {
+        return Some(n);
+    }
+    let terms = &spec
+        .affinity
+        .as_ref()?
+        .node_affinity
+        .as_ref()?
+        .required_during_scheduling_ignored_during_execution
+        .as_ref()?
+        .node_selector_terms;
+    for term in terms {
+        for f in term.match_fields.iter().flatten() {
+            if f.key == "metadata.name" && f.operator == "In" {
+                let values = f.values.as_deref().unwrap_or(&[]);
+                return if values.len() == 1 {
+                    Some(values[0].as_str())
+                } else {
+                    None
+                };
+            }
+        }
+    }
+    None
+}
+
+pub fn is_bound(pod: &Pod) -> bool {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .is_some_and(|n| !n.is_empty())
+}
+
+pub fn phase(pod: &Pod) -> &str {
+    pod.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
+}
+
+pub fn is_terminal(pod: &Pod) -> bool {
+    matches!(phase(pod), "Succeeded" | "Failed")
+}
+
+pub fn is_terminating(pod: &Pod) -> bool {
+    pod.metadata.deletion_timestamp.is_some()
+}
+
+fn ready_condition(pod: &Pod) -> Option<&k8s_openapi::api::core::v1::PodCondition> {
+    pod.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Ready")
+}
+
+pub fn is_ready(pod: &Pod) -> bool {
+    ready_condition(pod).is_some_and(|c| c.status == "True")
+}
+
+/// Ready for at least `min_ready_seconds` (`podutil.IsPodAvailable`).
+pub fn is_available(pod: &Pod, min_ready_seconds: i32, now: Timestamp) -> bool {
+    if !is_ready(pod) {
+        return false;
+    }
+    if min_ready_seconds <= 0 {
+        return true;
+    }
+    match ready_condition(pod).and_then(|c| c.last_transition_time.as_ref()) {
+        Some(t) => {
+            t.0.saturating_add(SignedDuration::from_secs(i64::from(min_ready_seconds)))
+                .is_ok_and(|ready_at| ready_at <= now)
+        }
+        None => false,
+    }
+}
+
+/// `util.IsPodUpdated`: the pod carries the current revision hash, or the legacy template
+/// generation label equals the DaemonSet's template generation.
+pub fn is_updated(pod: &Pod, current_hash: Option<&str>, template_generation: Option<i64>) -> bool {
+    let labels = pod.metadata.labels.as_ref();
+    let label = |k: &str| labels.and_then(|l| l.get(k)).map(String::as_str);
+    let hash_matches = current_hash
+        .filter(|h| !h.is_empty())
+        .is_some_and(|h| label(REVISION_HASH_LABEL) == Some(h));
+    let generation_matches = template_generation
+        .is_some_and(|g| label(TEMPLATE_GENERATION_LABEL) == Some(g.to_string().as_str()));
+    hash_matches || generation_matches
+}
+
+/// The pod's revision hash label, if any.
+pub fn revision_hash(pod: &Pod) -> Option<&str> {
+    pod.metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(REVISION_HASH_LABEL))
+        .map(String::as_str)
+}
+
+/// `podByCreationTimestampAndPhase`: bound pods first, then oldest, then by name.
+pub fn oldest_first(a: &Pod, b: &Pod) -> Ordering {
+    match (is_bound(a), is_bound(b)) {
+        (true, false) => return Ordering::Less,
+        (false, true) => return Ordering::Greater,
+        _ => {}
+    }
+    let ta = a.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    let tb = b.metadata.creation_timestamp.as_ref().map(|t| t.0);
+    if ta == tb {
+        name(a).cmp(name(b))
+    } else {
+        ta.cmp(&tb)
+    }
+}

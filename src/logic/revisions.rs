@@ -1,0 +1,55 @@
+//! ControllerRevisions of a DaemonSet (`controlledHistories` in `pkg/controller/daemon/update.go`).
+//! The status has no current-revision field, so the current one is the owned revision with the
+//! highest number: the controller renumbers the revision matching the template to `max + 1`.
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+
+use super::pods::REVISION_HASH_LABEL;
+
+/// Revisions controlled by the DaemonSet, oldest number first.
+pub fn owned<'a>(
+    ds: &DaemonSet,
+    revisions: &'a [ControllerRevision],
+) -> Vec<&'a ControllerRevision> {
+    let Some(uid) = ds.metadata.uid.as_deref() else {
+        return Vec::new();
+    };
+    let mut out: Vec<&ControllerRevision> = revisions
+        .iter()
+        .filter(|r| {
+            r.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.controller == Some(true) && o.uid == uid)
+        })
+        .collect();
+    out.sort_by_key(|r| r.revision);
+    out
+}
+
+/// The hash label of a revision; legacy revisions without one use their name, as upstream does.
+pub fn hash(rev: &ControllerRevision) -> String {
+    rev.metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(REVISION_HASH_LABEL))
+        .cloned()
+        .or_else(|| rev.metadata.name.clone())
+        .unwrap_or_default()
+}
+
+/// The current revision's hash: that of the highest-numbered owned revision.
+pub fn current_hash(ds: &DaemonSet, revisions: &[ControllerRevision]) -> Option<String> {
+    owned(ds, revisions).last().map(|r| hash(r))
+}
+
+/// `deprecated.daemonset.template.generation`, which legacy pods are compared against.
+pub fn template_generation(ds: &DaemonSet) -> Option<i64> {
+    ds.metadata
+        .annotations
+        .as_ref()?
+        .get(super::pods::TEMPLATE_GENERATION_ANNOTATION)?
+        .parse()
+        .ok()
+}

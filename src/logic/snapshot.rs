@@ -1,0 +1,12 @@
+//! The objects a command decides over, fetched once.
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Node, Pod};
+
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub daemonsets: Vec<DaemonSet>,
+    pub nodes: Vec<Node>,
+    pub pods: Vec<Pod>,
+    pub revisions: Vec<ControllerRevision>,
+}

@@ -1,0 +1,204 @@
+//! `kubectl ds coverage` as text: a summary table for many DaemonSets, a per-node table for one.
+
+use std::fmt::Write as _;
+
+use super::{Output, table};
+use crate::logic::coverage::{CoverageItem, CoverageReport, DaemonSetCoverage, NodeState};
+
+/// Node names shown inline before "and N more".
+const NAME_SAMPLE: usize = 5;
+
+fn percent(p: f64) -> String {
+    format!("{p:.1}%")
+}
+
+fn sample(names: &[String], limit: usize) -> String {
+    if names.len() <= limit {
+        names.join(", ")
+    } else {
+        format!(
+            "{}, ... {} more",
+            names[..limit].join(", "),
+            names.len() - limit
+        )
+    }
+}
+
+fn state_cell(out: &Output, state: NodeState) -> String {
+    let s = state.as_str();
+    match state {
+        NodeState::Ready => out.styles.good(s),
+        NodeState::OldRevision | NodeState::Pending | NodeState::Terminating => out.styles.warn(s),
+        _ => out.styles.bad(s),
+    }
+}
+
+fn coverage_cell(out: &Output, c: &DaemonSetCoverage) -> String {
+    let text = percent(c.summary.coverage_percent);
+    if c.summary.covered == c.summary.should_run {
+        out.styles.good(&text)
+    } else {
+        out.styles.bad(&text)
+    }
+}
+
+pub fn render(out: &Output, report: &CoverageReport, single: bool) -> String {
+    let mut text = String::new();
+    if report.items.is_empty() && report.errors.is_empty() {
+        return "No DaemonSets found.\n".to_string();
+    }
+    if single && report.items.len() == 1 && report.errors.is_empty() {
+        text.push_str(&per_node(out, &report.items[0]));
+    } else {
+        text.push_str(&summary(out, report));
+    }
+    text
+}
+
+fn summary(out: &Output, report: &CoverageReport) -> String {
+    let multi = report.items.iter().any(|i| i.context.is_some()) || !report.errors.is_empty();
+    let mut headers = Vec::new();
+    if multi {
+        headers.push("CONTEXT");
+    }
+    headers.extend([
+        "NAMESPACE",
+        "NAME",
+        "SHOULD-RUN",
+        "READY",
+        "UP-TO-DATE",
+        "MISSING",
+        "MISSCHEDULED",
+        "COVERAGE",
+    ]);
+    if out.wide() {
+        headers.extend(["NOT-COVERED", "EXCLUDED"]);
+    }
+    let mut t = table::new(&headers, out.width);
+    for item in &report.items {
+        let c = &item.coverage;
+        let s = &c.summary;
+        let mut row = Vec::new();
+        if multi {
+            row.push(item.context.clone().unwrap_or_default());
+        }
+        row.extend([
+            c.namespace.clone(),
+            c.name.clone(),
+            s.should_run.to_string(),
+            s.ready.to_string(),
+            s.up_to_date.to_string(),
+            s.missing.to_string(),
+            s.misscheduled.to_string(),
+            coverage_cell(out, c),
+        ]);
+        if out.wide() {
+            let gaps: Vec<String> = c
+                .gaps()
+                .map(|n| format!("{}({})", n.node, n.state.as_str()))
+                .collect();
+            row.push(if gaps.is_empty() {
+                "<none>".into()
+            } else {
+                sample(&gaps, NAME_SAMPLE)
+            });
+            let excluded: Vec<String> = c
+                .excluded
+                .iter()
+                .map(|g| format!("{} {}", g.count, g.reason))
+                .collect();
+            row.push(if excluded.is_empty() {
+                "<none>".into()
+            } else {
+                excluded.join("; ")
+            });
+        }
+        t.add_row(row);
+    }
+    for e in &report.errors {
+        let mut row = vec![e.context.clone(), out.styles.bad("ERROR"), e.error.clone()];
+        row.resize(headers.len(), String::new());
+        t.add_row(row);
+    }
+    table::to_text(&t)
+}
+
+fn per_node(out: &Output, item: &CoverageItem) -> String {
+    let c = &item.coverage;
+    let s = &c.summary;
+    let mut text = String::new();
+    let ctx = item
+        .context
+        .as_deref()
+        .map(|c| format!(" (context {c})"))
+        .unwrap_or_default();
+    let _ = writeln!(
+        text,
+        "DaemonSet {}/{}{}: {} of {} nodes covered ({}); {} missing, {} not ready or not updated, {} misscheduled",
+        c.namespace,
+        c.name,
+        ctx,
+        s.covered,
+        s.should_run,
+        coverage_cell(out, c),
+        s.missing,
+        s.should_run - s.covered - s.missing,
+        s.misscheduled,
+    );
+    if c.status.observed_generation < c.status.generation {
+        let _ = writeln!(
+            text,
+            "{}",
+            out.styles
+                .warn("The controller has not yet observed the latest spec; counts may be about to change.")
+        );
+    }
+    if !c.nodes.is_empty() {
+        text.push('\n');
+        let mut t = table::new(&["NODE", "STATE", "POD", "REVISION"], out.width);
+        for n in &c.nodes {
+            t.add_row(vec![
+                n.node.clone(),
+                state_cell(out, n.state),
+                n.pod.clone().unwrap_or_else(|| "-".into()),
+                match (&n.pod, n.up_to_date) {
+                    (None, _) => "-".into(),
+                    (Some(_), true) => "current".into(),
+                    (Some(_), false) => out.styles.warn("old"),
+                },
+            ]);
+        }
+        text.push_str(&table::to_text(&t));
+    }
+    if !c.misscheduled.is_empty() {
+        text.push_str("\nMisscheduled pods (on nodes that should not run them):\n");
+        let mut t = table::new(&["NODE", "PODS", "ACTION", "REASON"], out.width);
+        for m in &c.misscheduled {
+            t.add_row(vec![
+                m.node.clone(),
+                m.pods.join(","),
+                if m.will_be_removed {
+                    "controller deletes".to_string()
+                } else {
+                    "kept".to_string()
+                },
+                m.reason.clone(),
+            ]);
+        }
+        text.push_str(&table::to_text(&t));
+    }
+    if !c.excluded.is_empty() {
+        let total: usize = c.excluded.iter().map(|g| g.count).sum();
+        let _ = writeln!(text, "\nExcluded nodes ({total}):");
+        for g in &c.excluded {
+            let noun = if g.count == 1 { "node" } else { "nodes" };
+            let names = if out.wide() {
+                g.nodes.join(", ")
+            } else {
+                sample(&g.nodes, NAME_SAMPLE)
+            };
+            let _ = writeln!(text, "  {} {noun}: {} ({names})", g.count, g.reason);
+        }
+    }
+    text
+}

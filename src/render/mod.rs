@@ -1,0 +1,32 @@
+//! The render layer: turns reports into text. It never fetches and never decides.
+
+pub mod coverage;
+pub mod document;
+pub mod styles;
+pub mod table;
+
+pub use styles::Styles;
+
+use crate::cli::OutputFormat;
+
+/// How to print: the format, the colours, the terminal width when known.
+#[derive(Clone, Debug)]
+pub struct Output {
+    pub format: OutputFormat,
+    pub styles: Styles,
+    pub width: Option<u16>,
+}
+
+impl Output {
+    pub fn plain(format: OutputFormat) -> Self {
+        Output {
+            format,
+            styles: Styles::plain(),
+            width: None,
+        }
+    }
+
+    pub fn wide(&self) -> bool {
+        self.format == OutputFormat::Wide
+    }
+}

@@ -1,0 +1,134 @@
+//! Shared helpers of the end-to-end tests: running the built binaries against a testbed,
+//! waiting for the controllers to settle, and a small seeded random generator.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use kube::Api;
+use kube::api::ListParams;
+
+/// Runs `kubectl-ds ARGS` with only the given kubeconfig (no colour, no user environment).
+pub fn kubectl_ds(kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .expect("run kubectl-ds")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs the command and parses its JSON output, failing with its stderr if it did not succeed.
+pub fn json(kubeconfig: &Path, args: &[&str]) -> serde_json::Value {
+    let out = kubectl_ds(kubeconfig, args);
+    assert!(
+        out.status.success(),
+        "kubectl-ds {args:?} failed ({:?}): {}",
+        out.status.code(),
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}
+
+/// Waits until every DaemonSet in `namespace` has its latest spec observed and its status has
+/// not changed for three seconds: the controllers have nothing more to do.
+pub async fn wait_stable(client: &kube::Client, namespace: &str, timeout: Duration) {
+    let api: Api<DaemonSet> = Api::namespaced(client.clone(), namespace);
+    let deadline = std::time::Instant::now() + timeout;
+    let mut last = String::new();
+    let mut since = std::time::Instant::now();
+    loop {
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .expect("list daemonsets");
+        let observed = list.items.iter().all(|d| {
+            d.status.as_ref().and_then(|s| s.observed_generation) >= d.metadata.generation
+        });
+        let state = serde_json::to_string(
+            &list
+                .items
+                .iter()
+                .map(|d| (&d.metadata.name, &d.status))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap_or_default();
+        if !observed || state != last {
+            last = state;
+            since = std::time::Instant::now();
+        } else if since.elapsed() >= Duration::from_secs(3) {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "DaemonSets did not settle: {last}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// xorshift64*: deterministic scenarios from a fixed seed, without a dependency.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+}
+
+/// A DaemonSet manifest named `name` whose pod spec has the given extra YAML (indented 6).
+pub fn daemonset(name: &str, namespace: &str, pod_spec_extra: &str) -> String {
+    let extra: String = pod_spec_extra
+        .lines()
+        .map(|l| format!("      {l}\n"))
+        .collect();
+    format!(
+        "apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: {name}
+  namespace: {namespace}
+spec:
+  selector:
+    matchLabels: {{app: {name}}}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      containers:
+      - name: main
+        image: registry.example/agent:1
+{extra}"
+    )
+}

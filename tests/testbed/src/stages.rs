@@ -1,0 +1,75 @@
+//! The kwok Stages the testbed runs with (the YAML files in `tests/testbed/stages/`).
+
+use serde::Deserialize as _;
+use serde_yaml::Value;
+
+use crate::Error;
+
+/// Every stage file, in the order they are handed to kwok.
+pub const STAGES: &[(&str, &str)] = &[
+    (
+        "node-initialize",
+        include_str!("../stages/node-initialize.yaml"),
+    ),
+    (
+        "node-heartbeat-with-lease",
+        include_str!("../stages/node-heartbeat-with-lease.yaml"),
+    ),
+    ("pod-ready", include_str!("../stages/pod-ready.yaml")),
+    ("pod-complete", include_str!("../stages/pod-complete.yaml")),
+    ("pod-delete", include_str!("../stages/pod-delete.yaml")),
+    (
+        "pod-image-pull-error",
+        include_str!("../stages/pod-image-pull-error.yaml"),
+    ),
+    (
+        "pod-image-pull-backoff",
+        include_str!("../stages/pod-image-pull-backoff.yaml"),
+    ),
+    (
+        "pod-crashloop",
+        include_str!("../stages/pod-crashloop.yaml"),
+    ),
+    (
+        "pod-not-ready",
+        include_str!("../stages/pod-not-ready.yaml"),
+    ),
+];
+
+/// The stages whose first transition waits for `Options::pod_ready_delay`.
+const READY_DELAY_STAGES: &[&str] = &[
+    "pod-ready",
+    "pod-image-pull-error",
+    "pod-crashloop",
+    "pod-not-ready",
+];
+
+/// kwok's `--config` file: every stage, with the ready delay filled in, then `extra` (more
+/// Stage documents of the caller's).
+pub(crate) fn kwok_config(ready_delay_ms: u64, extra: &[String]) -> Result<String, Error> {
+    let mut docs = Vec::new();
+    for (name, text) in STAGES {
+        let mut doc: Value = serde_yaml::from_str(text)?;
+        if READY_DELAY_STAGES.contains(name) {
+            let delay = doc
+                .get_mut("spec")
+                .and_then(|s| s.get_mut("delay"))
+                .and_then(Value::as_mapping_mut)
+                .ok_or_else(|| Error::Other(format!("stage {name} has no spec.delay")))?;
+            delay.insert(
+                Value::from("durationMilliseconds"),
+                Value::from(ready_delay_ms),
+            );
+        }
+        docs.push(serde_yaml::to_string(&doc)?);
+    }
+    for text in extra {
+        for doc in serde_yaml::Deserializer::from_str(text) {
+            let doc = Value::deserialize(doc)?;
+            if !doc.is_null() {
+                docs.push(serde_yaml::to_string(&doc)?);
+            }
+        }
+    }
+    Ok(docs.join("---\n"))
+}
