@@ -378,6 +378,116 @@ async fn output_errors_and_least_privilege() {
         stdout(&yaml)
     );
 
+    // Several clusters in one table: an unreachable one is a row with its error (exit 3).
+    let dead = tb.dir().join("dead.kubeconfig");
+    std::fs::write(&dead, "apiVersion: v1\nkind: Config\nclusters: [{name: dead, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: dead, user: {token: t}}]\ncontexts: [{name: dead, context: {cluster: dead, user: dead}}]\n").unwrap();
+    let merged = format!("{}:{}", kc.display(), dead.display());
+    let multi = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+        .args([
+            "coverage",
+            "--context",
+            "kubectl-ds-testbed,dead",
+            "--request-timeout",
+            "5s",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("KUBECONFIG", &merged)
+        .output()
+        .unwrap();
+    assert_eq!(multi.status.code(), Some(3), "{}", stderr(&multi));
+    let text = stdout(&multi);
+    assert!(text.starts_with("CONTEXT "), "{text}");
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("kubectl-ds-testbed ") && l.contains(" agent-gpu ")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("dead ")
+            && l.contains("ERROR")
+            && l.contains("cannot reach the API server")),
+        "{text}"
+    );
+
+    // Plugin completion: names from the cluster, through the real kubectl.
+    let complete = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl_complete-ds"))
+        .args(["coverage", "agent-"])
+        .env("KUBECONFIG", kc)
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&complete), "agent-broken\nagent-gpu\n:4\n");
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = std::env::join_paths(std::iter::once(bin_dir).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let via_kubectl = std::process::Command::new("kubectl")
+        .args(["__complete", "ds", "coverage", "agent-g"])
+        .env("PATH", path)
+        .env("KUBECONFIG", kc)
+        .output()
+        .expect("kubectl on PATH");
+    assert!(
+        stdout(&via_kubectl).starts_with("agent-gpu\n"),
+        "kubectl plugin completion: {} {}",
+        stdout(&via_kubectl),
+        stderr(&via_kubectl)
+    );
+
+    // --watch re-renders on change (JSON lines when piped) and ends with 130 on Ctrl-C.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+        .args(["coverage", "agent", "--watch", "-o", "json"])
+        .env("KUBECONFIG", kc)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel::<serde_json::Value>();
+    let stdout_pipe = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout_pipe)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Ok(v) = serde_json::from_str(&line) {
+                let _ = tx.send(v);
+            }
+        }
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("first frame");
+    assert_eq!(first["items"][0]["summary"]["shouldRun"], 2);
+    add_node(
+        &client,
+        &FakeNode::new("general-3").label("pool", "general"),
+    )
+    .await
+    .expect("add node");
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let frame = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a frame after the change");
+        if frame["items"][0]["summary"]["covered"] == 3 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never saw the new node covered"
+        );
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+
     // --fail-under gates CI: agent-broken has no Ready pod.
     let gate = kubectl_ds(kc, &["coverage", "--fail-under", "100"]);
     assert_eq!(gate.status.code(), Some(1));
@@ -387,7 +497,10 @@ async fn output_errors_and_least_privilege() {
         kc,
         &["coverage", "agent", "--nodes", "pool=general", "-o", "json"],
     );
-    assert_eq!(nodes_only["items"][0]["summary"]["shouldRun"], 2);
+    assert_eq!(
+        nodes_only["items"][0]["summary"]["shouldRun"], 3,
+        "general-1..3, added while watching"
+    );
 
     // Errors: one sentence, documented exit codes.
     let missing = kubectl_ds(kc, &["coverage", "nope"]);

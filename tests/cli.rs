@@ -1,0 +1,164 @@
+//! The command line without a cluster: help, usage errors, completions, kubeconfig errors.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use clap::CommandFactory;
+use kubectl_ds::cli::Cli;
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let home = std::env::temp_dir().join("kubectl-ds-cli-home");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"));
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", &home);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run kubectl-ds")
+}
+
+#[test]
+fn command_definition_is_consistent() {
+    Cli::command().debug_assert();
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let out = run(&["coverage", "--output", "xml"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["frobnicate"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&["--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(common::stdout(&out).contains("Exit codes: 0 ok, 1 the check found a problem"));
+}
+
+#[test]
+fn kubeconfig_problems_are_input_errors() {
+    let out = run(
+        &["coverage", "--kubeconfig", "/nonexistent/kubeconfig"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        common::stderr(&out),
+        "error: kubeconfig file /nonexistent/kubeconfig does not exist; check --kubeconfig or KUBECONFIG\n"
+    );
+    let dir = std::env::temp_dir().join(format!("kubectl-ds-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let kc = dir.join("config");
+    std::fs::write(&kc, "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\n").unwrap();
+    let kc = kc.to_str().unwrap();
+    let out = run(&["coverage", "--kubeconfig", kc], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::stderr(&out).contains("no current context"),
+        "{}",
+        common::stderr(&out)
+    );
+    let out = run(&["coverage", "--kubeconfig", kc, "--context", "nope"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::stderr(&out).contains("context \"nope\" is not in the kubeconfig"),
+        "{}",
+        common::stderr(&out)
+    );
+    let out = run(
+        &[
+            "coverage",
+            "--kubeconfig",
+            kc,
+            "--context",
+            "x",
+            "--request-timeout",
+            "soon",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(
+        &[
+            "coverage",
+            "--kubeconfig",
+            kc,
+            "--context",
+            "x",
+            "-l",
+            "a in (b",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::stderr(&out).starts_with("error: invalid -l selector \"a in (b\""),
+        "{}",
+        common::stderr(&out)
+    );
+    let out = run(
+        &[
+            "coverage",
+            "Not_A_Name",
+            "--kubeconfig",
+            kc,
+            "--context",
+            "x",
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn completions_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("completions")
+}
+
+/// The committed completion scripts must match the command definition. Regenerate them with
+/// `UPDATE_COMPLETIONS=1 cargo test --test cli completions`.
+#[test]
+fn completions_are_up_to_date() {
+    let files = [
+        ("bash", "kubectl-ds.bash"),
+        ("zsh", "_kubectl-ds"),
+        ("fish", "kubectl-ds.fish"),
+        ("powershell", "_kubectl-ds.ps1"),
+    ];
+    let update = std::env::var_os("UPDATE_COMPLETIONS").is_some();
+    for (shell, file) in files {
+        let out = run(&["completion", shell], &[]);
+        assert_eq!(out.status.code(), Some(0));
+        let path = completions_dir().join(file);
+        if update {
+            std::fs::write(&path, &out.stdout).unwrap();
+            continue;
+        }
+        let committed = std::fs::read(&path).unwrap_or_default();
+        assert!(
+            committed == out.stdout,
+            "completions/{file} is stale: run `UPDATE_COMPLETIONS=1 cargo test --test cli completions`"
+        );
+    }
+}
+
+#[test]
+fn plugin_completion_offers_commands_and_flags() {
+    let complete = |words: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_kubectl_complete-ds"))
+            .args(words)
+            .env_clear()
+            .env("HOME", std::env::temp_dir().join("kubectl-ds-cli-home"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(complete(&["cov"]), "coverage\n:4\n");
+    assert!(complete(&["coverage", "--fail"]).starts_with("--fail-under\n"));
+    assert_eq!(
+        complete(&["coverage", "-o", ""]),
+        "json\ntable\nwide\nyaml\n:4\n"
+    );
+}
