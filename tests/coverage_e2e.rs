@@ -378,6 +378,58 @@ async fn output_errors_and_least_privilege() {
         stdout(&yaml)
     );
 
+    // Exec credential plugins work as in kubectl: the same admin identity, handed out by a script.
+    let admin = std::fs::read_to_string(kc).unwrap();
+    let field = |name: &str| {
+        admin
+            .lines()
+            .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
+            .unwrap()
+            .to_string()
+    };
+    let pem = |b64: &str| {
+        let out = std::process::Command::new("base64")
+            .arg("-d")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        out.stdin
+            .as_ref()
+            .unwrap()
+            .write_all(b64.as_bytes())
+            .unwrap();
+        String::from_utf8(out.wait_with_output().unwrap().stdout).unwrap()
+    };
+    let credential = serde_json::json!({
+        "apiVersion": "client.authentication.k8s.io/v1",
+        "kind": "ExecCredential",
+        "status": {"clientCertificateData": pem(&field("client-certificate-data")), "clientKeyData": pem(&field("client-key-data"))}
+    });
+    let script = tb.dir().join("credential-plugin.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\ncat <<'JSON'\n{credential}\nJSON\n"),
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .args(["+x", script.to_str().unwrap()])
+        .status()
+        .unwrap();
+    let exec_kc = tb.dir().join("exec.kubeconfig");
+    std::fs::write(&exec_kc, format!(
+        "apiVersion: v1\nkind: Config\nclusters: [{{name: c, cluster: {{server: '{}', certificate-authority-data: {}}}}}]\nusers: [{{name: u, user: {{exec: {{apiVersion: client.authentication.k8s.io/v1, command: {}, interactiveMode: Never}}}}}}]\ncontexts: [{{name: x, context: {{cluster: c, user: u}}}}]\ncurrent-context: x\n",
+        tb.server(), field("certificate-authority-data"), script.display()
+    )).unwrap();
+    let via_exec = kubectl_ds(&exec_kc, &["coverage", "agent-gpu", "-o", "json"]);
+    assert_eq!(
+        via_exec.status.code(),
+        Some(0),
+        "exec plugin: {}",
+        stderr(&via_exec)
+    );
+
     // Several clusters in one table: an unreachable one is a row with its error (exit 3).
     let dead = tb.dir().join("dead.kubeconfig");
     std::fs::write(&dead, "apiVersion: v1\nkind: Config\nclusters: [{name: dead, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: dead, user: {token: t}}]\ncontexts: [{name: dead, context: {cluster: dead, user: dead}}]\n").unwrap();

@@ -212,7 +212,9 @@ pub fn for_daemonset(
     let namespace = ds.metadata.namespace.clone().unwrap_or_default();
     let name = ds.metadata.name.clone().unwrap_or_default();
     let uid = ds.metadata.uid.as_deref().unwrap_or("");
-    let min_ready = ds.spec.min_ready_seconds.unwrap_or(0);
+    let min_ready = super::compat::daemonset_spec(ds)
+        .and_then(|s| s.min_ready_seconds)
+        .unwrap_or(0);
     let hash = revisions::current_hash(ds, &snapshot.revisions);
     let generation = revisions::template_generation(ds);
     let placement = DaemonPlacement::new(ds);

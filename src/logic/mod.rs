@@ -1,6 +1,7 @@
 //! Pure decisions over Kubernetes API objects: no I/O, no clock, no environment.
 //! Each rule names the upstream function it mirrors.
 
+pub mod compat;
 pub mod coverage;
 pub mod labels;
 pub mod node_affinity;

@@ -127,7 +127,7 @@ pub struct DaemonPlacement<'a> {
 
 impl<'a> DaemonPlacement<'a> {
     pub fn new(ds: &'a DaemonSet) -> Option<Self> {
-        let spec = ds.spec.template.spec.as_ref()?;
+        let spec = super::compat::daemonset_spec(ds)?.template.spec.as_ref()?;
         Some(Self::for_pod_spec(spec))
     }
 
