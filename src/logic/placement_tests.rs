@@ -60,7 +60,8 @@ fn selector_sentence_names_wanted_and_actual() {
 
 #[test]
 fn every_affinity_operator() {
-    let cases: &[(&str, &[(&str, &str)], bool)] = &[
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], bool);
+    let cases: &[Case] = &[
         (
             "{key: zone, operator: In, values: [a, b]}",
             &[("zone", "b")],
@@ -226,7 +227,7 @@ fn tolerations_match_by_key_value_effect_and_operator() {
         "tolerations: [{key: dedicated, operator: Gt, value: '1'}]",
     ];
     for t in not_tolerated {
-        assert_eq!(verdict(t, &[], &taint).0, false, "{t}");
+        assert!(!verdict(t, &[], &taint).0, "{t}");
     }
 }
 
@@ -257,7 +258,7 @@ fn controller_default_tolerations() {
         );
     }
     let net = [("node.kubernetes.io/network-unavailable", "", "NoSchedule")];
-    assert_eq!(verdict("", &[], &net).0, false);
+    assert!(!verdict("", &[], &net).0);
     assert_eq!(verdict("hostNetwork: true", &[], &net), RUN);
 }
 
