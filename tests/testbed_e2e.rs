@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::ControllerRevision;
+use k8s_openapi::api::authentication::v1::SelfSubjectReview;
 use k8s_openapi::api::core::v1::{ConfigMap, Node, Pod};
 use kube::api::{Api, ListParams, PostParams};
 use kube::{Client, ResourceExt as _};
@@ -303,6 +304,10 @@ async fn failure_images_reach_image_pull_backoff_crashloop_and_not_ready() {
         ),
         pod("crash", "node-2", &["registry.example/crashloop:1"]),
         pod("unready", "node-2", &["registry.example/not-ready:1"]),
+        pod("slow", "node-2", &["registry.example/app:1"]).replace(
+            "metadata: {name: slow}",
+            "metadata: {name: slow, annotations: {testbed.kubectl-ds/ready-delay: 3s}}",
+        ),
     ]
     .concat();
     apply_yaml(&client, &yaml).await.expect("apply pods");
@@ -315,6 +320,23 @@ async fn failure_images_reach_image_pull_backoff_crashloop_and_not_ready() {
     .await
     .expect("healthy");
     assert_eq!(phase(&healthy), "Running");
+    // The per-pod ready delay holds a pod back.
+    let slow_created = pods
+        .get("slow")
+        .await
+        .unwrap()
+        .metadata
+        .creation_timestamp
+        .unwrap();
+    let slow = wait_for("slow pod Ready", TIMEOUT, || async {
+        let p = pods.get("slow").await?;
+        Ok::<_, kube::Error>(is_ready(&p).then_some(p))
+    })
+    .await
+    .expect("slow");
+    let started = slow.status.unwrap().start_time.unwrap();
+    let waited = started.0.duration_since(slow_created.0);
+    assert!(waited.as_secs_f64() >= 2.0, "ready after {waited:?}");
 
     let bad = wait_for("bad pod in ImagePullBackOff", TIMEOUT, || async {
         let p = pods.get("bad").await?;
@@ -405,6 +427,29 @@ async fn failure_images_reach_image_pull_backoff_crashloop_and_not_ready() {
     assert_eq!(
         (status.desired_number_scheduled, status.number_ready),
         (2, 0)
+    );
+
+    // A rollout to an image that cannot be pulled stops after one pod (maxUnavailable 1), and
+    // that is a settled state too.
+    apply_yaml(&client, &daemonset("web", "registry.example/web:1", None))
+        .await
+        .expect("apply");
+    wait_daemonset_settled(&client, "default", "web", TIMEOUT)
+        .await
+        .expect("settles");
+    apply_yaml(
+        &client,
+        &daemonset("web", "registry.example/bad-image:2", None),
+    )
+    .await
+    .expect("apply");
+    let ds = wait_daemonset_settled(&client, "default", "web", TIMEOUT)
+        .await
+        .expect("a blocked rollout settles");
+    let status = ds.status.unwrap();
+    assert_eq!(
+        (status.updated_number_scheduled, status.number_ready),
+        (Some(1), 1)
     );
 }
 
@@ -531,6 +576,22 @@ subjects:
         Err(kube::Error::Api(s)) if s.code == 403 => {}
         other => panic!("view does not allow create, got {other:?}"),
     }
+
+    // Two groups fit in a user's certificate; the API server sees both.
+    let bob = client_from_kubeconfig(&tb.kubeconfig_for_user("bob", &["g1", "g2"]).unwrap())
+        .await
+        .expect("bob's client");
+    let review: SelfSubjectReview = Api::all(bob)
+        .create(&PostParams::default(), &SelfSubjectReview::default())
+        .await
+        .expect("self subject review");
+    let user = review.status.and_then(|s| s.user_info).expect("user info");
+    assert_eq!(user.username.as_deref(), Some("bob"));
+    let groups = user.groups.unwrap_or_default();
+    assert!(
+        groups.contains(&"g1".to_string()) && groups.contains(&"g2".to_string()),
+        "{groups:?}"
+    );
 
     // The API server goes away and comes back on the same port; the rest keeps working.
     tb.stop_component(Component::KubeApiserver)

@@ -73,3 +73,37 @@ pub(crate) fn kwok_config(ready_delay_ms: u64, extra: &[String]) -> Result<Strin
     }
     Ok(docs.join("---\n"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_stage_parses_and_the_ready_delay_is_filled_in() {
+        let extra = "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Stage\nmetadata: {name: mine}\nspec: {resourceRef: {apiGroup: v1, kind: Pod}}\n".to_string();
+        let config = kwok_config(1500, &[extra]).unwrap();
+        let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&config)
+            .map(|d| Value::deserialize(d).unwrap())
+            .collect();
+        assert_eq!(docs.len(), STAGES.len() + 1);
+        for doc in &docs {
+            assert_eq!(doc["kind"], "Stage");
+        }
+        for doc in &docs[..STAGES.len()] {
+            let name = doc["metadata"]["name"].as_str().unwrap();
+            let delay = &doc["spec"]["delay"]["durationMilliseconds"];
+            if READY_DELAY_STAGES.contains(&name) {
+                assert_eq!(delay.as_u64(), Some(1500), "{name}");
+            }
+        }
+        assert_eq!(docs[STAGES.len()]["metadata"]["name"], "mine");
+    }
+
+    #[test]
+    fn healthy_stages_skip_failure_images() {
+        for name in ["pod-ready", "pod-complete"] {
+            let text = STAGES.iter().find(|s| s.0 == name).unwrap().1;
+            assert!(text.contains("bad-image|crashloop|not-ready"), "{name}");
+        }
+    }
+}

@@ -321,6 +321,12 @@ impl Testbed {
     /// line, without starting anything.
     fn prepare(options: &Options, bins: &Binaries) -> Result<Testbed, Error> {
         let dir = new_dir()?;
+        Self::prepare_in(dir.clone(), options, bins).inspect_err(|_| {
+            let _ = fs::remove_dir_all(&dir);
+        })
+    }
+
+    fn prepare_in(dir: PathBuf, options: &Options, bins: &Binaries) -> Result<Testbed, Error> {
         let pki_dir = dir.join("pki");
         for d in [&pki_dir, &dir.join("logs"), &dir.join("kwok-workdir")] {
             fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
@@ -464,6 +470,8 @@ impl Testbed {
             "replicaset-controller",
             "deployment-controller",
             "job-controller",
+            // Fills the aggregated ClusterRoles (view, edit, admin).
+            "clusterrole-aggregation-controller",
         ];
         specs.insert(
             Component::KubeControllerManager,
@@ -845,5 +853,24 @@ impl Drop for Testbed {
         } else {
             let _ = fs::remove_dir_all(&self.dir);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_testbed_can_move_between_threads_and_tasks() {
+        fn send<T: Send>() {}
+        send::<Testbed>();
+        send::<Options>();
+    }
+
+    #[test]
+    fn defaults_are_fast_and_leases_fit_the_grace_period() {
+        let o = Options::default();
+        assert_eq!(o.pod_ready_delay, Duration::ZERO);
+        assert!(o.node_monitor_grace_period > o.node_monitor_period * 4);
     }
 }
