@@ -53,45 +53,37 @@ fn global_flags(words: &[String]) -> GlobalArgs {
     g
 }
 
+/// Names of every object the API lists, from the watch cache, metadata only.
+async fn list_names<K>(api: Api<K>) -> Option<Vec<String>>
+where
+    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let list = api
+        .list_metadata(&ListParams::default().match_any())
+        .await
+        .ok()?;
+    Some(
+        list.items
+            .into_iter()
+            .filter_map(|o| o.metadata.name)
+            .collect(),
+    )
+}
+
 async fn names(kind: &str, words: &[String]) -> Vec<String> {
     let global = global_flags(words);
     let lookup = async {
         let target = cluster::connect(&global, None).await.ok()?;
-        let lp = ListParams::default().match_any();
-        let list: Vec<String> = match kind {
-            "node" => Api::<Node>::all(target.client.clone())
-                .list_metadata(&lp)
-                .await
-                .ok()?
-                .items
-                .into_iter()
-                .filter_map(|o| o.metadata.name)
-                .collect(),
-            "namespace" => Api::<Namespace>::all(target.client.clone())
-                .list_metadata(&lp)
-                .await
-                .ok()?
-                .items
-                .into_iter()
-                .filter_map(|o| o.metadata.name)
-                .collect(),
+        let client = target.client.clone();
+        match kind {
+            "node" => list_names(Api::<Node>::all(client)).await,
+            "namespace" => list_names(Api::<Namespace>::all(client)).await,
+            _ if global.all_namespaces => list_names(Api::<DaemonSet>::all(client)).await,
             _ => {
-                let api: Api<DaemonSet> = if global.all_namespaces {
-                    Api::all(target.client.clone())
-                } else {
-                    let ns = global.namespace.clone().unwrap_or(target.namespace.clone());
-                    Api::namespaced(target.client.clone(), &ns)
-                };
-                api.list_metadata(&lp)
-                    .await
-                    .ok()?
-                    .items
-                    .into_iter()
-                    .filter_map(|o| o.metadata.name)
-                    .collect()
+                let ns = global.namespace.clone().unwrap_or(target.namespace);
+                list_names(Api::<DaemonSet>::namespaced(client, &ns)).await
             }
-        };
-        Some(list)
+        }
     };
     tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
         .await
