@@ -8,9 +8,10 @@ use std::process::Command;
 use clap::CommandFactory;
 use kubectl_ds::cli::Cli;
 
-fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+/// Runs one of the crate's binaries with a scrubbed environment plus `env`.
+fn run_bin(bin: &str, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     let home = std::env::temp_dir().join("kubectl-ds-cli-home");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"));
+    let mut cmd = Command::new(bin);
     cmd.args(args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -18,7 +19,11 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     for (k, v) in env {
         cmd.env(k, v);
     }
-    cmd.output().expect("run kubectl-ds")
+    cmd.output().expect("run the binary")
+}
+
+fn run(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    run_bin(env!("CARGO_BIN_EXE_kubectl-ds"), args, env)
 }
 
 #[test]
@@ -147,12 +152,7 @@ fn completions_are_up_to_date() {
 #[test]
 fn plugin_completion_offers_commands_and_flags() {
     let complete = |words: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_kubectl_complete-ds"))
-            .args(words)
-            .env_clear()
-            .env("HOME", std::env::temp_dir().join("kubectl-ds-cli-home"))
-            .output()
-            .unwrap();
+        let out = run_bin(env!("CARGO_BIN_EXE_kubectl_complete-ds"), words, &[]);
         String::from_utf8(out.stdout).unwrap()
     };
     assert_eq!(complete(&["cov"]), "coverage\n:4\n");
