@@ -12,3 +12,29 @@ pub fn daemonset_spec(ds: &DaemonSet) -> Option<&DaemonSetSpec> {
 pub fn daemonset_spec(ds: &DaemonSet) -> Option<&DaemonSetSpec> {
     Some(&ds.spec)
 }
+
+/// A ControllerRevision's number: required, but optional in the 1.37 types.
+#[cfg(feature = "earliest")]
+pub fn revision_number(rev: &k8s_openapi::api::apps::v1::ControllerRevision) -> i64 {
+    rev.revision
+}
+
+#[cfg(not(feature = "earliest"))]
+pub fn revision_number(rev: &k8s_openapi::api::apps::v1::ControllerRevision) -> i64 {
+    rev.revision.unwrap_or(0)
+}
+
+/// A ControllerRevision's `data`: optional before 1.34.
+#[cfg(feature = "earliest")]
+pub fn revision_data(
+    rev: &k8s_openapi::api::apps::v1::ControllerRevision,
+) -> Option<&serde_json::Value> {
+    rev.data.as_ref().map(|d| &d.0)
+}
+
+#[cfg(not(feature = "earliest"))]
+pub fn revision_data(
+    rev: &k8s_openapi::api::apps::v1::ControllerRevision,
+) -> Option<&serde_json::Value> {
+    Some(&rev.data.0)
+}

@@ -3,11 +3,13 @@
 
 pub mod compat;
 pub mod coverage;
+pub mod history;
 pub mod labels;
 pub mod node_affinity;
 pub mod placement;
 pub mod pods;
 pub mod revisions;
+pub mod rollout;
 pub mod snapshot;
 pub mod taints;
 
@@ -17,3 +19,5 @@ mod coverage_tests;
 mod fixtures;
 #[cfg(test)]
 mod placement_tests;
+#[cfg(test)]
+mod rollout_tests;

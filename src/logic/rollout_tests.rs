@@ -1,0 +1,437 @@
+//! Rollout verdicts (`DaemonSetStatusViewer.Status`), per-node progress, budgets
+//! (`util.UnavailableCount`/`SurgeCount`) and history/rollback selection (`findHistory`).
+
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::jiff::Timestamp;
+
+use super::fixtures::{ds, node, pod};
+use super::history::{self, FindError};
+use super::rollout::{self, Progress, State, Strategy};
+use super::snapshot::Snapshot;
+
+/// The fixture DaemonSet with `spec.updateStrategy` from YAML.
+fn strat(yaml: &str) -> DaemonSet {
+    let mut d = ds("");
+    d.spec.update_strategy = Some(crate::yaml::from_str(yaml).expect("strategy"));
+    d
+}
+
+fn with_status(
+    mut d: DaemonSet,
+    gen_: i64,
+    observed: i64,
+    desired: i32,
+    updated: i32,
+    available: i32,
+) -> DaemonSet {
+    d.metadata.generation = Some(gen_);
+    d.status = Some(k8s_openapi::api::apps::v1::DaemonSetStatus {
+        observed_generation: Some(observed),
+        desired_number_scheduled: desired,
+        updated_number_scheduled: Some(updated),
+        number_available: Some(available),
+        ..Default::default()
+    });
+    d
+}
+
+fn revision(number: i64, hash: &str, image: &str) -> ControllerRevision {
+    crate::yaml::from_str(&format!(
+        "metadata:
+  name: agent-{hash}
+  namespace: default
+  labels: {{controller-revision-hash: {hash}}}
+  annotations: {{kubernetes.io/change-cause: 'set image {image}'}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]
+revision: {number}
+data:
+  spec:
+    template:
+      $patch: replace
+      metadata: {{creationTimestamp: null, labels: {{app: agent}}}}
+      spec:
+        containers: [{{name: c, image: '{image}'}}]
+"
+    ))
+    .expect("revision")
+}
+
+/// A daemon pod on `node` with revision `hash`; `waiting` sets a container waiting reason.
+fn dpod(name: &str, node: &str, hash: &str, ready: bool, waiting: Option<&str>) -> Pod {
+    let state = match waiting {
+        Some(r) => format!("{{waiting: {{reason: {r}}}}}"),
+        None => "{running: {}}".to_string(),
+    };
+    pod(&format!(
+        "metadata:
+  name: {name}
+  namespace: default
+  creationTimestamp: '2026-01-01T00:00:00Z'
+  labels: {{app: agent, controller-revision-hash: {hash}}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]
+spec:
+  nodeName: {node}
+  containers: [{{name: c, image: agent:1}}]
+status:
+  phase: {}
+  conditions: [{{type: Ready, status: '{}'}}]
+  containerStatuses: [{{name: c, image: agent, imageID: '', ready: {ready}, restartCount: 0, state: {state}}}]
+",
+        if waiting == Some("ImagePullBackOff") { "Pending" } else { "Running" },
+        if ready { "True" } else { "False" }
+    ))
+}
+
+fn ready_node(name: &str) -> Node {
+    let mut n = node(name, &[], &[]);
+    n.status = Some(k8s_openapi::api::core::v1::NodeStatus {
+        conditions: Some(vec![k8s_openapi::api::core::v1::NodeCondition {
+            type_: "Ready".into(),
+            status: "True".into(),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    });
+    n
+}
+
+fn not_ready_node(name: &str) -> Node {
+    let mut n = node(
+        name,
+        &[],
+        &[("node.kubernetes.io/unreachable", "", "NoSchedule")],
+    );
+    n.status = Some(k8s_openapi::api::core::v1::NodeStatus {
+        conditions: Some(vec![k8s_openapi::api::core::v1::NodeCondition {
+            type_: "Ready".into(),
+            status: "Unknown".into(),
+            ..Default::default()
+        }]),
+        ..Default::default()
+    });
+    n
+}
+
+fn now() -> Timestamp {
+    "2026-06-01T00:00:00Z".parse().expect("time")
+}
+
+fn status_of(d: DaemonSet, nodes: Vec<Node>, pods: Vec<Pod>) -> rollout::RolloutStatus {
+    let snap = Snapshot {
+        daemonsets: vec![d],
+        nodes,
+        pods,
+        revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
+    };
+    rollout::compute(&snap, now()).remove(0)
+}
+
+#[test]
+fn kubectl_messages_word_for_word() {
+    let v = rollout::kubectl_verdict(&with_status(ds(""), 2, 1, 3, 3, 3));
+    assert_eq!(
+        v.message,
+        "Waiting for daemon set spec update to be observed..."
+    );
+    assert!(!v.done);
+    let v = rollout::kubectl_verdict(&with_status(ds(""), 2, 2, 3, 1, 3));
+    assert_eq!(
+        v.message,
+        "Waiting for daemon set \"agent\" rollout to finish: 1 out of 3 new pods have been updated..."
+    );
+    let v = rollout::kubectl_verdict(&with_status(ds(""), 2, 2, 3, 3, 2));
+    assert_eq!(
+        v.message,
+        "Waiting for daemon set \"agent\" rollout to finish: 2 of 3 updated pods are available..."
+    );
+    let v = rollout::kubectl_verdict(&with_status(ds(""), 2, 2, 3, 3, 3));
+    assert_eq!(v.message, "daemon set \"agent\" successfully rolled out");
+    assert!(v.done);
+    let v = rollout::kubectl_verdict(&strat("{type: OnDelete}"));
+    assert_eq!(
+        v.error.as_deref(),
+        Some("rollout status is only available for RollingUpdate strategy type")
+    );
+}
+
+#[test]
+fn budgets_round_up_and_never_both_zero() {
+    let b = rollout::budget(&ds(""), 5);
+    assert_eq!((b.max_unavailable, b.max_surge), (1, 0));
+    let b = rollout::budget(
+        &strat("{type: RollingUpdate, rollingUpdate: {maxUnavailable: '10%'}}"),
+        5,
+    );
+    assert_eq!(b.max_unavailable, 1);
+    let b = rollout::budget(
+        &strat("{type: RollingUpdate, rollingUpdate: {maxUnavailable: '25%'}}"),
+        10,
+    );
+    assert_eq!(b.max_unavailable, 3);
+    let b = rollout::budget(
+        &strat("{type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: '50%'}}"),
+        3,
+    );
+    assert_eq!((b.max_unavailable, b.max_surge), (0, 2));
+    let b = rollout::budget(
+        &strat("{type: RollingUpdate, rollingUpdate: {maxUnavailable: '0%', maxSurge: 0}}"),
+        4,
+    );
+    assert_eq!((b.max_unavailable, b.max_surge), (1, 0));
+    assert_eq!(
+        rollout::strategy(&strat("{type: OnDelete}")),
+        Strategy::OnDelete
+    );
+}
+
+#[test]
+fn bad_image_on_the_only_updated_node_is_stuck_with_reason() {
+    let d = with_status(ds(""), 2, 2, 3, 1, 2);
+    let s = status_of(
+        d,
+        vec![ready_node("n1"), ready_node("n2"), ready_node("n3")],
+        vec![
+            dpod("a", "n1", "new", false, Some("ImagePullBackOff")),
+            dpod("b", "n2", "old", true, None),
+            dpod("c", "n3", "old", true, None),
+        ],
+    );
+    assert_eq!(s.state, State::Stuck, "{s:?}");
+    assert_eq!(s.nodes[0].node, "n1");
+    assert_eq!(s.nodes[0].progress, Progress::Stuck);
+    assert_eq!(
+        s.nodes[0].reason.as_deref(),
+        Some("new pod container c ImagePullBackOff")
+    );
+    assert_eq!(s.nodes[0].revision, Some(2));
+    assert_eq!(s.counts.waiting, 2);
+    assert!(
+        s.message
+            .contains("stuck on n1 (new pod container c ImagePullBackOff)"),
+        "{}",
+        s.message
+    );
+}
+
+#[test]
+fn stuck_node_under_a_larger_budget_still_progresses() {
+    let d = with_status(
+        strat("{type: RollingUpdate, rollingUpdate: {maxUnavailable: 2}}"),
+        2,
+        2,
+        3,
+        1,
+        2,
+    );
+    let s = status_of(
+        d,
+        vec![ready_node("n1"), ready_node("n2"), ready_node("n3")],
+        vec![
+            dpod("a", "n1", "new", false, Some("CrashLoopBackOff")),
+            dpod("b", "n2", "old", true, None),
+            dpod("c", "n3", "old", true, None),
+        ],
+    );
+    assert_eq!(s.state, State::Progressing);
+}
+
+#[test]
+fn starting_pod_is_updating_and_complete_follows_kubectl() {
+    let d = with_status(ds(""), 2, 2, 2, 1, 1);
+    let s = status_of(
+        d,
+        vec![ready_node("n1"), ready_node("n2")],
+        vec![
+            dpod("a", "n1", "new", false, None),
+            dpod("b", "n2", "new", true, None),
+        ],
+    );
+    assert_eq!(s.state, State::Progressing);
+    assert_eq!(s.counts.updating, 1);
+    assert_eq!(s.counts.done, 1);
+    let d = with_status(ds(""), 2, 2, 2, 2, 2);
+    let s = status_of(
+        d,
+        vec![ready_node("n1"), ready_node("n2")],
+        vec![
+            dpod("a", "n1", "new", true, None),
+            dpod("b", "n2", "new", true, None),
+        ],
+    );
+    assert_eq!(s.state, State::Complete);
+    assert!(s.kubectl.done);
+}
+
+#[test]
+fn not_ready_node_outside_desired_with_old_pod_is_listed() {
+    let d = with_status(ds(""), 2, 2, 1, 1, 1);
+    let s = status_of(
+        d,
+        vec![ready_node("n1"), not_ready_node("dead")],
+        vec![
+            dpod("a", "n1", "new", true, None),
+            dpod("b", "dead", "old", false, None),
+        ],
+    );
+    assert_eq!(s.state, State::Complete, "kubectl says done, and so do we");
+    assert_eq!(s.excluded_old.len(), 1);
+    assert_eq!(s.excluded_old[0].node, "dead");
+    assert!(
+        s.message.contains("still run an old revision: dead"),
+        "{}",
+        s.message
+    );
+}
+
+#[test]
+fn not_ready_node_inside_desired_is_counted_apart() {
+    // A DaemonSet tolerating everything keeps the NotReady node in desired.
+    let d = with_status(ds("tolerations: [{operator: Exists}]"), 2, 2, 2, 2, 1);
+    let s = status_of(
+        d,
+        vec![ready_node("n1"), not_ready_node("dead")],
+        vec![
+            dpod("a", "n1", "new", true, None),
+            dpod("b", "dead", "new", false, None),
+        ],
+    );
+    assert_eq!(s.counts.node_not_ready, 1);
+    assert_eq!(s.state, State::Progressing);
+    assert!(
+        s.message
+            .contains("1 unavailable only because the node is NotReady"),
+        "{}",
+        s.message
+    );
+}
+
+#[test]
+fn on_delete_lists_nodes_with_old_pods() {
+    let d = with_status(strat("{type: OnDelete}"), 2, 2, 2, 1, 2);
+    let s = status_of(
+        d,
+        vec![ready_node("n1"), ready_node("n2")],
+        vec![
+            dpod("a", "n1", "new", true, None),
+            dpod("b", "n2", "old", true, None),
+        ],
+    );
+    assert_eq!(s.state, State::WaitingForDeletion);
+    assert!(s.kubectl.error.is_some());
+    let waiting: Vec<&str> = s
+        .nodes
+        .iter()
+        .filter(|n| n.progress == Progress::Waiting)
+        .map(|n| n.node.as_str())
+        .collect();
+    assert_eq!(waiting, ["n2"]);
+    assert_eq!(
+        s.nodes
+            .iter()
+            .find(|n| n.node == "n2")
+            .and_then(|n| n.revision),
+        Some(1)
+    );
+}
+
+#[test]
+fn overall_is_the_worst() {
+    let d = with_status(ds(""), 2, 2, 1, 1, 1);
+    let done = status_of(
+        d,
+        vec![ready_node("n1")],
+        vec![dpod("a", "n1", "new", true, None)],
+    );
+    let d = with_status(ds(""), 2, 1, 1, 1, 1);
+    let waiting = status_of(
+        d,
+        vec![ready_node("n1")],
+        vec![dpod("a", "n1", "new", true, None)],
+    );
+    assert_eq!(rollout::overall(&[done.clone()]), State::Complete);
+    assert_eq!(rollout::overall(&[done, waiting]), State::Progressing);
+}
+
+fn hist() -> (DaemonSet, Vec<history::Revision>) {
+    let mut d = ds("");
+    d.spec.template.spec.as_mut().expect("spec").containers[0].image = Some("agent:2".into());
+    let revs = vec![
+        revision(1, "h1", "agent:1"),
+        revision(3, "h3", "agent:3"),
+        revision(4, "h2", "agent:2"),
+    ];
+    let pods = vec![
+        dpod("a", "n1", "h2", true, None),
+        dpod("b", "n2", "h2", true, None),
+        dpod("c", "n3", "h1", true, None),
+    ];
+    let h = history::history(&d, &revs, &pods);
+    (d, h)
+}
+
+#[test]
+fn history_current_images_pods_and_change_cause() {
+    let (_, h) = hist();
+    let numbers: Vec<i64> = h.iter().map(|r| r.revision).collect();
+    assert_eq!(numbers, [1, 3, 4]);
+    assert!(h[2].current && !h[0].current);
+    assert_eq!(h[0].images, ["agent:1"]);
+    assert_eq!((h[0].pods, h[1].pods, h[2].pods), (1, 0, 2));
+    assert_eq!(h[1].change_cause.as_deref(), Some("set image agent:3"));
+}
+
+#[test]
+fn find_history_like_kubectl() {
+    let (_, h) = hist();
+    assert_eq!(history::find(&h, 0).map(|r| r.revision), Ok(3));
+    assert_eq!(history::find(&h, 1).map(|r| r.revision), Ok(1));
+    let err = history::find(&h, 2).map(|r| r.revision);
+    assert_eq!(
+        err,
+        Err(FindError::Unknown {
+            wanted: 2,
+            existing: vec![1, 3, 4]
+        })
+    );
+    assert_eq!(
+        err.map_err(|e| e.to_string()),
+        Err("revision 2 is not in the history; the revisions are 1, 3, 4".to_string())
+    );
+    assert_eq!(
+        history::find(&h[..1], 0).map(|r| r.revision),
+        Err(FindError::NoPrevious)
+    );
+}
+
+#[test]
+fn template_match_is_semantic() {
+    let (d, h) = hist();
+    // The revision carries `$patch` and `creationTimestamp: null`; the DaemonSet does not.
+    assert!(history::matches(&d, &h[2]));
+    assert!(!history::matches(&d, &h[0]));
+}
+
+#[test]
+fn rollback_patch_is_the_revision_data_plus_a_precondition() {
+    let rev = revision(1, "h1", "agent:1");
+    let body = history::rollback_patch(&rev, "42").expect("patch");
+    assert_eq!(body["metadata"]["resourceVersion"], "42");
+    assert_eq!(body["spec"]["template"]["$patch"], "replace");
+    assert_eq!(
+        body["spec"]["template"]["spec"]["containers"][0]["image"],
+        "agent:1"
+    );
+}
+
+#[test]
+fn line_diff_shows_changes_with_context() {
+    let a = "a\nb\nc\nd\ne\nf\ng\nh\n";
+    let b = "a\nb\nc\nD\ne\nf\ng\nh\n";
+    let d = history::line_diff(a, b, "revision 1", "revision 2", 1);
+    assert_eq!(
+        d,
+        "--- revision 1\n+++ revision 2\n@@ -3,3 +3,3 @@\n c\n-d\n+D\n e\n"
+    );
+    assert_eq!(history::line_diff(a, a, "x", "y", 3), "");
+}
