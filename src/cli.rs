@@ -69,6 +69,11 @@ pub enum OutputFormat {
 pub enum Command {
     /// Which nodes that should run a DaemonSet don't, and which pods sit where they shouldn't.
     Coverage(CoverageArgs),
+    /// Rollout status and history of DaemonSets.
+    #[command(subcommand)]
+    Rollout(RolloutCommand),
+    /// Restore a DaemonSet's pod template from an earlier revision.
+    Rollback(RollbackArgs),
     /// Print a shell completion script.
     Completion(CompletionArgs),
     /// Print completion candidates (used by kubectl_complete-ds).
@@ -108,4 +113,60 @@ pub struct CompleteArgs {
     /// The words typed after `kubectl ds`, the last one being completed.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub words: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RolloutCommand {
+    /// Whether the rollouts are done, and which nodes hold them up.
+    Status(RolloutStatusArgs),
+    /// The revisions of a DaemonSet, or one revision's template, or a diff of two.
+    History(RolloutHistoryArgs),
+    /// Same as `kubectl ds rollback`.
+    Undo(RollbackArgs),
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RolloutStatusArgs {
+    /// DaemonSets (all in scope when none is named and -l is not given).
+    pub names: Vec<String>,
+    /// Only DaemonSets matching this label selector.
+    #[arg(short = 'l', long, value_name = "SELECTOR")]
+    pub selector: Option<String>,
+    /// Follow the rollouts until they are done, stuck or the timeout expires.
+    #[arg(short = 'w', long)]
+    pub watch: bool,
+    /// With --watch, give up after this long (e.g. 30s, 5m; 0 = never) and exit 1.
+    #[arg(long, value_name = "DURATION", default_value = "0")]
+    pub timeout: String,
+    /// Only done when this revision is the current one.
+    #[arg(long, value_name = "N")]
+    pub revision: Option<i64>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RolloutHistoryArgs {
+    /// The DaemonSet.
+    pub name: String,
+    /// Show this revision's pod template.
+    #[arg(long, value_name = "N")]
+    pub revision: Option<i64>,
+    /// Diff two revisions' templates (`--diff A B`); with one number or with --revision N,
+    /// that revision against the current one.
+    #[arg(long, value_name = "REV", num_args = 0..=2)]
+    pub diff: Option<Vec<i64>>,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct RollbackArgs {
+    /// The DaemonSet.
+    pub name: String,
+    /// The revision to restore (default: the previous one, as kubectl does).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub to_revision: i64,
+    /// Print the template diff and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not ask for confirmation (it is only asked on a terminal).
+    #[arg(short = 'y', long)]
+    pub yes: bool,
 }

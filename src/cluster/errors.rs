@@ -73,13 +73,21 @@ pub fn from_kube(e: kube::Error, req: &Request, server: &str) -> Error {
                 let who = denied_user(&status.message)
                     .map(|u| format!("user {u:?} is"))
                     .unwrap_or_else(|| "you are".to_string());
+                let needs = match req.verb {
+                    "get" | "list" | "watch" => "kubectl-ds needs get, list and watch on it",
+                    _ => "kubectl ds rollback also needs patch on daemonsets",
+                };
                 Error::cluster(format!(
-                    "forbidden: {who} not allowed to {} {} {}; ask for the role in the README (kubectl-ds needs get, list and watch on it)",
+                    "forbidden: {who} not allowed to {} {} {}; ask for the role in the README ({needs})",
                     req.verb,
                     req.resource,
                     req.scope()
                 ))
             }
+            404 if req.name.is_some() && req.namespace.is_none() => Error::input(format!(
+                "{what} not found; check the name with `kubectl get {}`",
+                req.resource
+            )),
             404 if req.name.is_some() => Error::input(format!(
                 "{what} not found {}; check the name and the namespace (-n) or use -A",
                 req.scope()

@@ -41,7 +41,7 @@ pub fn scope(
 }
 
 /// With `-A` a named DaemonSet is looked up in every namespace.
-async fn fetch(target: &Target, scope: &Scope) -> Result<Snapshot> {
+pub async fn fetch(target: &Target, scope: &Scope) -> Result<Snapshot> {
     if scope.namespace.is_none() && !scope.names.is_empty() {
         let all = Scope {
             names: Vec::new(),

@@ -4,6 +4,8 @@
 pub mod complete;
 pub mod completion;
 pub mod coverage;
+pub mod rollback;
+pub mod rollout;
 
 use std::io::{IsTerminal, Write};
 
@@ -56,6 +58,8 @@ pub async fn run(cli: Cli) -> Result<Exit> {
     };
     match &cli.command {
         Command::Coverage(args) => coverage::run(&cli.global, args, &out).await,
+        Command::Rollout(cmd) => rollout::run(&cli.global, cmd, &out).await,
+        Command::Rollback(args) => rollback::run(&cli.global, args, &out).await,
         Command::Completion(args) => {
             let mut cmd = Cli::command();
             let text = completion::script(args.shell, &mut cmd);

@@ -104,10 +104,12 @@ pub fn history(ds: &DaemonSet, all: &[ControllerRevision], all_pods: &[Pod]) -> 
     let uid = ds.metadata.uid.as_deref().unwrap_or("");
     let mut per_hash: BTreeMap<&str, usize> = BTreeMap::new();
     for p in all_pods {
-        if pods::is_controlled_by(p, uid) && !pods::is_terminating(p) && !pods::is_terminal(p) {
-            if let Some(h) = pods::revision_hash(p) {
-                *per_hash.entry(h).or_default() += 1;
-            }
+        if pods::is_controlled_by(p, uid)
+            && !pods::is_terminating(p)
+            && !pods::is_terminal(p)
+            && let Some(h) = pods::revision_hash(p)
+        {
+            *per_hash.entry(h).or_default() += 1;
         }
     }
     let owned = revisions::owned(ds, all);

@@ -1,0 +1,387 @@
+//! `kubectl ds rollout status|history|undo`.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use super::{check_name, check_selector, print};
+use crate::cli::{GlobalArgs, OutputFormat, RolloutCommand, RolloutHistoryArgs, RolloutStatusArgs};
+use crate::cluster::fetch::{self, Scope};
+use crate::cluster::watch::{self, Update};
+use crate::cluster::{self, Target, connect};
+use crate::error::{Error, Exit, Result};
+use crate::logic::history::{self, Revision};
+use crate::logic::rollout::{self, RolloutStatus, State};
+use crate::logic::snapshot::Snapshot;
+use crate::render::{self, Output};
+
+pub async fn run(global: &GlobalArgs, cmd: &RolloutCommand, out: &Output) -> Result<Exit> {
+    match cmd {
+        RolloutCommand::Status(args) => status(global, args, out).await,
+        RolloutCommand::History(args) => history_cmd(global, args, out).await,
+        RolloutCommand::Undo(args) => super::rollback::run(global, args, out).await,
+    }
+}
+
+/// `-o json|yaml` of `rollout status`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutStatusReport {
+    /// The worst state over all items; the exit code follows from it.
+    pub state: State,
+    pub items: Vec<RolloutStatus>,
+}
+
+fn parse_duration(flag: &str, s: &str) -> Result<Option<Duration>> {
+    connect::parse_timeout(s).map_err(|_| {
+        Error::input(format!(
+            "invalid {flag} {s:?}: use a duration such as 30s, 5m or 0 for no limit"
+        ))
+    })
+}
+
+/// Status of every DaemonSet in the snapshot, with `--revision` applied.
+fn statuses(snapshot: &Snapshot, revision: Option<i64>) -> Vec<RolloutStatus> {
+    let mut items = rollout::compute(snapshot, Timestamp::now());
+    if let Some(n) = revision {
+        for s in &mut items {
+            rollout::require_revision(s, n);
+        }
+    }
+    items
+}
+
+/// 0 when every rollout is complete (or, without --watch, still progressing, as
+/// `kubectl rollout status --watch=false`); 1 when one is stuck or waits for pod deletions.
+fn exit_for(state: State, watching: bool) -> Exit {
+    match state {
+        State::Complete => Exit::Ok,
+        State::Progressing if !watching => Exit::Ok,
+        _ => Exit::Problem,
+    }
+}
+
+fn render_status(out: &Output, items: Vec<RolloutStatus>) -> Result<String> {
+    match out.format {
+        OutputFormat::Json | OutputFormat::Yaml => {
+            let report = RolloutStatusReport {
+                state: rollout::overall(&items),
+                items,
+            };
+            render::document::render(out.format, "RolloutStatusReport", &report)
+                .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))
+        }
+        _ => Ok(render::rollout::status(out, &items)),
+    }
+}
+
+async fn status(global: &GlobalArgs, args: &RolloutStatusArgs, out: &Output) -> Result<Exit> {
+    check_selector("-l", args.selector.as_deref())?;
+    for n in &args.names {
+        check_name("DaemonSet", n)?;
+    }
+    if let Some(n) = args.revision.filter(|n| *n <= 0) {
+        return Err(Error::input(format!(
+            "revision must be a positive integer: {n}"
+        )));
+    }
+    let timeout = parse_duration("--timeout", &args.timeout)?;
+    if timeout.is_some() && !args.watch {
+        return Err(Error::input("--timeout needs --watch"));
+    }
+    let target = cluster::connect(global, None).await?;
+    let scope =
+        super::coverage::scope(global, &target, &args.names, args.selector.as_deref(), None);
+    // One fetch first: unknown names and missing permissions fail here, before any watch.
+    let snapshot = super::coverage::fetch(&target, &scope).await?;
+    if snapshot.daemonsets.is_empty() {
+        eprintln!("No DaemonSets found.");
+        return Ok(Exit::Ok);
+    }
+    let items = statuses(&snapshot, args.revision);
+    let state = rollout::overall(&items);
+    if !args.watch || state != State::Progressing {
+        print(&render_status(out, items)?)?;
+        return Ok(exit_for(state, args.watch));
+    }
+    watch_status(&target, &scope, args, out, timeout).await
+}
+
+/// Follows the rollouts from watches until all are complete (0), one is stuck or waits for
+/// deletions (1), the timeout expires (1) or Ctrl-C (130). On a terminal the view is redrawn;
+/// piped, each DaemonSet's message is printed when it changes.
+async fn watch_status(
+    target: &Target,
+    scope: &Scope,
+    args: &RolloutStatusArgs,
+    out: &Output,
+    timeout: Option<Duration>,
+) -> Result<Exit> {
+    let tty = std::io::stdout().is_terminal();
+    let documents = matches!(out.format, OutputFormat::Json | OutputFormat::Yaml);
+    let mut last_lines: Vec<String> = Vec::new();
+    let mut last: Option<Vec<RolloutStatus>> = None;
+    let mut finished: Option<Exit> = None;
+    let mut failure: Option<Error> = None;
+    let follow = watch::follow(target, scope, |update| match update {
+        Update::Snapshot(snapshot) => {
+            let items = statuses(&snapshot, args.revision);
+            let state = rollout::overall(&items);
+            let lines: Vec<String> = items
+                .iter()
+                .map(|s| format!("{}/{}: {}", s.namespace, s.name, s.message))
+                .collect();
+            if !documents && lines != last_lines {
+                let text = if tty {
+                    format!("\x1b[2J\x1b[H{}", render::rollout::status(out, &items))
+                } else {
+                    let mut t = String::new();
+                    for (i, l) in lines.iter().enumerate() {
+                        if last_lines.get(i) != Some(l) {
+                            t.push_str(l);
+                            t.push('\n');
+                        }
+                    }
+                    t
+                };
+                if let Err(e) = print(&text) {
+                    failure = Some(e);
+                    return false;
+                }
+                last_lines = lines;
+            }
+            last = Some(items);
+            if state == State::Progressing {
+                true
+            } else {
+                finished = Some(exit_for(state, true));
+                false
+            }
+        }
+        Update::Trouble(msg) => {
+            eprintln!("warning: lost the watch ({msg}); retrying");
+            true
+        }
+    });
+    let expired = async {
+        match timeout {
+            Some(t) => tokio::time::sleep(t).await,
+            None => std::future::pending().await,
+        }
+    };
+    let mut timed_out = false;
+    tokio::select! {
+        _ = follow => {}
+        _ = expired => { timed_out = true; }
+        _ = tokio::signal::ctrl_c() => return Ok(Exit::Interrupted),
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let items = last.unwrap_or_default();
+    if documents {
+        print(&render_status(out, items.clone())?)?;
+    } else if !tty && finished.is_some() {
+        // The detail of the final state, after the progress lines.
+        let detail = render::rollout::status(out, &items);
+        print(&format!("\n{detail}"))?;
+    }
+    if timed_out {
+        let pending: Vec<String> = items
+            .iter()
+            .filter(|s| !s.is_done())
+            .map(|s| format!("{}/{} ({})", s.namespace, s.name, s.state.as_str()))
+            .collect();
+        eprintln!(
+            "error: timed out after {} waiting for the rollout of {}",
+            args.timeout,
+            pending.join(", ")
+        );
+        return Ok(Exit::Problem);
+    }
+    Ok(finished.unwrap_or(Exit::Problem))
+}
+
+/// The DaemonSet, its namespace's ControllerRevisions and pods, read fresh (not from the
+/// watch cache), so a rollback's resourceVersion precondition is as recent as possible.
+pub async fn fetch_one(
+    target: &Target,
+    global: &GlobalArgs,
+    name: &str,
+) -> Result<(DaemonSet, Vec<Revision>, Snapshot)> {
+    check_name("DaemonSet", name)?;
+    if global.all_namespaces {
+        return Err(Error::input(
+            "-A does not apply here: name the DaemonSet's namespace with -n",
+        ));
+    }
+    let ns = global
+        .namespace
+        .clone()
+        .unwrap_or_else(|| target.namespace.clone());
+    let scope = Scope {
+        namespace: Some(ns.clone()),
+        names: vec![name.to_string()],
+        ..Scope::default()
+    };
+    let (mut dss, revisions, pods) = tokio::try_join!(
+        fetch::daemonsets(target, &scope),
+        fetch::revisions(target, Some(&ns)),
+        fetch::pods(target, Some(&ns), None),
+    )?;
+    let ds = dss
+        .pop()
+        .ok_or_else(|| Error::input(format!("daemonset {name:?} not found in namespace {ns:?}")))?;
+    let hist = history::history(&ds, &revisions, &pods);
+    let snapshot = Snapshot {
+        daemonsets: vec![ds.clone()],
+        nodes: Vec::new(),
+        pods,
+        revisions,
+    };
+    Ok((ds, hist, snapshot))
+}
+
+/// A revision's template as YAML, for display and diffs.
+pub fn template_yaml(rev: &Revision) -> Result<String> {
+    crate::yaml::to_string(&rev.template)
+        .map_err(|e| Error::cluster(format!("cannot encode revision {}: {e}", rev.revision)))
+}
+
+fn find(hist: &[Revision], n: i64) -> Result<&Revision> {
+    if n <= 0 {
+        return Err(Error::input(format!(
+            "revision must be a positive integer: {n}"
+        )));
+    }
+    history::find(hist, n).map_err(|e| Error::input(e.to_string()))
+}
+
+/// `-o json|yaml` of `rollout history`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RolloutHistory<'a> {
+    namespace: String,
+    name: String,
+    revisions: Vec<&'a Revision>,
+}
+
+async fn history_cmd(global: &GlobalArgs, args: &RolloutHistoryArgs, out: &Output) -> Result<Exit> {
+    let target = cluster::connect(global, None).await?;
+    let (ds, hist, _) = fetch_one(&target, global, &args.name).await?;
+    let namespace = ds.metadata.namespace.clone().unwrap_or_default();
+    if let Some(diff) = &args.diff {
+        let current = hist
+            .last()
+            .ok_or_else(|| Error::input("No rollout history found."))?;
+        let (a, b) = match (diff.as_slice(), args.revision) {
+            ([], Some(n)) => (find(&hist, n)?, current),
+            ([a], None) => (find(&hist, *a)?, current),
+            ([a, b], None) => (find(&hist, *a)?, find(&hist, *b)?),
+            _ => {
+                return Err(Error::input(
+                    "use --diff A B, --diff A (against the current revision) or --revision N --diff",
+                ));
+            }
+        };
+        let (ya, yb) = (template_yaml(a)?, template_yaml(b)?);
+        let (la, lb) = (
+            format!("revision {}", a.revision),
+            format!("revision {}", b.revision),
+        );
+        return match external_diff(&ya, &yb, &la, &lb)? {
+            Some(code) => Ok(code),
+            None => {
+                let d = history::line_diff(&ya, &yb, &la, &lb, 3);
+                if d.is_empty() {
+                    print(&format!(
+                        "revisions {} and {} have the same pod template\n",
+                        a.revision, b.revision
+                    ))?;
+                } else {
+                    print(&d)?;
+                }
+                Ok(Exit::Ok)
+            }
+        };
+    }
+    let now = Timestamp::now();
+    let selected: Vec<Revision> = match args.revision {
+        Some(n) => vec![find(&hist, n)?.clone()],
+        None => hist
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                r.template = serde_json::Value::Null;
+                r
+            })
+            .collect(),
+    };
+    let text = match out.format {
+        OutputFormat::Json | OutputFormat::Yaml => {
+            let doc = RolloutHistory {
+                namespace,
+                name: args.name.clone(),
+                revisions: selected.iter().collect(),
+            };
+            render::document::render(out.format, "RolloutHistory", &doc)
+                .map_err(|e| Error::cluster(format!("cannot encode the history: {e}")))?
+        }
+        _ => match &selected[..] {
+            [one] if args.revision.is_some() => format!(
+                "daemonset.apps/{} revision {}{}\n{}",
+                args.name,
+                one.revision,
+                if one.current { " (current)" } else { "" },
+                template_yaml(one)?
+            ),
+            _ => render::rollout::history(out, &selected, now),
+        },
+    };
+    print(&text)?;
+    Ok(Exit::Ok)
+}
+
+/// Runs `KUBECTL_EXTERNAL_DIFF` (a command and its arguments, split on whitespace, as kubectl
+/// does) on two temporary files; `None` when it is not set. Its exit code 1 means "differ".
+pub fn external_diff(a: &str, b: &str, label_a: &str, label_b: &str) -> Result<Option<Exit>> {
+    let Some(cmd) = std::env::var("KUBECTL_EXTERNAL_DIFF")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let mut words = cmd.split_whitespace();
+    let Some(program) = words.next() else {
+        return Ok(None);
+    };
+    let dir = std::env::temp_dir().join(format!("kubectl-ds-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let pa = dir.join(label_a.replace(' ', "-"));
+    let pb = dir.join(label_b.replace(' ', "-"));
+    let pb = if pa == pb {
+        dir.join(format!("{}.b", label_b.replace(' ', "-")))
+    } else {
+        pb
+    };
+    std::fs::write(&pa, a)?;
+    std::fs::write(&pb, b)?;
+    let status = std::process::Command::new(program)
+        .args(words)
+        .arg(&pa)
+        .arg(&pb)
+        .status();
+    let _ = std::fs::remove_dir_all(&dir);
+    match status {
+        Ok(s) if matches!(s.code(), Some(0) | Some(1)) => Ok(Some(Exit::Ok)),
+        Ok(s) => Err(Error::input(format!(
+            "KUBECTL_EXTERNAL_DIFF {cmd:?} failed ({s})"
+        ))),
+        Err(e) => Err(Error::input(format!(
+            "cannot run KUBECTL_EXTERNAL_DIFF {cmd:?}: {e}"
+        ))),
+    }
+}

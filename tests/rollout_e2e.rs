@@ -1,0 +1,661 @@
+//! `kubectl ds rollout status|history` and `rollback` against the real DaemonSet controller on
+//! the testbed, compared with what real `kubectl rollout status|undo` do on identical objects.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+use common::{kubectl_ds, stderr, stdout};
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::Api;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
+use kubectl_ds_testbed::{
+    FakeNode, Options, Testbed, add_node, apply_yaml, wait_daemonset_settled,
+};
+use serde_json::Value;
+
+const NS: &str = "default";
+const SETTLE: Duration = Duration::from_secs(60);
+
+/// Runs real kubectl with only the given kubeconfig.
+fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
+    Command::new("kubectl")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("KUBECONFIG", kubeconfig)
+        .output()
+        .expect("run kubectl")
+}
+
+fn kubectl_ds_env(kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"));
+    c.args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("KUBECONFIG", kubeconfig);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run kubectl-ds")
+}
+
+/// A DaemonSet with one container of `image`, the given update strategy (YAML flow mapping)
+/// and pod spec extras (YAML flow entries, e.g. `nodeSelector: {pool: x}`).
+fn manifest(name: &str, image: &str, strategy: &str, cause: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: {name}
+  namespace: {NS}
+  annotations: {{kubernetes.io/change-cause: '{cause}'}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  updateStrategy: {strategy}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+    spec:
+      {extra}
+      containers:
+      - name: main
+        image: {image}
+"
+    )
+}
+
+const ROLLING: &str = "{type: RollingUpdate}";
+
+async fn settle(client: &kube::Client, name: &str) -> DaemonSet {
+    wait_daemonset_settled(client, NS, name, SETTLE)
+        .await
+        .unwrap_or_else(|e| panic!("{name} did not settle: {e}"))
+}
+
+async fn set_image(client: &kube::Client, name: &str, image: &str) {
+    let api: Api<DaemonSet> = Api::namespaced(client.clone(), NS);
+    let patch = serde_json::json!({"spec": {"template": {"spec": {"containers": [{"name": "main", "image": image}]}}}});
+    api.patch(name, &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+        .expect("set image");
+}
+
+/// Owned revision numbers, ascending, and the current one's image.
+async fn revisions_of(client: &kube::Client, name: &str) -> (Vec<i64>, String) {
+    let ds: DaemonSet = Api::namespaced(client.clone(), NS)
+        .get(name)
+        .await
+        .expect("get ds");
+    let uid = ds.metadata.uid.clone().unwrap_or_default();
+    let revs: Api<ControllerRevision> = Api::namespaced(client.clone(), NS);
+    let mut owned: Vec<ControllerRevision> = revs
+        .list(&ListParams::default())
+        .await
+        .expect("list revisions")
+        .items
+        .into_iter()
+        .filter(|r| {
+            r.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| o.uid == uid)
+        })
+        .collect();
+    owned.sort_by_key(|r| r.revision);
+    let image = owned
+        .last()
+        .map(|r| {
+            r.data.0["spec"]["template"]["spec"]["containers"][0]["image"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .unwrap_or_default();
+    (
+        owned.iter().map(|r| r.revision.unwrap_or(0)).collect(),
+        image,
+    )
+}
+
+/// (pod name, image, revision hash) of the DaemonSet's live pods.
+async fn pods_of(client: &kube::Client, name: &str) -> BTreeSet<(String, String, String)> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    pods.list(&ListParams::default().labels(&format!("app={name}")))
+        .await
+        .expect("list pods")
+        .items
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| {
+            let image = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .and_then(|c| c.image.clone())
+                .unwrap_or_default();
+            let hash = p
+                .metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("controller-revision-hash"))
+                .cloned()
+                .unwrap_or_default();
+            (p.metadata.name.unwrap_or_default(), image, hash)
+        })
+        .collect()
+}
+
+fn json_of(o: &Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    let kc = tb.kubeconfig();
+    for n in ["node-1", "node-2", "node-3"] {
+        add_node(&client, &FakeNode::new(n)).await.expect("node");
+    }
+    // Two identical DaemonSets through three image revisions: ours and kubectl's.
+    for (i, image) in ["agent:1", "agent:2", "agent:3"].iter().enumerate() {
+        let img = format!("registry.example/{image}");
+        let cause = format!("revision {} {image}", i + 1);
+        apply_yaml(
+            &client,
+            &format!(
+                "{}---\n{}",
+                manifest("ours", &img, ROLLING, &cause, ""),
+                manifest("theirs", &img, ROLLING, &cause, "")
+            ),
+        )
+        .await
+        .expect("apply");
+        settle(&client, "ours").await;
+        settle(&client, "theirs").await;
+    }
+    assert_eq!(revisions_of(&client, "ours").await.0, [1, 2, 3]);
+
+    // History: table, JSON, one revision's template, a diff.
+    let h = kubectl_ds(kc, &["rollout", "history", "ours"]);
+    assert_eq!(h.status.code(), Some(0), "{}", stderr(&h));
+    let text = stdout(&h);
+    println!("$ kubectl ds rollout history ours\n{text}");
+    assert!(text.starts_with("REVISION   AGE"), "{text}");
+    assert!(text.contains("registry.example/agent:1"), "{text}");
+    assert!(text.contains("revision 3 agent:3"), "{text}");
+    let doc = json_of(&kubectl_ds(
+        kc,
+        &["rollout", "history", "ours", "-o", "json"],
+    ));
+    assert_eq!(doc["kind"], "RolloutHistory");
+    assert_eq!(doc["revisions"][2]["current"], true);
+    assert_eq!(doc["revisions"][2]["pods"], 3);
+    assert_eq!(doc["revisions"][0]["pods"], 0);
+    let one = kubectl_ds(kc, &["rollout", "history", "ours", "--revision", "1"]);
+    assert!(
+        stdout(&one).contains("image: registry.example/agent:1"),
+        "{}",
+        stdout(&one)
+    );
+    let diff = kubectl_ds(kc, &["rollout", "history", "ours", "--diff", "1", "3"]);
+    let d = stdout(&diff);
+    println!("$ kubectl ds rollout history ours --diff 1 3\n{d}");
+    assert!(d.contains("-  - image: registry.example/agent:1"), "{d}");
+    assert!(d.contains("+  - image: registry.example/agent:3"), "{d}");
+    // Through KUBECTL_EXTERNAL_DIFF, with two files.
+    let ext = kubectl_ds_env(
+        kc,
+        &["rollout", "history", "ours", "--diff", "1", "3"],
+        &[("KUBECTL_EXTERNAL_DIFF", "diff -u")],
+    );
+    assert_eq!(ext.status.code(), Some(0), "{}", stderr(&ext));
+    assert!(stdout(&ext).contains("+  - image: registry.example/agent:3"));
+
+    // Errors: unknown revision lists the ones that exist; unknown DaemonSet.
+    let bad = kubectl_ds(kc, &["rollback", "ours", "--to-revision", "7", "--yes"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("the revisions are 1, 2, 3"),
+        "{}",
+        stderr(&bad)
+    );
+    let missing = kubectl_ds(kc, &["rollback", "nope", "--yes"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("\"nope\" not found"),
+        "{}",
+        stderr(&missing)
+    );
+
+    // Dry run: a diff, no change.
+    let before: DaemonSet = Api::namespaced(client.clone(), NS)
+        .get("ours")
+        .await
+        .expect("ds");
+    let dry = kubectl_ds(kc, &["rollback", "ours", "--to-revision", "1", "--dry-run"]);
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    println!(
+        "$ kubectl ds rollback ours --to-revision 1 --dry-run\n{}",
+        stdout(&dry)
+    );
+    assert!(stdout(&dry).contains("+  - image: registry.example/agent:1"));
+    let after: DaemonSet = Api::namespaced(client.clone(), NS)
+        .get("ours")
+        .await
+        .expect("ds");
+    assert_eq!(before.metadata.generation, after.metadata.generation);
+
+    // The rollback, ours and kubectl's.
+    let ours_before = pods_of(&client, "ours").await;
+    let theirs_before = pods_of(&client, "theirs").await;
+    let rb = kubectl_ds(kc, &["rollback", "ours", "--to-revision", "1"]);
+    assert_eq!(rb.status.code(), Some(0), "{}", stderr(&rb));
+    println!(
+        "$ kubectl ds rollback ours --to-revision 1\n{}",
+        stdout(&rb)
+    );
+    let undo = kubectl(kc, &["rollout", "undo", "ds/theirs", "--to-revision=1"]);
+    assert_eq!(undo.status.code(), Some(0), "{}", stderr(&undo));
+    settle(&client, "ours").await;
+    settle(&client, "theirs").await;
+    let (ours_revs, ours_image) = revisions_of(&client, "ours").await;
+    let (theirs_revs, theirs_image) = revisions_of(&client, "theirs").await;
+    assert_eq!(ours_revs, [2, 3, 4], "revision 1 renumbered to 4");
+    assert_eq!(ours_revs, theirs_revs);
+    assert_eq!(ours_image, "registry.example/agent:1");
+    assert_eq!(ours_image, theirs_image);
+    let ours_after = pods_of(&client, "ours").await;
+    let theirs_after = pods_of(&client, "theirs").await;
+    assert_eq!(ours_after.len(), 3);
+    assert!(
+        ours_after
+            .iter()
+            .all(|(_, image, _)| image == "registry.example/agent:1")
+    );
+    assert!(
+        theirs_after
+            .iter()
+            .all(|(_, image, _)| image == "registry.example/agent:1")
+    );
+    let hashes = |s: &BTreeSet<(String, String, String)>| {
+        s.iter().map(|(_, _, h)| h.clone()).collect::<BTreeSet<_>>()
+    };
+    assert_eq!(hashes(&ours_after).len(), 1, "every pod on one revision");
+    // The same pods restarted (all of them, in both) or left alone.
+    let kept = |b: &BTreeSet<(String, String, String)>, a: &BTreeSet<(String, String, String)>| {
+        b.iter().filter(|p| a.contains(*p)).count()
+    };
+    assert_eq!(
+        kept(&ours_before, &ours_after),
+        kept(&theirs_before, &theirs_after)
+    );
+    // The template equals kubectl's result.
+    let t = |name: &'static str| {
+        let client = client.clone();
+        async move {
+            let ds: DaemonSet = Api::namespaced(client, NS).get(name).await.expect("ds");
+            let mut v = serde_json::to_value(&ds.spec.template).expect("json");
+            v["metadata"]["labels"] = Value::Null;
+            v["spec"]["containers"][0]["name"] = Value::Null;
+            v
+        }
+    };
+    assert_eq!(t("ours").await, t("theirs").await);
+
+    // Already current: a no-op with a message.
+    let noop = kubectl_ds(kc, &["rollback", "ours", "--to-revision", "4"]);
+    assert_eq!(noop.status.code(), Some(0));
+    assert!(
+        stdout(&noop).contains("skipped rollback"),
+        "{}",
+        stdout(&noop)
+    );
+    let gen_before = after_generation(&client, "ours").await;
+
+    // A race that touches the template: the rollback loses and changes nothing.
+    let hook = format!(
+        "kubectl --kubeconfig {} set image ds/ours main=registry.example/agent:9 >/dev/null",
+        kc.display()
+    );
+    let raced = kubectl_ds_env(
+        kc,
+        &["rollback", "ours", "--to-revision", "3", "--yes"],
+        &[("KUBECTL_DS_TEST_BEFORE_PATCH", &hook)],
+    );
+    assert_eq!(raced.status.code(), Some(3), "{}", stderr(&raced));
+    println!(
+        "$ kubectl ds rollback ours --to-revision 3   # racing kubectl set image\n{}",
+        stderr(&raced)
+    );
+    assert!(stderr(&raced).contains("conflict"), "{}", stderr(&raced));
+    let ds: DaemonSet = Api::namespaced(client.clone(), NS)
+        .get("ours")
+        .await
+        .expect("ds");
+    assert_eq!(
+        ds.spec
+            .template
+            .spec
+            .as_ref()
+            .and_then(|s| s.containers[0].image.as_deref()),
+        Some("registry.example/agent:9"),
+        "the concurrent change stands, nothing of the rollback applied"
+    );
+    assert_eq!(ds.metadata.generation, gen_before.map(|g| g + 1));
+    settle(&client, "ours").await;
+
+    // A race that leaves the template alone (a label): retried, and it succeeds.
+    let hook = format!(
+        "kubectl --kubeconfig {} label --overwrite ds/ours touched=yes >/dev/null",
+        kc.display()
+    );
+    let benign = kubectl_ds_env(
+        kc,
+        &["rollback", "ours", "--yes"],
+        &[("KUBECTL_DS_TEST_BEFORE_PATCH", &hook)],
+    );
+    assert_eq!(benign.status.code(), Some(0), "{}", stderr(&benign));
+    assert!(
+        stdout(&benign).contains("flips back"),
+        "{}",
+        stdout(&benign)
+    );
+    settle(&client, "ours").await;
+    assert_eq!(
+        revisions_of(&client, "ours").await.1,
+        "registry.example/agent:1"
+    );
+
+    // Forbidden: a read-only user may not patch.
+    apply_yaml(&client, "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: ro}\nrules:\n- apiGroups: [apps]\n  resources: [daemonsets, controllerrevisions]\n  verbs: [get, list, watch]\n- apiGroups: ['']\n  resources: [nodes, pods]\n  verbs: [get, list, watch]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ro}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ro}\nsubjects: [{kind: User, name: reader}]\n").await.expect("rbac");
+    let reader = tb.kubeconfig_for_user("reader", &[]).expect("kubeconfig");
+    let denied = kubectl_ds(
+        &reader,
+        &["rollback", "ours", "--to-revision", "2", "--yes"],
+    );
+    assert_eq!(denied.status.code(), Some(3), "{}", stderr(&denied));
+    println!(
+        "$ kubectl ds rollback ours --to-revision 2   # as a read-only user\n{}",
+        stderr(&denied)
+    );
+    assert!(
+        stderr(&denied).contains("patch on daemonsets"),
+        "{}",
+        stderr(&denied)
+    );
+}
+
+async fn after_generation(client: &kube::Client, name: &str) -> Option<i64> {
+    let ds: DaemonSet = Api::namespaced(client.clone(), NS)
+        .get(name)
+        .await
+        .expect("ds");
+    ds.metadata.generation
+}
+
+/// kubectl's verdict line for one DaemonSet (`--watch=false`), and its exit code.
+fn kubectl_once(kc: &Path, name: &str) -> (Option<i32>, String) {
+    let o = kubectl(
+        kc,
+        &["rollout", "status", &format!("ds/{name}"), "--watch=false"],
+    );
+    (
+        o.status.code(),
+        format!("{}{}", stdout(&o), stderr(&o)).trim().to_string(),
+    )
+}
+
+/// Our verdict for one DaemonSet: the JSON item, and our exit code.
+fn ours_once(kc: &Path, name: &str) -> (Option<i32>, Value) {
+    let o = kubectl_ds(kc, &["rollout", "status", name, "-o", "json"]);
+    let doc = json_of(&o);
+    (o.status.code(), doc["items"][0].clone())
+}
+
+/// Exit codes of kubectl and of us, both following the rollout with the same timeout, and how
+/// long we took.
+fn watch_both(
+    kc: &Path,
+    name: &str,
+    timeout: &str,
+) -> (Option<i32>, Option<i32>, Duration, String) {
+    let theirs = kubectl(
+        kc,
+        &[
+            "rollout",
+            "status",
+            &format!("ds/{name}"),
+            &format!("--timeout={timeout}"),
+        ],
+    );
+    let start = Instant::now();
+    let ours = kubectl_ds(
+        kc,
+        &["rollout", "status", name, "--watch", "--timeout", timeout],
+    );
+    (
+        theirs.status.code(),
+        ours.status.code(),
+        start.elapsed(),
+        format!("{}{}", stdout(&ours), stderr(&ours)),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_agrees_with_kubectl_on_many_scenarios() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    let kc = tb.kubeconfig();
+    for n in ["node-1", "node-2", "node-3"] {
+        add_node(&client, &FakeNode::new(n).label("pool", "main"))
+            .await
+            .expect("node");
+    }
+    add_node(&client, &FakeNode::new("flaky").label("pool", "flaky"))
+        .await
+        .expect("node");
+    let good = "registry.example/agent:1";
+    let good2 = "registry.example/agent:2";
+    let bad = "registry.example/bad-image:2";
+    let crash = "registry.example/crashloop:2";
+    let main_only = "nodeSelector: {pool: main}";
+    let surge = "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: 1}}";
+    let all_at_once = "{type: RollingUpdate, rollingUpdate: {maxUnavailable: '100%'}}";
+    let on_delete = "{type: OnDelete}";
+    // (name, strategy, pod spec extra, first image, second image or none)
+    let scenarios: &[(&str, &str, &str, &str, Option<&str>)] = &[
+        ("healthy", ROLLING, main_only, good, None),
+        ("updated", ROLLING, main_only, good, Some(good2)),
+        ("bad-image", ROLLING, main_only, good, Some(bad)),
+        ("crashloop", ROLLING, main_only, good, Some(crash)),
+        ("surge", surge, main_only, good, Some(good2)),
+        ("surge-bad", surge, main_only, good, Some(bad)),
+        ("all-at-once-bad", all_at_once, main_only, good, Some(bad)),
+        ("ondelete", on_delete, main_only, good, Some(good2)),
+        (
+            "no-nodes",
+            ROLLING,
+            "nodeSelector: {pool: none}",
+            good,
+            Some(good2),
+        ),
+        ("new-bad-from-start", ROLLING, main_only, bad, None),
+        ("flaky-node", ROLLING, "", good, None),
+    ];
+    let all: String = scenarios
+        .iter()
+        .map(|(name, strategy, extra, image, _)| {
+            manifest(name, image, strategy, "", extra) + "---\n"
+        })
+        .collect();
+    apply_yaml(&client, &all).await.expect("apply");
+    for (name, ..) in scenarios {
+        settle(&client, name).await;
+    }
+    for (name, _, _, _, second) in scenarios {
+        if let Some(image) = second {
+            set_image(&client, name, image).await;
+        }
+    }
+    // A node going NotReady mid-rollout: the kubelet reports NotReady, then the update.
+    let nodes: Api<Node> = Api::all(client.clone());
+    nodes
+        .patch_status(
+            "flaky",
+            &PatchParams::default(),
+            &Patch::Strategic(serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady"}]}})),
+        )
+        .await
+        .expect("flaky NotReady");
+    set_image(&client, "flaky-node", good2).await;
+    for (name, ..) in scenarios {
+        settle(&client, name).await;
+    }
+
+    let mut compared = 0;
+    for (name, ..) in scenarios {
+        let (k_code, k_line) = kubectl_once(kc, name);
+        let (o_code, item) = ours_once(kc, name);
+        println!(
+            "{name}: kubectl {k_code:?} {k_line:?}; ours {o_code:?} {} {}",
+            item["state"], item["message"]
+        );
+        if *name == "ondelete" {
+            // kubectl refuses OnDelete; we list the nodes whose pods must be deleted.
+            assert_eq!(k_code, Some(1));
+            assert!(
+                k_line.contains("only available for RollingUpdate"),
+                "{k_line}"
+            );
+            assert_eq!(o_code, Some(1));
+            assert_eq!(item["state"], "WaitingForDeletion");
+            let waiting: Vec<&str> = item["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .filter(|n| n["progress"] == "Waiting")
+                .filter_map(|n| n["node"].as_str())
+                .collect();
+            assert_eq!(waiting, ["node-1", "node-2", "node-3"]);
+            compared += 1;
+            continue;
+        }
+        // kubectl's own words, computed by us from the same object.
+        assert_eq!(item["kubectl"]["message"], k_line, "{name}");
+        let k_done = k_line.contains("successfully rolled out");
+        assert_eq!(item["state"] == "Complete", k_done, "{name}: {item}");
+        // Following the rollout: same exit code; stuck ones end before the timeout for us.
+        let (k_watch, o_watch, took, text) = watch_both(kc, name, "6s");
+        assert_eq!(k_watch, o_watch, "{name}: {text}");
+        if item["state"] == "Stuck" {
+            assert_eq!(o_watch, Some(1));
+            assert!(
+                took < Duration::from_secs(5),
+                "{name} reported stuck only after {took:?}"
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared >= 10);
+
+    // The bad image: stuck on a node, with the reason.
+    let (_, item) = ours_once(kc, "bad-image");
+    assert_eq!(item["state"], "Stuck");
+    let stuck: Vec<&Value> = item["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter(|n| n["progress"] == "Stuck")
+        .collect();
+    assert_eq!(stuck.len(), 1, "{item}");
+    assert!(
+        stuck[0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("ImagePullBackOff") || r.contains("ErrImagePull")),
+        "{item}"
+    );
+    let text = kubectl_ds(kc, &["rollout", "status", "bad-image"]);
+    assert_eq!(text.status.code(), Some(1));
+    println!("$ kubectl ds rollout status bad-image\n{}", stdout(&text));
+    assert!(
+        stdout(&text).contains("rollout is stuck"),
+        "{}",
+        stdout(&text)
+    );
+
+    // The NotReady node: outside desired, still on the old revision, listed.
+    let (_, item) = ours_once(kc, "flaky-node");
+    println!("flaky-node: {item}");
+    let excluded: Vec<&str> = item["excludedOld"]
+        .as_array()
+        .expect("excludedOld")
+        .iter()
+        .filter_map(|n| n["node"].as_str())
+        .collect();
+    if item["state"] == "Complete" {
+        // kubectl says done; if the controller left the old pod there, we list it.
+        let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+        let on_flaky = pods
+            .list(
+                &ListParams::default()
+                    .labels("app=flaky-node")
+                    .fields("spec.nodeName=flaky"),
+            )
+            .await
+            .expect("pods")
+            .items
+            .len();
+        assert_eq!(excluded.len(), on_flaky, "{item}");
+    }
+
+    // OnDelete after the pods are deleted: done for us (kubectl still refuses).
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    pods.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("app=ondelete"),
+    )
+    .await
+    .expect("delete pods");
+    settle(&client, "ondelete").await;
+    let (code, item) = ours_once(kc, "ondelete");
+    assert_eq!(
+        (code, item["state"].as_str()),
+        (Some(0), Some("Complete")),
+        "{item}"
+    );
+
+    // Many at once: one verdict, one exit code.
+    let many = kubectl_ds(kc, &["rollout", "status", "healthy", "updated", "surge"]);
+    assert_eq!(many.status.code(), Some(0), "{}", stdout(&many));
+    let many = kubectl_ds(kc, &["rollout", "status", "-A", "-o", "json"]);
+    assert_eq!(many.status.code(), Some(1));
+    assert_eq!(json_of(&many)["state"], "Stuck");
+    println!(
+        "$ kubectl ds rollout status\n{}",
+        stdout(&kubectl_ds(kc, &["rollout", "status"]))
+    );
+
+    // A timeout: a rollout slowed down by the pods' ready delay.
+    apply_yaml(&client, &manifest("slow", good, ROLLING, "", main_only))
+        .await
+        .expect("apply");
+    settle(&client, "slow").await;
+    let api: Api<DaemonSet> = Api::namespaced(client.clone(), NS);
+    let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"testbed.kubectl-ds/ready-delay": "20s"}}}}});
+    api.patch("slow", &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+        .expect("patch");
+    let (k_watch, o_watch, _, text) = watch_both(kc, "slow", "3s");
+    assert_eq!((k_watch, o_watch), (Some(1), Some(1)), "{text}");
+    assert!(text.contains("timed out after 3s"), "{text}");
+}
