@@ -41,6 +41,9 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -l no-color -d 'Neve
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -s V -l version -d 'Print version'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "coverage" -d 'Which nodes that should run a DaemonSet don\'t, and which pods sit where they shouldn\'t'
+complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "explain" -d 'Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node'
+complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "rollout" -d 'Rollout status and history of DaemonSets'
+complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "rollback" -d 'Restore a DaemonSet\'s pod template from an earlier revision'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "__complete" -d 'Print completion candidates (used by kubectl_complete-ds)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -64,6 +67,152 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l all-c
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -s h -l help -d 'Print help'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -s h -l help -d 'Print help'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -f -a "node" -d 'Every DaemonSet in scope (or the ones named) on one node, worst first'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -f -a "ds" -d 'One DaemonSet on every node, grouped by reason'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -s h -l help -d 'Print help'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -s h -l help -d 'Print help'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from help" -f -a "node" -d 'Every DaemonSet in scope (or the ones named) on one node, worst first'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from help" -f -a "ds" -d 'One DaemonSet on every node, grouped by reason'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -s h -l help -d 'Print help'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -f -a "status" -d 'Whether the rollouts are done, and which nodes hold them up'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -f -a "history" -d 'The revisions of a DaemonSet, or one revision\'s template, or a diff of two'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -f -a "undo" -d 'Same as `kubectl ds rollback`'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s l -l selector -d 'Only DaemonSets matching this label selector' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l timeout -d 'With --watch, give up after this long (e.g. 30s, 5m; 0 = never) and exit 1' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l revision -d 'Only done when this revision is the current one' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s w -l watch -d 'Follow the rollouts until they are done, stuck or the timeout expires'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l revision -d 'Show this revision\'s pod template' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l diff -d 'Diff two revisions\' templates (`--diff A B`); with one number or with --revision N, that revision against the current one' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l to-revision -d 'The revision to restore (default: the previous one, as kubectl does)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l dry-run -d 'Print the template diff and change nothing'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -s y -l yes -d 'Do not ask for confirmation (it is only asked on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -s h -l help -d 'Print help'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from help" -f -a "status" -d 'Whether the rollouts are done, and which nodes hold them up'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from help" -f -a "history" -d 'The revisions of a DaemonSet, or one revision\'s template, or a diff of two'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from help" -f -a "undo" -d 'Same as `kubectl ds rollback`'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l to-revision -d 'The revision to restore (default: the previous one, as kubectl does)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l dry-run -d 'Print the template diff and change nothing'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s y -l yes -d 'Do not ask for confirmation (it is only asked on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l cluster -d 'Kubeconfig cluster to use' -r
@@ -94,7 +243,15 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l as-
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -s h -l help -d 'Print help'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage completion __complete help" -f -a "coverage" -d 'Which nodes that should run a DaemonSet don\'t, and which pods sit where they shouldn\'t'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage completion __complete help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage completion __complete help" -f -a "__complete" -d 'Print completion candidates (used by kubectl_complete-ds)'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback completion __complete help" -f -a "coverage" -d 'Which nodes that should run a DaemonSet don\'t, and which pods sit where they shouldn\'t'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback completion __complete help" -f -a "explain" -d 'Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback completion __complete help" -f -a "rollout" -d 'Rollout status and history of DaemonSets'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback completion __complete help" -f -a "rollback" -d 'Restore a DaemonSet\'s pod template from an earlier revision'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback completion __complete help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback completion __complete help" -f -a "__complete" -d 'Print completion candidates (used by kubectl_complete-ds)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from explain" -f -a "node" -d 'Every DaemonSet in scope (or the ones named) on one node, worst first'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from explain" -f -a "ds" -d 'One DaemonSet on every node, grouped by reason'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from rollout" -f -a "status" -d 'Whether the rollouts are done, and which nodes hold them up'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from rollout" -f -a "history" -d 'The revisions of a DaemonSet, or one revision\'s template, or a diff of two'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from rollout" -f -a "undo" -d 'Same as `kubectl ds rollback`'

@@ -69,6 +69,9 @@ pub enum OutputFormat {
 pub enum Command {
     /// Which nodes that should run a DaemonSet don't, and which pods sit where they shouldn't.
     Coverage(CoverageArgs),
+    /// Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node.
+    #[command(subcommand)]
+    Explain(ExplainCommand),
     /// Rollout status and history of DaemonSets.
     #[command(subcommand)]
     Rollout(RolloutCommand),
@@ -113,6 +116,29 @@ pub struct CompleteArgs {
     /// The words typed after `kubectl ds`, the last one being completed.
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub words: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExplainCommand {
+    /// Every DaemonSet in scope (or the ones named) on one node, worst first.
+    Node(ExplainNodeArgs),
+    /// One DaemonSet on every node, grouped by reason.
+    #[command(name = "ds", alias = "daemonset")]
+    Ds(ExplainDsArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExplainNodeArgs {
+    /// The node.
+    pub node: String,
+    /// Only these DaemonSets.
+    pub daemonsets: Vec<String>,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ExplainDsArgs {
+    /// The DaemonSet.
+    pub name: String,
 }
 
 #[derive(Debug, Subcommand)]

@@ -155,3 +155,82 @@ pub async fn snapshot(target: &Target, scope: &Scope) -> Result<Snapshot> {
         revisions,
     })
 }
+
+/// One node by name.
+pub async fn node(target: &Target, name: &str) -> Result<Node> {
+    let api: Api<Node> = Api::all(target.client.clone());
+    call(
+        target,
+        Request::new("get", "nodes", None).named(name),
+        api.get(name),
+    )
+    .await
+}
+
+/// The newest FailedScheduling message of each pod (`namespace/name`), from the scope's events.
+pub async fn scheduling_events(
+    target: &Target,
+    namespace: Option<&str>,
+) -> Result<std::collections::HashMap<String, String>> {
+    use k8s_openapi::api::core::v1::Event;
+    let lp = cached(None).fields("reason=FailedScheduling,involvedObject.kind=Pod");
+    let mut events: Vec<Event> = list(
+        target,
+        api(target, namespace),
+        lp,
+        Request::new("list", "events", namespace),
+    )
+    .await?;
+    let when = |e: &Event| {
+        e.last_timestamp
+            .as_ref()
+            .map(|t| t.0)
+            .or(e.event_time.as_ref().map(|t| t.0))
+            .or(e.metadata.creation_timestamp.as_ref().map(|t| t.0))
+    };
+    events.sort_by_key(|e| when(e));
+    let mut out = std::collections::HashMap::new();
+    for e in events {
+        let ns = e.involved_object.namespace.clone().unwrap_or_default();
+        let Some(name) = e.involved_object.name.clone() else {
+            continue;
+        };
+        out.insert(
+            format!("{ns}/{name}"),
+            e.message.clone().unwrap_or_default(),
+        );
+    }
+    Ok(out)
+}
+
+/// PriorityClass name → value, and the global default's value.
+pub async fn priority_classes(
+    target: &Target,
+) -> Result<(std::collections::HashMap<String, i32>, i32)> {
+    use k8s_openapi::api::scheduling::v1::PriorityClass;
+    let api: Api<PriorityClass> = Api::all(target.client.clone());
+    let items = list(
+        target,
+        api,
+        cached(None),
+        Request::new("list", "priorityclasses", None),
+    )
+    .await?;
+    let default = items
+        .iter()
+        .find(|p| p.global_default == Some(true))
+        .and_then(crate::logic::compat::priority_value)
+        .unwrap_or(0);
+    Ok((
+        items
+            .into_iter()
+            .filter_map(|p| {
+                Some((
+                    p.metadata.name.clone()?,
+                    crate::logic::compat::priority_value(&p)?,
+                ))
+            })
+            .collect(),
+        default,
+    ))
+}

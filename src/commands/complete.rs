@@ -26,7 +26,8 @@ fn positional_kind(path: &[String]) -> Option<&'static str> {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["coverage"] => Some("daemonset"),
+        ["coverage"] | ["explain", "ds"] => Some("daemonset"),
+        ["explain", "node"] => Some("node"),
         _ => None,
     }
 }

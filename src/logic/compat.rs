@@ -38,3 +38,14 @@ pub fn revision_data(
 ) -> Option<&serde_json::Value> {
     Some(&rev.data.0)
 }
+
+/// `PriorityClass.value` (required, so a plain value from 1.34 on).
+#[cfg(feature = "earliest")]
+pub fn priority_value(pc: &k8s_openapi::api::scheduling::v1::PriorityClass) -> Option<i32> {
+    Some(pc.value)
+}
+
+#[cfg(not(feature = "earliest"))]
+pub fn priority_value(pc: &k8s_openapi::api::scheduling::v1::PriorityClass) -> Option<i32> {
+    pc.value
+}

@@ -3,13 +3,17 @@
 
 pub mod compat;
 pub mod coverage;
+pub mod explain;
 pub mod history;
 pub mod labels;
 pub mod node_affinity;
 pub mod placement;
 pub mod pods;
+pub mod quantity;
 pub mod revisions;
 pub mod rollout;
+pub mod rollout_math;
+pub mod scheduling;
 pub mod snapshot;
 pub mod taints;
 
@@ -21,3 +25,5 @@ mod fixtures;
 mod placement_tests;
 #[cfg(test)]
 mod rollout_tests;
+#[cfg(test)]
+mod scheduling_tests;

@@ -138,6 +138,11 @@ impl<'a> DaemonPlacement<'a> {
         }
     }
 
+    /// The template's pod spec.
+    pub fn pod_spec(&self) -> &'a PodSpec {
+        self.spec
+    }
+
     /// The tolerations every daemon pod gets (template plus controller defaults).
     pub fn tolerations(&self) -> &[Toleration] {
         &self.tolerations

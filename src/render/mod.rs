@@ -2,6 +2,7 @@
 
 pub mod coverage;
 pub mod document;
+pub mod explain;
 pub mod rollout;
 pub mod styles;
 pub mod table;

@@ -132,3 +132,15 @@ spec:
 {extra}"
     )
 }
+
+/// Like `json`, for checks that exit 1 when they find a problem (the report is still printed).
+pub fn json_report(kubeconfig: &Path, args: &[&str]) -> serde_json::Value {
+    let out = kubectl_ds(kubeconfig, args);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "kubectl-ds {args:?} failed ({:?}): {}",
+        out.status.code(),
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON output")
+}

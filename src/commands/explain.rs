@@ -1,0 +1,282 @@
+//! `kubectl ds explain node NODE [DS...]` and `kubectl ds explain ds NAME`.
+
+use std::collections::HashMap;
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use super::{check_name, print};
+use crate::cli::{ExplainCommand, GlobalArgs, OutputFormat};
+use crate::cluster::fetch::{self, Scope};
+use crate::cluster::{self, Target};
+use crate::error::{Error, Exit, Result};
+use crate::logic::coverage::PodIndex;
+use crate::logic::explain::{self, Context, NodeNote, Verdict, VerdictGroup};
+use crate::logic::{revisions, scheduling};
+use crate::render::{self, Output};
+
+/// `kind: ExplainNodeReport`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeReport {
+    pub node: String,
+    pub node_notes: Vec<NodeNote>,
+    pub verdicts: Vec<Verdict>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+/// `kind: ExplainDaemonSetReport`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaemonSetReport {
+    pub namespace: String,
+    pub name: String,
+    pub groups: Vec<VerdictGroup>,
+    pub verdicts: Vec<Verdict>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
+}
+
+pub async fn run(global: &GlobalArgs, cmd: &ExplainCommand, out: &Output) -> Result<Exit> {
+    match cmd {
+        ExplainCommand::Node(a) => {
+            check_name("node", &a.node)?;
+            for d in &a.daemonsets {
+                check_name("DaemonSet", d)?;
+            }
+            let target = cluster::connect(global, None).await?;
+            let report = node_report(global, &target, &a.node, &a.daemonsets).await?;
+            let text = match out.format {
+                OutputFormat::Json | OutputFormat::Yaml => {
+                    document(out.format, "ExplainNodeReport", &report)?
+                }
+                _ => render::explain::node(
+                    out,
+                    &report.node,
+                    &report.node_notes,
+                    &report.verdicts,
+                    &report.notes,
+                ),
+            };
+            print(&text)?;
+            Ok(verdict_exit(&report.verdicts))
+        }
+        ExplainCommand::Ds(a) => {
+            check_name("DaemonSet", &a.name)?;
+            let target = cluster::connect(global, None).await?;
+            let report = ds_report(global, &target, &a.name).await?;
+            let text = match out.format {
+                OutputFormat::Json | OutputFormat::Yaml => {
+                    document(out.format, "ExplainDaemonSetReport", &report)?
+                }
+                _ => render::explain::daemonset(
+                    out,
+                    &report.namespace,
+                    &report.name,
+                    &report.groups,
+                    &report.notes,
+                ),
+            };
+            print(&text)?;
+            Ok(verdict_exit(&report.verdicts))
+        }
+    }
+}
+
+fn document<T: Serialize>(format: OutputFormat, kind: &str, body: &T) -> Result<String> {
+    render::document::render(format, kind, body)
+        .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))
+}
+
+/// 1 when any verdict is a problem, so scripts can gate on it.
+fn verdict_exit(verdicts: &[Verdict]) -> Exit {
+    if verdicts.iter().any(|v| v.code.is_problem()) {
+        Exit::Problem
+    } else {
+        Exit::Ok
+    }
+}
+
+fn namespace_of(global: &GlobalArgs, target: &Target) -> Option<String> {
+    (!global.all_namespaces).then(|| {
+        global
+            .namespace
+            .clone()
+            .unwrap_or_else(|| target.namespace.clone())
+    })
+}
+
+/// Optional inputs degrade to a note instead of failing the whole report.
+fn or_note<T: Default>(res: Result<T>, what: &str, notes: &mut Vec<String>) -> T {
+    match res {
+        Ok(v) => v,
+        Err(e) => {
+            notes.push(format!("{what} unavailable: {e}"));
+            T::default()
+        }
+    }
+}
+
+/// The priority the DaemonSet's pods get: that of their priority class, else the global default.
+fn priority(ds: &DaemonSet, classes: &(HashMap<String, i32>, i32)) -> i32 {
+    let spec = crate::logic::compat::daemonset_spec(ds).and_then(|s| s.template.spec.as_ref());
+    if let Some(p) = spec.and_then(|s| s.priority) {
+        return p;
+    }
+    match spec.and_then(|s| s.priority_class_name.as_deref()) {
+        Some(name) => classes.0.get(name).copied().unwrap_or(classes.1),
+        None => classes.1,
+    }
+}
+
+struct Inputs<'a> {
+    pods_on_node: Vec<&'a Pod>,
+    events: &'a HashMap<String, String>,
+    classes: &'a (HashMap<String, i32>, i32),
+    revisions: &'a [k8s_openapi::api::apps::v1::ControllerRevision],
+    index: &'a PodIndex<'a>,
+}
+
+fn verdict(ds: &DaemonSet, node: &Node, inputs: &Inputs<'_>, now: Timestamp) -> Verdict {
+    let hash = revisions::current_hash(ds, inputs.revisions);
+    let ctx = Context {
+        pods_on_node: &inputs.pods_on_node,
+        scheduling_events: inputs.events,
+        priority: priority(ds, inputs.classes),
+        current_hash: hash.as_deref(),
+        template_generation: revisions::template_generation(ds),
+        now,
+    };
+    let uid = ds.metadata.uid.as_deref().unwrap_or("");
+    let node_name = node.metadata.name.as_deref().unwrap_or("");
+    explain::explain(ds, node, inputs.index.on_node(uid, node_name), &ctx)
+}
+
+/// Reads only this node, its pods, the unscheduled pods, and the DaemonSets: the cost does not
+/// grow with the number of nodes.
+async fn node_report(
+    global: &GlobalArgs,
+    target: &Target,
+    node_name: &str,
+    names: &[String],
+) -> Result<NodeReport> {
+    let ns = namespace_of(global, target);
+    let scope = Scope {
+        namespace: ns.clone(),
+        names: if ns.is_some() {
+            names.to_vec()
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    };
+    let on_node = format!("spec.nodeName={node_name}");
+    let (node, daemonsets, bound, unbound, revs, events, classes) = tokio::join!(
+        fetch::node(target, node_name),
+        fetch::daemonsets(target, &scope),
+        fetch::pods(target, None, Some(&on_node)),
+        fetch::pods(target, ns.as_deref(), Some("spec.nodeName=")),
+        fetch::revisions(target, ns.as_deref()),
+        fetch::scheduling_events(target, ns.as_deref()),
+        fetch::priority_classes(target),
+    );
+    let node = node?;
+    let mut daemonsets = daemonsets?;
+    if ns.is_none() && !names.is_empty() {
+        daemonsets.retain(|d| d.metadata.name.as_ref().is_some_and(|n| names.contains(n)));
+        if daemonsets.is_empty() {
+            return Err(Error::input(format!(
+                "daemonset {:?} not found in any namespace",
+                names.join(",")
+            )));
+        }
+    }
+    let mut notes = Vec::new();
+    let bound = bound?;
+    let unbound = or_note(unbound, "unscheduled pods", &mut notes);
+    let revs = or_note(revs, "ControllerRevisions (revision checks)", &mut notes);
+    let events = or_note(events, "scheduler events", &mut notes);
+    let classes = or_note(classes, "PriorityClasses (preemption checks)", &mut notes);
+    let mut all_pods = bound;
+    all_pods.extend(unbound);
+    let index = PodIndex::new(&all_pods);
+    let inputs = Inputs {
+        pods_on_node: scheduling::pods_on_node(node_name, &all_pods),
+        events: &events,
+        classes: &classes,
+        revisions: &revs,
+        index: &index,
+    };
+    let now = Timestamp::now();
+    let mut verdicts: Vec<Verdict> = daemonsets
+        .iter()
+        .map(|ds| verdict(ds, &node, &inputs, now))
+        .collect();
+    explain::sort(&mut verdicts);
+    Ok(NodeReport {
+        node: node_name.to_string(),
+        node_notes: explain::node_notes(&node),
+        verdicts,
+        notes,
+    })
+}
+
+async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<DaemonSetReport> {
+    let ns = namespace_of(global, target);
+    let scope = Scope {
+        namespace: ns.clone(),
+        names: if ns.is_some() {
+            vec![name.to_string()]
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    };
+    let (daemonsets, nodes, pods, classes) = tokio::join!(
+        fetch::daemonsets(target, &scope),
+        fetch::nodes(target, None),
+        fetch::pods(target, None, None),
+        fetch::priority_classes(target),
+    );
+    let ds = daemonsets?
+        .into_iter()
+        .find(|d| d.metadata.name.as_deref() == Some(name))
+        .ok_or_else(|| Error::input(format!("daemonset {name:?} not found in any namespace")))?;
+    let ds_ns = ds.metadata.namespace.clone().unwrap_or_default();
+    let (nodes, pods) = (nodes?, pods?);
+    let mut notes = Vec::new();
+    let (revs, events) = tokio::join!(
+        fetch::revisions(target, Some(&ds_ns)),
+        fetch::scheduling_events(target, Some(&ds_ns))
+    );
+    let revs = or_note(revs, "ControllerRevisions (revision checks)", &mut notes);
+    let events = or_note(events, "scheduler events", &mut notes);
+    let classes = or_note(classes, "PriorityClasses (preemption checks)", &mut notes);
+    let index = PodIndex::new(&pods);
+    let now = Timestamp::now();
+    let mut verdicts = Vec::with_capacity(nodes.len());
+    for node in &nodes {
+        let inputs = Inputs {
+            pods_on_node: scheduling::pods_on_node(
+                node.metadata.name.as_deref().unwrap_or(""),
+                &pods,
+            ),
+            events: &events,
+            classes: &classes,
+            revisions: &revs,
+            index: &index,
+        };
+        verdicts.push(verdict(&ds, node, &inputs, now));
+    }
+    explain::sort(&mut verdicts);
+    Ok(DaemonSetReport {
+        namespace: ds_ns,
+        name: name.to_string(),
+        groups: explain::group(&verdicts),
+        verdicts,
+        notes,
+    })
+}

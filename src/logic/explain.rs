@@ -1,0 +1,539 @@
+//! One verdict per (DaemonSet, node): why a node has no daemon pod, or a broken one. Combines
+//! the controller's placement (`placement`), the scheduler's filters (`scheduling`), the pods'
+//! own state and the rollout, and says it in one sentence with the evidence.
+
+use std::collections::{BTreeMap, HashMap};
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{ContainerStatus, Node, Pod};
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use super::placement::{DaemonPlacement, Exclusion};
+use super::pods;
+use super::scheduling::{self, Preemption};
+
+/// Stable reason codes, worst first. Documented in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Code {
+    /// Should run, but the scheduler cannot fit the pod: cpu, memory, pods, extended resources.
+    InsufficientResources,
+    /// Should run, but a host port the pod needs is taken on the node.
+    HostPortConflict,
+    /// A container cannot start: CrashLoopBackOff, ImagePullBackOff, ErrImagePull, ...
+    ContainerWaiting,
+    /// The pod ended (Failed) and waits for the controller to replace it.
+    PodFailed,
+    /// The pod is Pending (not yet scheduled, or scheduled to a node that does not start it).
+    PodPending,
+    /// The pod is bound and its containers are being created.
+    ContainerCreating,
+    /// Running, but not Ready.
+    PodNotReady,
+    /// The pod is being deleted.
+    PodTerminating,
+    /// Should run and would fit, but there is no pod yet.
+    PodMissing,
+    /// Ready, but on an old revision.
+    OldRevision,
+    /// A pod runs on a node that should not run it.
+    Misscheduled,
+    /// Not targeted: nodeSelector does not match (correct that there is no pod).
+    NodeSelectorMismatch,
+    /// Not targeted: required node affinity does not match.
+    NodeAffinityMismatch,
+    /// Not targeted: an untolerated NoSchedule/NoExecute taint.
+    UntoleratedTaint,
+    /// Not targeted: the template pins another node.
+    NodeNameMismatch,
+    /// Ready and up to date.
+    Healthy,
+}
+
+impl Code {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::InsufficientResources => "InsufficientResources",
+            Code::HostPortConflict => "HostPortConflict",
+            Code::ContainerWaiting => "ContainerWaiting",
+            Code::PodFailed => "PodFailed",
+            Code::PodPending => "PodPending",
+            Code::ContainerCreating => "ContainerCreating",
+            Code::PodNotReady => "PodNotReady",
+            Code::PodTerminating => "PodTerminating",
+            Code::PodMissing => "PodMissing",
+            Code::OldRevision => "OldRevision",
+            Code::Misscheduled => "Misscheduled",
+            Code::NodeSelectorMismatch => "NodeSelectorMismatch",
+            Code::NodeAffinityMismatch => "NodeAffinityMismatch",
+            Code::UntoleratedTaint => "UntoleratedTaint",
+            Code::NodeNameMismatch => "NodeNameMismatch",
+            Code::Healthy => "Healthy",
+        }
+    }
+
+    /// True for codes that mean something is wrong (not "not targeted" or healthy).
+    pub fn is_problem(self) -> bool {
+        self <= Code::Misscheduled
+    }
+
+    fn of_exclusion(e: &Exclusion) -> Code {
+        match e.code() {
+            "NodeSelectorMismatch" => Code::NodeSelectorMismatch,
+            "NodeAffinityMismatch" => Code::NodeAffinityMismatch,
+            "UntoleratedTaint" => Code::UntoleratedTaint,
+            _ => Code::NodeNameMismatch,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verdict {
+    pub namespace: String,
+    pub daemon_set: String,
+    pub node: String,
+    pub code: Code,
+    /// A short phrase shared by nodes with the same cause, for grouping.
+    pub group: String,
+    /// One sentence with the evidence.
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
+    /// The scheduler's FailedScheduling message for the pod, verbatim, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scheduler_message: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub insufficient: Vec<scheduling::Insufficient>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub port_conflicts: Vec<scheduling::PortConflict>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preemption: Option<Preemption>,
+}
+
+/// A node-level fact and what it means for daemon pods.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NodeNote {
+    /// NotReady, Unreachable, Cordoned, MemoryPressure, DiskPressure, PIDPressure, NetworkUnavailable.
+    pub condition: String,
+    pub message: String,
+}
+
+fn condition<'a>(node: &'a Node, type_: &str) -> Option<&'a str> {
+    node.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| c.status.as_str())
+}
+
+/// What the node's state means for daemon pods (the controller's default tolerations, §1.3,
+/// and the kubelet's admission under pressure).
+pub fn node_notes(node: &Node) -> Vec<NodeNote> {
+    let mut out = Vec::new();
+    let note = |c: &str, m: &str| NodeNote {
+        condition: c.to_string(),
+        message: m.to_string(),
+    };
+    match condition(node, "Ready") {
+        Some("False") => out.push(note("NotReady", "the node reports NotReady: new daemon pods are not placed (the not-ready NoSchedule taint is not tolerated by default), pods already here stay (daemon pods tolerate not-ready:NoExecute forever)")),
+        Some("Unknown") | None => out.push(note("Unreachable", "the node's kubelet stopped reporting: new daemon pods are not placed (unreachable:NoSchedule), pods already here stay but cannot run (daemon pods tolerate unreachable:NoExecute forever)")),
+        _ => {}
+    }
+    if node.spec.as_ref().and_then(|s| s.unschedulable) == Some(true) {
+        out.push(note("Cordoned", "the node is cordoned: daemon pods tolerate node.kubernetes.io/unschedulable, so they are still placed and kept here"));
+    }
+    for (c, m) in [
+        (
+            "MemoryPressure",
+            "memory pressure: daemon pods tolerate the memory-pressure taint and stay; the kubelet may still evict pods to reclaim memory",
+        ),
+        (
+            "DiskPressure",
+            "disk pressure: daemon pods tolerate the disk-pressure taint, but the kubelet rejects new non-critical pods while it lasts",
+        ),
+        (
+            "PIDPressure",
+            "PID pressure: daemon pods tolerate the pid-pressure taint, but the kubelet rejects new non-critical pods while it lasts",
+        ),
+        (
+            "NetworkUnavailable",
+            "network unavailable: only hostNetwork daemon pods tolerate the network-unavailable taint",
+        ),
+    ] {
+        if condition(node, c) == Some("True") {
+            out.push(note(c, m));
+        }
+    }
+    out
+}
+
+/// What one explanation needs besides the objects themselves.
+pub struct Context<'a> {
+    /// All pods bound to the node (any namespace), for resource and port accounting.
+    pub pods_on_node: &'a [&'a Pod],
+    /// FailedScheduling messages by pod name (namespace/name).
+    pub scheduling_events: &'a HashMap<String, String>,
+    /// The priority the DaemonSet's pods get (from their priority class), when known.
+    pub priority: i32,
+    pub current_hash: Option<&'a str>,
+    pub template_generation: Option<i64>,
+    pub now: Timestamp,
+}
+
+fn waiting(statuses: &[ContainerStatus]) -> Option<(&ContainerStatus, &str, String)> {
+    statuses.iter().find_map(|cs| {
+        let w = cs.state.as_ref()?.waiting.as_ref()?;
+        let reason = w.reason.as_deref().unwrap_or("Waiting");
+        Some((cs, reason, w.message.clone().unwrap_or_default()))
+    })
+}
+
+fn last_termination(cs: &ContainerStatus) -> Option<String> {
+    let t = cs.last_state.as_ref()?.terminated.as_ref()?;
+    Some(format!(
+        "last exit {}{}",
+        t.exit_code,
+        t.reason
+            .as_deref()
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    ))
+}
+
+/// The verdict for a pod that exists on a node that should run it.
+fn pod_verdict(pod: &Pod, up_to_date: bool, ds: &DaemonSet) -> (Code, String, String) {
+    let name = pods::name(pod);
+    if pods::is_terminating(pod) {
+        return (
+            Code::PodTerminating,
+            "pod terminating".into(),
+            format!("pod {name} is being deleted"),
+        );
+    }
+    if pods::phase(pod) == "Failed" {
+        let reason = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.reason.clone())
+            .unwrap_or_default();
+        let msg = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.message.clone())
+            .unwrap_or_default();
+        return (
+            Code::PodFailed,
+            format!("pod failed {reason}").trim().to_string(),
+            format!(
+                "pod {name} failed{}{}; the controller deletes it and creates a new one with back-off",
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({reason})")
+                },
+                if msg.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {msg}")
+                }
+            ),
+        );
+    }
+    let status = pod.status.as_ref();
+    let init = status
+        .and_then(|s| s.init_container_statuses.as_deref())
+        .unwrap_or(&[]);
+    let main = status
+        .and_then(|s| s.container_statuses.as_deref())
+        .unwrap_or(&[]);
+    if let Some((cs, reason, message)) = waiting(init).or_else(|| waiting(main)) {
+        if reason == "ContainerCreating" || reason == "PodInitializing" {
+            return (
+                Code::ContainerCreating,
+                "containers being created".into(),
+                format!("pod {name} is bound and its containers are being created"),
+            );
+        }
+        let mut sentence = format!("container {} of pod {name} is waiting: {reason}", cs.name);
+        if !message.is_empty() {
+            sentence.push_str(&format!(" ({message})"));
+        }
+        if let Some(t) = last_termination(cs) {
+            sentence.push_str(&format!(", {t}"));
+        }
+        if cs.restart_count > 0 {
+            sentence.push_str(&format!(", {} restarts", cs.restart_count));
+        }
+        return (Code::ContainerWaiting, reason.to_string(), sentence);
+    }
+    if !pods::is_bound(pod) || pods::phase(pod) == "Pending" {
+        if pods::is_bound(pod) {
+            return (
+                Code::ContainerCreating,
+                "containers being created".into(),
+                format!("pod {name} is bound and its containers are being created"),
+            );
+        }
+        return (
+            Code::PodPending,
+            "pod not scheduled".into(),
+            format!("pod {name} is Pending and not yet scheduled"),
+        );
+    }
+    if !pods::is_ready(pod) {
+        let why = status
+            .and_then(|s| s.conditions.as_ref())
+            .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+            .and_then(|c| c.message.clone())
+            .unwrap_or_else(|| "readiness not reported".into());
+        return (
+            Code::PodNotReady,
+            "pod not ready".into(),
+            format!("pod {name} is Running but not Ready: {why}"),
+        );
+    }
+    if !up_to_date {
+        let strategy = ds.spec_strategy();
+        let sentence = if strategy == "OnDelete" {
+            format!(
+                "pod {name} runs an old revision; the update strategy is OnDelete, so it is replaced only when deleted"
+            )
+        } else {
+            format!(
+                "pod {name} is Ready on an old revision and waits for its turn in the rolling update{}",
+                ds.budget_note()
+            )
+        };
+        return (Code::OldRevision, "old revision".into(), sentence);
+    }
+    (
+        Code::Healthy,
+        "healthy".into(),
+        format!("pod {name} is Ready and up to date"),
+    )
+}
+
+trait RolloutFacts {
+    fn spec_strategy(&self) -> String;
+    fn budget_note(&self) -> String;
+}
+
+impl RolloutFacts for DaemonSet {
+    fn spec_strategy(&self) -> String {
+        super::compat::daemonset_spec(self)
+            .and_then(|s| s.update_strategy.as_ref())
+            .and_then(|u| u.type_.clone())
+            .unwrap_or_else(|| "RollingUpdate".into())
+    }
+
+    /// Whether maxUnavailable is what holds the pod back: it is when as many pods as the budget
+    /// allows are already unavailable.
+    fn budget_note(&self) -> String {
+        let Some(st) = self.status.as_ref() else {
+            return String::new();
+        };
+        let desired = st.desired_number_scheduled;
+        let unavailable = st.number_unavailable.unwrap_or(0);
+        let max = super::compat::daemonset_spec(self)
+            .and_then(|s| s.update_strategy.as_ref())
+            .and_then(|u| u.rolling_update.as_ref())
+            .and_then(|r| r.max_unavailable.as_ref())
+            .map(|v| super::rollout_math::scaled(v, desired))
+            .unwrap_or(1)
+            .max(if desired > 0 { 1 } else { 0 });
+        if unavailable >= max {
+            format!(
+                " (held back by maxUnavailable={max}: {unavailable} of {desired} pods are unavailable)"
+            )
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// Explains one DaemonSet on one node. `ds_pods` are the DaemonSet's pods for this node,
+/// oldest first (`coverage::PodIndex::on_node`).
+pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>) -> Verdict {
+    let namespace = ds.metadata.namespace.clone().unwrap_or_default();
+    let node_name = node.metadata.name.clone().unwrap_or_default();
+    let mut v = Verdict {
+        namespace: namespace.clone(),
+        daemon_set: ds.metadata.name.clone().unwrap_or_default(),
+        node: node_name.clone(),
+        code: Code::Healthy,
+        group: String::new(),
+        message: String::new(),
+        pod: None,
+        scheduler_message: None,
+        insufficient: Vec::new(),
+        port_conflicts: Vec::new(),
+        preemption: None,
+    };
+    let Some(placement) = DaemonPlacement::new(ds) else {
+        v.code = Code::NodeNameMismatch;
+        v.group = "no pod template".into();
+        v.message = "the DaemonSet has no pod template".into();
+        return v;
+    };
+    let p = placement.evaluate(node);
+    let live: Vec<&Pod> = ds_pods.to_vec();
+    if !p.should_run {
+        let Some(exclusion) = p.exclusion else {
+            return v;
+        };
+        if let Some(first) = live.first() {
+            v.code = Code::Misscheduled;
+            v.pod = Some(pods::name(first).to_string());
+            v.group = format!("misscheduled: {}", exclusion.group());
+            v.message = if p.should_continue {
+                format!(
+                    "pod {} runs here although {}; it is kept (a NoSchedule taint only blocks new pods)",
+                    pods::name(first),
+                    exclusion.sentence()
+                )
+            } else {
+                format!(
+                    "pod {} runs here although {}; the controller deletes it",
+                    pods::name(first),
+                    exclusion.sentence()
+                )
+            };
+        } else {
+            v.code = Code::of_exclusion(&exclusion);
+            v.group = exclusion.group();
+            v.message = format!("not targeted: {}", exclusion.sentence());
+        }
+        return v;
+    }
+    let updated = |pod: &Pod| pods::is_updated(pod, ctx.current_hash, ctx.template_generation);
+    // A Ready, current pod anywhere on the node settles it (surge keeps two pods a while).
+    let shown = live
+        .iter()
+        .find(|pod| !pods::is_terminating(pod) && pods::is_ready(pod) && updated(pod))
+        .or_else(|| live.first())
+        .copied();
+    let spec = placement.pod_spec();
+    let needs_fit = match shown {
+        None => true,
+        Some(pod) => !pods::is_bound(pod) && !pods::is_terminating(pod),
+    };
+    if let Some(pod) = shown {
+        v.pod = Some(pods::name(pod).to_string());
+        let key = format!("{namespace}/{}", pods::name(pod));
+        v.scheduler_message = ctx.scheduling_events.get(&key).cloned();
+    }
+    if needs_fit {
+        let request = scheduling::pod_requests(spec);
+        let short = scheduling::insufficient(&request, node, ctx.pods_on_node);
+        let ports = scheduling::port_conflicts(spec, ctx.pods_on_node);
+        if !short.is_empty() {
+            let pre = scheduling::preemption(&request, ctx.priority, node, ctx.pods_on_node);
+            let parts: Vec<String> = short
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{} (requests {}, node has {} allocatable with {} already requested)",
+                        i.reason, i.requested, i.allocatable, i.used
+                    )
+                })
+                .collect();
+            let pre_text = match &pre {
+                Preemption::WouldHelp { victims } => format!("; preemption could help by evicting {} lower-priority pod(s): {}", victims.len(), victims.join(", ")),
+                Preemption::Impossible => "; preemption cannot help: the request exceeds the node's allocatable".to_string(),
+                Preemption::WouldNotHelp { .. } => "; preemption would not help: the pods filling the node have equal or higher priority (give the DaemonSet a higher priorityClassName)".to_string(),
+            };
+            v.code = Code::InsufficientResources;
+            v.group = short
+                .iter()
+                .map(|i| i.reason.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            v.message = format!(
+                "should run, but the pod does not fit: {}{pre_text}",
+                parts.join("; ")
+            );
+            v.insufficient = short;
+            v.preemption = Some(pre);
+            v.port_conflicts = ports;
+            return v;
+        }
+        if !ports.is_empty() {
+            let parts: Vec<String> = ports
+                .iter()
+                .map(|c| format!("{} is held by pod {} ({})", c.wanted, c.pod, c.held))
+                .collect();
+            v.code = Code::HostPortConflict;
+            v.group = format!("host port {} taken", ports[0].wanted);
+            v.message = format!("should run, but a host port is taken: {}", parts.join("; "));
+            v.port_conflicts = ports;
+            return v;
+        }
+        if shown.is_none() {
+            v.code = Code::PodMissing;
+            v.group = "no pod yet".into();
+            v.message = "should run and would fit, but has no pod yet (the controller creates it on its next sync)".into();
+            return v;
+        }
+    }
+    let Some(pod) = shown else {
+        return v;
+    };
+    let (code, group, mut message) = pod_verdict(pod, updated(pod), ds);
+    if let Some(m) = v
+        .scheduler_message
+        .as_ref()
+        .filter(|_| code == Code::PodPending)
+    {
+        message = format!("{message}; the scheduler says: {m}");
+    }
+    v.code = code;
+    v.group = group;
+    v.message = message;
+    v
+}
+
+/// Verdicts grouped by cause, with counts and example nodes (`explain ds`).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VerdictGroup {
+    pub code: Code,
+    pub group: String,
+    pub count: usize,
+    pub nodes: Vec<String>,
+    /// One example sentence.
+    pub example: String,
+}
+
+pub fn group(verdicts: &[Verdict]) -> Vec<VerdictGroup> {
+    let mut groups: BTreeMap<(Code, String), VerdictGroup> = BTreeMap::new();
+    for v in verdicts {
+        let g = groups
+            .entry((v.code, v.group.clone()))
+            .or_insert_with(|| VerdictGroup {
+                code: v.code,
+                group: v.group.clone(),
+                count: 0,
+                nodes: Vec::new(),
+                example: v.message.clone(),
+            });
+        g.count += 1;
+        g.nodes.push(v.node.clone());
+    }
+    groups.into_values().collect()
+}
+
+/// Worst first, then by DaemonSet and node.
+pub fn sort(verdicts: &mut [Verdict]) {
+    verdicts.sort_by(|a, b| {
+        (a.code, &a.namespace, &a.daemon_set, &a.node).cmp(&(
+            b.code,
+            &b.namespace,
+            &b.daemon_set,
+            &b.node,
+        ))
+    });
+}

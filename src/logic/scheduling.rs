@@ -1,0 +1,346 @@
+//! The kube-scheduler filters that can still reject a daemon pod the controller has pinned to a
+//! node: NodeResourcesFit (`plugins/noderesources/fit.go` `fitsRequest`, with pod requests from
+//! component-helpers `resource.PodRequests`) and NodePorts (`plugins/nodeports`,
+//! `HostPortInfo.CheckConflict`). Also whether preemption could make room.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Container, ContainerPort, Node, Pod, PodSpec};
+use serde::Serialize;
+
+use super::pods;
+use super::quantity::{parse_milli, show};
+
+/// Resource name → amount in milli-units.
+pub type Resources = BTreeMap<String, i128>;
+
+fn add(into: &mut Resources, from: &Resources) {
+    for (k, v) in from {
+        *into.entry(k.clone()).or_default() += v;
+    }
+}
+
+fn max_into(into: &mut Resources, from: &Resources) {
+    for (k, v) in from {
+        let e = into.entry(k.clone()).or_default();
+        *e = (*e).max(*v);
+    }
+}
+
+fn container_requests(c: &Container) -> Resources {
+    c.resources
+        .as_ref()
+        .and_then(|r| r.requests.as_ref())
+        .map(|reqs| {
+            reqs.iter()
+                .filter_map(|(k, q)| parse_milli(&q.0).map(|v| (k.clone(), v)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn is_sidecar(c: &Container) -> bool {
+    c.restart_policy.as_deref() == Some("Always")
+}
+
+/// `resource.PodRequests`: regular containers plus restartable init containers (sidecars), or
+/// the largest classic init container together with the sidecars started before it, whichever is
+/// larger per resource; pod-level requests (cpu, memory, hugepages) override; overhead is added.
+pub fn pod_requests(spec: &PodSpec) -> Resources {
+    let mut result = Resources::new();
+    for c in &spec.containers {
+        add(&mut result, &container_requests(c));
+    }
+    let mut sidecars = Resources::new();
+    let mut init_peak = Resources::new();
+    for c in spec.init_containers.iter().flatten() {
+        let own = container_requests(c);
+        let usage = if is_sidecar(c) {
+            add(&mut result, &own);
+            add(&mut sidecars, &own);
+            sidecars.clone()
+        } else {
+            let mut combined = own;
+            add(&mut combined, &sidecars);
+            combined
+        };
+        max_into(&mut init_peak, &usage);
+    }
+    max_into(&mut result, &init_peak);
+    if let Some(pod_level) = spec.resources.as_ref().and_then(|r| r.requests.as_ref()) {
+        for (k, q) in pod_level {
+            let supported = k == "cpu" || k == "memory" || k.starts_with("hugepages-");
+            if let Some(v) = parse_milli(&q.0).filter(|_| supported) {
+                result.insert(k.clone(), v);
+            }
+        }
+    }
+    if let Some(overhead) = &spec.overhead {
+        for (k, q) in overhead {
+            if let Some(v) = parse_milli(&q.0) {
+                *result.entry(k.clone()).or_default() += v;
+            }
+        }
+    }
+    result.retain(|_, v| *v != 0);
+    result
+}
+
+/// One resource the node lacks (`InsufficientResource`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Insufficient {
+    pub resource: String,
+    /// As the scheduler words it: `Insufficient cpu`, `Too many pods`.
+    pub reason: String,
+    pub requested: String,
+    pub used: String,
+    pub allocatable: String,
+    /// The request exceeds the node's whole allocatable: no eviction can help.
+    pub unresolvable: bool,
+    #[serde(skip)]
+    pub milli: (i128, i128, i128),
+}
+
+fn allocatable(node: &Node) -> Resources {
+    node.status
+        .as_ref()
+        .and_then(|s| s.allocatable.as_ref())
+        .map(|a| {
+            a.iter()
+                .filter_map(|(k, q)| parse_milli(&q.0).map(|v| (k.clone(), v)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Pods the scheduler counts on a node: bound there and not finished.
+pub fn pods_on_node<'a>(node: &str, pods: &'a [Pod]) -> Vec<&'a Pod> {
+    pods.iter()
+        .filter(|p| {
+            p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node)
+                && !pods::is_terminal(p)
+        })
+        .collect()
+}
+
+fn requested_by(pods: &[&Pod]) -> Resources {
+    let mut total = Resources::new();
+    for p in pods {
+        if let Some(spec) = &p.spec {
+            add(&mut total, &pod_requests(spec));
+        }
+    }
+    total
+}
+
+/// `fitsRequest`: pod count first, then (unless the pod requests nothing) cpu, memory,
+/// ephemeral-storage and every other requested resource against allocatable minus what the
+/// node's pods already request.
+pub fn insufficient(request: &Resources, node: &Node, on_node: &[&Pod]) -> Vec<Insufficient> {
+    let alloc = allocatable(node);
+    let used = requested_by(on_node);
+    let mut out = Vec::new();
+    let allowed_pods = alloc.get("pods").copied().unwrap_or(0) / 1000;
+    let pod_count = on_node.len() as i128;
+    if pod_count + 1 > allowed_pods {
+        out.push(Insufficient {
+            resource: "pods".into(),
+            reason: "Too many pods".into(),
+            requested: "1".into(),
+            used: pod_count.to_string(),
+            allocatable: allowed_pods.to_string(),
+            unresolvable: false,
+            milli: (1000, pod_count * 1000, allowed_pods * 1000),
+        });
+    }
+    if request.is_empty() {
+        return out;
+    }
+    let mut names: Vec<&String> = request.keys().filter(|k| k.as_str() != "pods").collect();
+    // The scheduler checks cpu, memory and ephemeral-storage first, then the others.
+    names.sort_by_key(|k| match k.as_str() {
+        "cpu" => (0, String::new()),
+        "memory" => (1, String::new()),
+        "ephemeral-storage" => (2, String::new()),
+        other => (3, other.to_string()),
+    });
+    for name in names {
+        let want = request[name];
+        if want <= 0 {
+            continue;
+        }
+        // cpu compares millicores; everything else whole units, rounded up.
+        let unit = |v: i128| {
+            if name == "cpu" {
+                v
+            } else {
+                super::quantity::milli_to_units(v)
+            }
+        };
+        let have = alloc.get(name).copied().unwrap_or(0);
+        let in_use = used.get(name).copied().unwrap_or(0);
+        if unit(want) > unit(have) - unit(in_use) {
+            out.push(Insufficient {
+                resource: name.clone(),
+                reason: format!("Insufficient {name}"),
+                requested: show(name, want),
+                used: show(name, in_use),
+                allocatable: show(name, have),
+                unresolvable: unit(want) > unit(have),
+                milli: (want, in_use, have),
+            });
+        }
+    }
+    out
+}
+
+/// A host port the pod wants, with the scheduler's defaults (empty IP = 0.0.0.0, empty
+/// protocol = TCP).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HostPort {
+    pub host_ip: String,
+    pub protocol: String,
+    pub port: i32,
+}
+
+impl std::fmt::Display for HostPort {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}/{}", self.host_ip, self.port, self.protocol)
+    }
+}
+
+fn host_port(p: &ContainerPort, host_network: bool) -> Option<HostPort> {
+    // API defaulting gives hostNetwork pods hostPort = containerPort (pods only, not templates).
+    let port = match p.host_port {
+        Some(hp) if hp > 0 => hp,
+        _ if host_network => p.container_port,
+        _ => return None,
+    };
+    Some(HostPort {
+        host_ip: p
+            .host_ip
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "0.0.0.0".into()),
+        protocol: p
+            .protocol
+            .clone()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "TCP".into()),
+        port,
+    })
+}
+
+/// `util.GetHostPorts`: ports of regular containers and sidecar init containers.
+pub fn host_ports(spec: &PodSpec) -> Vec<HostPort> {
+    let hn = spec.host_network == Some(true);
+    spec.init_containers
+        .iter()
+        .flatten()
+        .filter(|c| is_sidecar(c))
+        .chain(spec.containers.iter())
+        .flat_map(|c| c.ports.iter().flatten())
+        .filter_map(|p| host_port(p, hn))
+        .collect()
+}
+
+/// A wanted port already held on the node, and by which pod.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PortConflict {
+    pub wanted: HostPort,
+    pub held: HostPort,
+    pub pod: String,
+}
+
+/// `HostPortInfo.CheckConflict`: 0.0.0.0 conflicts with the same protocol and port on any IP;
+/// a specific IP conflicts with the same one or with 0.0.0.0.
+pub fn port_conflicts(spec: &PodSpec, on_node: &[&Pod]) -> Vec<PortConflict> {
+    let wanted = host_ports(spec);
+    let mut out = Vec::new();
+    for w in &wanted {
+        for p in on_node {
+            let Some(pspec) = &p.spec else { continue };
+            // Pods on the node are already defaulted by the API server.
+            for held in host_ports(pspec) {
+                let clash = held.protocol == w.protocol
+                    && held.port == w.port
+                    && (w.host_ip == "0.0.0.0"
+                        || held.host_ip == "0.0.0.0"
+                        || held.host_ip == w.host_ip);
+                if clash {
+                    out.push(PortConflict {
+                        wanted: w.clone(),
+                        held,
+                        pod: format!(
+                            "{}/{}",
+                            p.metadata.namespace.as_deref().unwrap_or(""),
+                            pods::name(p)
+                        ),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Whether evicting pods of lower priority would make the pod fit (resources only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all_fields = "camelCase")]
+pub enum Preemption {
+    /// Evicting these lower-priority pods would free enough.
+    WouldHelp { victims: Vec<String> },
+    /// The pod asks for more than the node has in total.
+    Impossible,
+    /// What fills the node has equal or higher priority.
+    WouldNotHelp { lower_priority_pods: usize },
+}
+
+pub fn pod_priority(p: &Pod) -> i32 {
+    p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0)
+}
+
+/// Mirrors the question preemption asks (`DefaultPreemption`): with every pod of strictly lower
+/// priority removed, would the pod fit?
+pub fn preemption(request: &Resources, priority: i32, node: &Node, on_node: &[&Pod]) -> Preemption {
+    let now = insufficient(request, node, on_node);
+    if now.iter().any(|i| i.unresolvable) {
+        return Preemption::Impossible;
+    }
+    let (victims, keep): (Vec<&Pod>, Vec<&Pod>) =
+        on_node.iter().partition(|p| pod_priority(p) < priority);
+    if victims.is_empty() || !insufficient(request, node, &keep).is_empty() {
+        return Preemption::WouldNotHelp {
+            lower_priority_pods: victims.len(),
+        };
+    }
+    // The fewest victims, lowest priority first, that still make room.
+    let mut sorted = victims.clone();
+    sorted.sort_by_key(|p| pod_priority(p));
+    let mut kept: Vec<&Pod> = keep;
+    let mut remaining: Vec<&Pod> = sorted.clone();
+    // Try to keep victims back, highest priority first, while the pod still fits.
+    for p in sorted.iter().rev() {
+        let mut trial = kept.clone();
+        trial.push(p);
+        if insufficient(request, node, &trial).is_empty() {
+            kept = trial;
+            remaining.retain(|r| !std::ptr::eq(*r, *p));
+        }
+    }
+    Preemption::WouldHelp {
+        victims: remaining
+            .iter()
+            .map(|p| {
+                format!(
+                    "{}/{}",
+                    p.metadata.namespace.as_deref().unwrap_or(""),
+                    pods::name(p)
+                )
+            })
+            .collect(),
+    }
+}
