@@ -28,6 +28,10 @@ pub enum Error {
     /// The cluster could not be asked, or refused: exit 3.
     #[error("{0}")]
     Cluster(String),
+    /// RBAC refused a request: exit 3. Kept apart so commands can fall back to what the user
+    /// may read and report the rest.
+    #[error("{0}")]
+    Forbidden(String),
     /// Writing the output failed (other than a closed pipe): exit 3.
     #[error("cannot write output: {0}")]
     Io(#[from] std::io::Error),
@@ -37,7 +41,7 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Error::Input(_) => Exit::Usage,
-            Error::Cluster(_) | Error::Io(_) => Exit::Cluster,
+            Error::Cluster(_) | Error::Forbidden(_) | Error::Io(_) => Exit::Cluster,
         }
     }
 

@@ -361,6 +361,113 @@ async fn verdicts_match_the_controller_and_scheduler() {
     let unknown_ds = kubectl_ds(tb.kubeconfig(), &["explain", "ds", "nope"]);
     assert_eq!(unknown_ds.status.code(), Some(2), "{}", stderr(&unknown_ds));
 
+    // explain node reads that node, its pods (field selector) and the unscheduled pods, never
+    // every pod or every node: its cost does not grow with the cluster.
+    let auditor = tb
+        .kubeconfig_for_user("auditor", &["system:masters"])
+        .expect("auditor");
+    json(
+        &auditor,
+        &["explain", "node", "small-2", "-A", "-o", "json"],
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let requests: Vec<(String, String)> = tb
+        .audit_events()
+        .expect("audit")
+        .iter()
+        .filter(|e| e["user"]["username"] == "auditor" && e["stage"] == "ResponseComplete")
+        .map(|e| {
+            (
+                e["verb"].as_str().unwrap_or("").to_string(),
+                e["requestURI"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect();
+    assert!(!requests.is_empty());
+    for (verb, uri) in &requests {
+        if uri.contains("/pods") {
+            assert!(
+                uri.contains("fieldSelector=spec.nodeName"),
+                "unfiltered pod list: {verb} {uri}"
+            );
+        }
+        assert!(
+            !(verb == "list" && uri.starts_with("/api/v1/nodes")),
+            "listed every node: {uri}"
+        );
+    }
+
+    // A user who may read only one namespace gets partial results with a note, not a failure.
+    apply_yaml(
+        &client,
+        &format!(
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: team-a}}\n---\n{}",
+            daemonset("team-agent", "team-a", "")
+        ),
+    )
+    .await
+    .expect("team-a");
+    apply_yaml(
+        &client,
+        "apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: node-reader}
+rules:
+- {apiGroups: [''], resources: [nodes, namespaces], verbs: [get, list, watch]}
+- {apiGroups: [scheduling.k8s.io], resources: [priorityclasses], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: partial-nodes}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-reader}
+subjects: [{kind: User, name: partial}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: reader, namespace: team-a}
+rules:
+- {apiGroups: [''], resources: [pods, events], verbs: [get, list, watch]}
+- {apiGroups: [apps], resources: [daemonsets, controllerrevisions], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: reader, namespace: team-a}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: reader}
+subjects: [{kind: User, name: partial}]
+",
+    )
+    .await
+    .expect("rbac");
+    wait_stable(&client, "team-a", Duration::from_secs(60)).await;
+    let partial = tb
+        .kubeconfig_for_user("partial", &[])
+        .expect("partial user");
+    let report = json(
+        &partial,
+        &["explain", "node", "small-2", "-A", "-o", "json"],
+    );
+    let dss: Vec<&str> = report["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["daemonSet"].as_str().unwrap())
+        .collect();
+    assert_eq!(dss, ["team-agent"]);
+    assert!(
+        report["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("namespace(s) default"),
+        "{report}"
+    );
+    let text = kubectl_ds(&partial, &["explain", "node", "small-2", "-A"]);
+    assert!(
+        stdout(&text)
+            .contains("note: not allowed to read DaemonSets or pods in namespace(s) default"),
+        "{}",
+        stdout(&text)
+    );
+
     // Randomised scenarios with a fixed seed: 30 DaemonSets with random requests, host ports,
     // selectors and tolerations on nodes with random capacity and fillers.
     let mut rng = Rng::new(4_2026);

@@ -77,7 +77,7 @@ pub fn from_kube(e: kube::Error, req: &Request, server: &str) -> Error {
                     "get" | "list" | "watch" => "kubectl-ds needs get, list and watch on it",
                     _ => "kubectl ds rollback also needs patch on daemonsets",
                 };
-                Error::cluster(format!(
+                Error::Forbidden(format!(
                     "forbidden: {who} not allowed to {} {} {}; ask for the role in the README ({needs})",
                     req.verb,
                     req.resource,

@@ -234,3 +234,20 @@ pub async fn priority_classes(
         default,
     ))
 }
+
+/// Every namespace's name.
+pub async fn namespaces(target: &Target) -> Result<Vec<String>> {
+    use k8s_openapi::api::core::v1::Namespace;
+    let api: Api<Namespace> = Api::all(target.client.clone());
+    let list = call(
+        target,
+        Request::new("list", "namespaces", None),
+        api.list_metadata(&cached(None)),
+    )
+    .await?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|n| n.metadata.name)
+        .collect())
+}

@@ -184,7 +184,21 @@ async fn node_report(
         fetch::priority_classes(target),
     );
     let node = node?;
-    let mut daemonsets = daemonsets?;
+    let mut notes = Vec::new();
+    let classes = or_note(classes, "PriorityClasses (preemption checks)", &mut notes);
+    let (mut daemonsets, bound, unbound, revs, events) = match (daemonsets, bound) {
+        // Some namespaces are off limits: report on the ones that may be read.
+        (Err(Error::Forbidden(_)), _) | (_, Err(Error::Forbidden(_))) if ns.is_none() => {
+            readable_namespaces(target, &on_node, &mut notes).await?
+        }
+        (daemonsets, bound) => (
+            daemonsets?,
+            bound?,
+            or_note(unbound, "unscheduled pods", &mut notes),
+            or_note(revs, "ControllerRevisions (revision checks)", &mut notes),
+            or_note(events, "scheduler events", &mut notes),
+        ),
+    };
     if ns.is_none() && !names.is_empty() {
         daemonsets.retain(|d| d.metadata.name.as_ref().is_some_and(|n| names.contains(n)));
         if daemonsets.is_empty() {
@@ -194,12 +208,6 @@ async fn node_report(
             )));
         }
     }
-    let mut notes = Vec::new();
-    let bound = bound?;
-    let unbound = or_note(unbound, "unscheduled pods", &mut notes);
-    let revs = or_note(revs, "ControllerRevisions (revision checks)", &mut notes);
-    let events = or_note(events, "scheduler events", &mut notes);
-    let classes = or_note(classes, "PriorityClasses (preemption checks)", &mut notes);
     let mut all_pods = bound;
     all_pods.extend(unbound);
     let index = PodIndex::new(&all_pods);
@@ -222,6 +230,56 @@ async fn node_report(
         verdicts,
         notes,
     })
+}
+
+type NamespaceData = (
+    Vec<DaemonSet>,
+    Vec<Pod>,
+    Vec<Pod>,
+    Vec<k8s_openapi::api::apps::v1::ControllerRevision>,
+    HashMap<String, String>,
+);
+
+/// The per-namespace fallback of `explain node -A` for users who may not list cluster-wide:
+/// namespaces that refuse are named in a note instead of failing the report.
+async fn readable_namespaces(
+    target: &Target,
+    on_node: &str,
+    notes: &mut Vec<String>,
+) -> Result<NamespaceData> {
+    let mut out: NamespaceData = Default::default();
+    let mut skipped = Vec::new();
+    for ns in fetch::namespaces(target).await? {
+        let scope = Scope {
+            namespace: Some(ns.clone()),
+            ..Default::default()
+        };
+        let (daemonsets, bound, unbound, revs, events) = tokio::join!(
+            fetch::daemonsets(target, &scope),
+            fetch::pods(target, Some(&ns), Some(on_node)),
+            fetch::pods(target, Some(&ns), Some("spec.nodeName=")),
+            fetch::revisions(target, Some(&ns)),
+            fetch::scheduling_events(target, Some(&ns)),
+        );
+        match (daemonsets, bound) {
+            (Ok(d), Ok(b)) => {
+                out.0.extend(d);
+                out.1.extend(b);
+                out.2.extend(unbound.unwrap_or_default());
+                out.3.extend(revs.unwrap_or_default());
+                out.4.extend(events.unwrap_or_default());
+            }
+            (Err(Error::Forbidden(_)), _) | (_, Err(Error::Forbidden(_))) => skipped.push(ns),
+            (Err(e), _) | (_, Err(e)) => return Err(e),
+        }
+    }
+    if !skipped.is_empty() {
+        notes.push(format!(
+            "not allowed to read DaemonSets or pods in namespace(s) {}: they are left out, and resource checks do not see their pods",
+            skipped.join(", ")
+        ));
+    }
+    Ok(out)
 }
 
 async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<DaemonSetReport> {
