@@ -395,6 +395,21 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     );
 }
 
+/// Waits until the DaemonSet's new pods report a waiting reason (the rollout is stuck), then
+/// a moment more so the controller's status has caught up.
+async fn wait_stuck(kc: &Path, name: &str) {
+    let deadline = Instant::now() + SETTLE;
+    loop {
+        let (_, item) = ours_once(kc, name);
+        if item["state"] == "Stuck" {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            return;
+        }
+        assert!(Instant::now() < deadline, "{name} never got stuck: {item}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 async fn after_generation(client: &kube::Client, name: &str) -> Option<i64> {
     let ds: DaemonSet = Api::namespaced(client.clone(), NS)
         .get(name)
@@ -498,8 +513,14 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
             manifest(name, image, strategy, "", extra) + "---\n"
         })
         .collect();
+    // Two more for following a rollout and for a timeout, outside the comparison loop.
+    let all = format!(
+        "{all}{}---\n{}",
+        manifest("steady", good, ROLLING, "", main_only),
+        manifest("slow", good, ROLLING, "", main_only)
+    );
     apply_yaml(&client, &all).await.expect("apply");
-    for (name, ..) in scenarios {
+    for name in scenarios.iter().map(|s| s.0).chain(["steady", "slow"]) {
         settle(&client, name).await;
     }
     for (name, _, _, _, second) in scenarios {
@@ -519,7 +540,13 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         .expect("flaky NotReady");
     set_image(&client, "flaky-node", good2).await;
     for (name, ..) in scenarios {
-        settle(&client, name).await;
+        if *name == "surge-bad" {
+            // The testbed's settle check does not cover a surge pod stuck next to the old one:
+            // wait until the new pod's image pull has failed.
+            wait_stuck(kc, name).await;
+        } else {
+            settle(&client, name).await;
+        }
     }
 
     let mut compared = 0;
@@ -555,13 +582,13 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         let k_done = k_line.contains("successfully rolled out");
         assert_eq!(item["state"] == "Complete", k_done, "{name}: {item}");
         // Following the rollout: same exit code; stuck ones end before the timeout for us.
-        let (k_watch, o_watch, took, text) = watch_both(kc, name, "6s");
+        let (k_watch, o_watch, took, text) = watch_both(kc, name, "3s");
         assert_eq!(k_watch, o_watch, "{name}: {text}");
         if item["state"] == "Stuck" {
             assert_eq!(o_watch, Some(1));
             assert!(
-                took < Duration::from_secs(5),
-                "{name} reported stuck only after {took:?}"
+                !text.contains("timed out") && took < Duration::from_secs(3),
+                "{name} reported stuck only after {took:?}: {text}"
             );
         }
         compared += 1;
@@ -645,12 +672,33 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         stdout(&kubectl_ds(kc, &["rollout", "status"]))
     );
 
-    // A timeout: a rollout slowed down by the pods' ready delay.
-    apply_yaml(&client, &manifest("slow", good, ROLLING, "", main_only))
-        .await
-        .expect("apply");
-    settle(&client, "slow").await;
+    // Following a rollout to its end: the progress lines, then exit 0, as kubectl.
     let api: Api<DaemonSet> = Api::namespaced(client.clone(), NS);
+    let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"testbed.kubectl-ds/ready-delay": "1s"}}}}});
+    api.patch("steady", &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+        .expect("patch");
+    let followed = kubectl_ds(
+        kc,
+        &["rollout", "status", "steady", "--watch", "--timeout", "60s"],
+    );
+    let text = stdout(&followed);
+    println!("$ kubectl ds rollout status steady --watch | cat\n{text}");
+    assert_eq!(
+        followed.status.code(),
+        Some(0),
+        "{text}{}",
+        stderr(&followed)
+    );
+    assert!(
+        text.lines().filter(|l| l.contains("rolling out")).count() >= 2,
+        "{text}"
+    );
+    assert!(text.contains("successfully rolled out"), "{text}");
+    let theirs = kubectl(kc, &["rollout", "status", "ds/steady", "--timeout=10s"]);
+    assert_eq!(theirs.status.code(), Some(0));
+
+    // A timeout: a rollout slowed down by the pods' ready delay.
     let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"testbed.kubectl-ds/ready-delay": "20s"}}}}});
     api.patch("slow", &PatchParams::default(), &Patch::Strategic(&patch))
         .await
