@@ -338,13 +338,8 @@ impl RolloutFacts for DaemonSet {
         };
         let desired = st.desired_number_scheduled;
         let unavailable = st.number_unavailable.unwrap_or(0);
-        let max = super::compat::daemonset_spec(self)
-            .and_then(|s| s.update_strategy.as_ref())
-            .and_then(|u| u.rolling_update.as_ref())
-            .and_then(|r| r.max_unavailable.as_ref())
-            .map(|v| super::rollout_math::scaled(v, desired))
-            .unwrap_or(1)
-            .max(if desired > 0 { 1 } else { 0 });
+        let max = super::rollout::budget(self, usize::try_from(desired).unwrap_or(0))
+            .max_unavailable as i32;
         if unavailable >= max {
             format!(
                 " (held back by maxUnavailable={max}: {unavailable} of {desired} pods are unavailable)"
@@ -389,7 +384,13 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
             v.code = Code::Misscheduled;
             v.pod = Some(pods::name(first).to_string());
             v.group = format!("misscheduled: {}", exclusion.group());
-            v.message = if p.should_continue {
+            v.message = if live.iter().all(|p| pods::is_terminating(p)) {
+                format!(
+                    "pod {} is Terminating on a node that no longer runs the DaemonSet ({}); while it stays, the rolling update counts the node as unavailable",
+                    pods::name(first),
+                    exclusion.sentence()
+                )
+            } else if p.should_continue {
                 format!(
                     "pod {} runs here although {}; it is kept (a NoSchedule taint only blocks new pods)",
                     pods::name(first),

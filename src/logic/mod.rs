@@ -12,7 +12,6 @@ pub mod pods;
 pub mod quantity;
 pub mod revisions;
 pub mod rollout;
-pub mod rollout_math;
 pub mod scheduling;
 pub mod snapshot;
 pub mod taints;
