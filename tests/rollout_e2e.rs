@@ -376,8 +376,32 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         "registry.example/agent:1"
     );
 
-    // Forbidden: a read-only user may not patch.
-    apply_yaml(&client, "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: ro}\nrules:\n- apiGroups: [apps]\n  resources: [daemonsets, controllerrevisions]\n  verbs: [get, list, watch]\n- apiGroups: ['']\n  resources: [nodes, pods]\n  verbs: [get, list, watch]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: ro}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ro}\nsubjects: [{kind: User, name: reader}]\n").await.expect("rbac");
+    // Forbidden with the README's read-only role; allowed once its rollback role is added.
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let role = |marker: &str| {
+        readme
+            .split(&format!("```yaml\n# {marker}\n"))
+            .nth(1)
+            .and_then(|s| s.split("```").next())
+            .unwrap_or_else(|| panic!("{marker} ClusterRole in the README"))
+            .to_string()
+    };
+    let bind = |role: &str| {
+        format!(
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {role}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}\nsubjects: [{{kind: User, name: reader}}]\n"
+        )
+    };
+    apply_yaml(
+        &client,
+        &format!(
+            "{}---\n{}",
+            role("kubectl-ds read-only"),
+            bind("kubectl-ds-read-only")
+        ),
+    )
+    .await
+    .expect("read-only role");
     let reader = tb.kubeconfig_for_user("reader", &[]).expect("kubeconfig");
     let denied = kubectl_ds(
         &reader,
@@ -393,10 +417,25 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         "{}",
         stderr(&denied)
     );
+    apply_yaml(
+        &client,
+        &format!(
+            "{}---\n{}",
+            role("kubectl-ds rollback"),
+            bind("kubectl-ds-rollback")
+        ),
+    )
+    .await
+    .expect("rollback role");
+    let allowed = kubectl_ds(
+        &reader,
+        &["rollback", "ours", "--to-revision", "2", "--yes"],
+    );
+    assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
 }
 
-/// Waits until the DaemonSet's new pods report a waiting reason (the rollout is stuck), then
-/// a moment more so the controller's status has caught up.
+/// Waits until our status says the rollout is stuck (the new pods' image pull failed), then a
+/// moment more so the controller's status has caught up.
 async fn wait_stuck(kc: &Path, name: &str) {
     let deadline = Instant::now() + SETTLE;
     loop {
