@@ -349,7 +349,10 @@ fn overall_is_the_worst() {
         vec![ready_node("n1")],
         vec![dpod("a", "n1", "new", true, None)],
     );
-    assert_eq!(rollout::overall(std::slice::from_ref(&done)), State::Complete);
+    assert_eq!(
+        rollout::overall(std::slice::from_ref(&done)),
+        State::Complete
+    );
     assert_eq!(rollout::overall(&[done, waiting]), State::Progressing);
 }
 
