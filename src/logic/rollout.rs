@@ -508,18 +508,21 @@ fn decide(strategy: Strategy, kubectl: &KubectlVerdict, c: &Counts, b: Budget) -
     if kubectl.done {
         return State::Complete;
     }
-    if c.stuck == 0 || c.updating > 0 {
+    // Nodes whose new pod cannot become available by itself, and nodes whose pod is
+    // unavailable because the node is NotReady: neither frees its share of the budget.
+    let blocked = c.stuck + c.node_not_ready;
+    if blocked == 0 || c.updating > 0 {
         return State::Progressing;
     }
-    // rollingUpdate: without surge, unavailable new pods use maxUnavailable; with surge, new
-    // pods that are not available yet use maxSurge. Nodes that are NotReady are deleted past
-    // the budget, so they do not block the waiting ones by themselves.
+    // `rollingUpdate` (update.go): without surge, unavailable nodes use maxUnavailable; with
+    // surge, new pods that are not available yet use maxSurge. Once the blocked nodes use the
+    // whole budget, or no node is left waiting, nothing moves without help.
     let limit = if b.max_surge > 0 {
         b.max_surge
     } else {
         b.max_unavailable
     };
-    if c.waiting == 0 || c.stuck + c.node_not_ready >= limit {
+    if c.waiting == 0 || blocked >= limit {
         State::Stuck
     } else {
         State::Progressing
@@ -550,7 +553,7 @@ fn message(
         State::Stuck => {
             let stuck: Vec<String> = rows
                 .iter()
-                .filter(|r| r.progress == Progress::Stuck)
+                .filter(|r| matches!(r.progress, Progress::Stuck | Progress::NodeNotReady))
                 .map(|r| format!("{} ({})", r.node, r.reason.as_deref().unwrap_or("stuck")))
                 .collect();
             format!(

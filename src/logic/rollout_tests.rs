@@ -287,23 +287,86 @@ fn not_ready_node_outside_desired_with_old_pod_is_listed() {
 #[test]
 fn not_ready_node_inside_desired_is_counted_apart() {
     // A DaemonSet tolerating everything keeps the NotReady node in desired.
-    let d = with_status(ds("tolerations: [{operator: Exists}]"), 2, 2, 2, 2, 1);
+    let d = with_status(ds("tolerations: [{operator: Exists}]"), 2, 2, 3, 2, 2);
     let s = status_of(
         d,
-        vec![ready_node("n1"), not_ready_node("dead")],
+        vec![ready_node("n1"), ready_node("n2"), not_ready_node("dead")],
         vec![
             dpod("a", "n1", "new", true, None),
             dpod("b", "dead", "new", false, None),
+            dpod("c", "n2", "old", true, None),
         ],
     );
     assert_eq!(s.counts.node_not_ready, 1);
-    assert_eq!(s.state, State::Progressing);
     assert!(
         s.message
             .contains("1 unavailable only because the node is NotReady"),
         "{}",
         s.message
     );
+    // The dead node's unavailable pod uses the whole maxUnavailable: n2 cannot get its turn.
+    assert_eq!(s.state, State::Stuck);
+    assert!(
+        s.message
+            .contains("dead (node unreachable (Ready=Unknown))"),
+        "{}",
+        s.message
+    );
+    // With room in the budget, the rollout goes on around it.
+    let d = with_status(
+        strat("{type: RollingUpdate, rollingUpdate: {maxUnavailable: 2}}"),
+        2,
+        2,
+        3,
+        2,
+        2,
+    );
+    let mut d = d;
+    d.spec.template.spec.as_mut().expect("spec").tolerations = Some(vec![Default::default()]);
+    d.spec
+        .template
+        .spec
+        .as_mut()
+        .expect("spec")
+        .tolerations
+        .as_mut()
+        .expect("t")[0]
+        .operator = Some("Exists".into());
+    let s = status_of(
+        d,
+        vec![ready_node("n1"), ready_node("n2"), not_ready_node("dead")],
+        vec![
+            dpod("a", "n1", "new", true, None),
+            dpod("b", "dead", "new", false, None),
+            dpod("c", "n2", "old", true, None),
+        ],
+    );
+    assert_eq!(s.counts.node_not_ready, 1);
+    assert_eq!(s.state, State::Progressing);
+}
+
+#[test]
+fn required_revision() {
+    let d = with_status(ds(""), 2, 2, 1, 1, 1);
+    let done = status_of(
+        d,
+        vec![ready_node("n1")],
+        vec![dpod("a", "n1", "new", true, None)],
+    );
+    let mut s = done.clone();
+    rollout::require_revision(&mut s, 2);
+    assert_eq!(s.state, State::Complete);
+    let mut s = done.clone();
+    rollout::require_revision(&mut s, 1);
+    assert_eq!(s.state, State::Stuck);
+    assert!(
+        s.message
+            .contains("revision 1 is no longer current; the current revision is 2")
+    );
+    let mut s = done;
+    rollout::require_revision(&mut s, 3);
+    assert_eq!(s.state, State::Progressing);
+    assert!(s.message.contains("waiting for revision 3"));
 }
 
 #[test]
