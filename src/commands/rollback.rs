@@ -186,6 +186,16 @@ pub async fn run(global: &GlobalArgs, args: &RollbackArgs, out: &Output) -> Resu
         };
         match res {
             Ok(patched) => {
+                // As kubectl 1.36+ warns (`DaemonSetRollbacker.Rollback`).
+                let applied = ds.metadata.annotations.as_ref().is_some_and(|a| {
+                    a.contains_key("kubectl.kubernetes.io/last-applied-configuration")
+                });
+                if applied {
+                    eprintln!(
+                        "warning: daemonset {:?} is managed with `kubectl apply`; the rollback does not update its last-applied-configuration, so the next apply undoes it: apply the previous configuration instead to keep it",
+                        args.name
+                    );
+                }
                 let r = result("RolledBack", diff, patched.metadata.generation);
                 if documents {
                     print(&render_doc(&r)?)?;
