@@ -432,6 +432,75 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         &["rollback", "ours", "--to-revision", "2", "--yes"],
     );
     assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
+
+    // A node going NotReady in the middle of a rollout: it leaves the desired count, kubectl
+    // and we both end with success, and we list it if it still runs the old revision.
+    add_node(&client, &FakeNode::new("wobbly"))
+        .await
+        .expect("node");
+    apply_yaml(
+        &client,
+        &manifest("midway", "registry.example/agent:1", ROLLING, "", ""),
+    )
+    .await
+    .expect("apply");
+    settle(&client, "midway").await;
+    let api: Api<DaemonSet> = Api::namespaced(client.clone(), NS);
+    let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"testbed.kubectl-ds/ready-delay": "2s"}}, "spec": {"containers": [{"name": "main", "image": "registry.example/agent:2"}]}}}});
+    api.patch("midway", &PatchParams::default(), &Patch::Strategic(&patch))
+        .await
+        .expect("patch");
+    let deadline = Instant::now() + SETTLE;
+    loop {
+        let (_, item) = ours_once(kc, "midway");
+        if item["counts"]["done"].as_u64().unwrap_or(0) >= 1 {
+            assert_eq!(item["state"], "Progressing", "{item}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "midway never progressed: {item}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let nodes: Api<Node> = Api::all(client.clone());
+    nodes
+        .patch_status(
+            "wobbly",
+            &PatchParams::default(),
+            &Patch::Strategic(serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady"}]}})),
+        )
+        .await
+        .expect("wobbly NotReady");
+    let ours = kubectl_ds(
+        kc,
+        &["rollout", "status", "midway", "--watch", "--timeout", "60s"],
+    );
+    let theirs = kubectl(kc, &["rollout", "status", "ds/midway", "--timeout=60s"]);
+    println!(
+        "$ kubectl ds rollout status midway --watch   # wobbly went NotReady\n{}",
+        stdout(&ours)
+    );
+    assert_eq!(
+        ours.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&ours),
+        stderr(&ours)
+    );
+    assert_eq!(theirs.status.code(), Some(0), "{}", stderr(&theirs));
+    let (_, item) = ours_once(kc, "midway");
+    let listed: Vec<&str> = item["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|n| n["node"].as_str())
+        .collect();
+    assert!(!listed.contains(&"wobbly"), "{item}");
+    let old_on_wobbly = pods_of(&client, "midway")
+        .await
+        .into_iter()
+        .filter(|(_, image, _)| image.ends_with("agent:1"))
+        .count();
+    let excluded = item["excludedOld"].as_array().map_or(0, Vec::len);
+    assert_eq!(excluded, old_on_wobbly, "{item}");
 }
 
 /// Waits until our status says the rollout is stuck (the new pods' image pull failed), then a
