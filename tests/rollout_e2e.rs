@@ -376,6 +376,42 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         "registry.example/agent:1"
     );
 
+    // On a terminal it shows the diff and asks; "n" changes nothing.
+    let gen_before = after_generation(&client, "ours").await;
+    let mut asked = Command::new("script")
+        .args([
+            "-qec",
+            &format!(
+                "{} rollback ours --to-revision 3",
+                env!("CARGO_BIN_EXE_kubectl-ds")
+            ),
+            "/dev/null",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("KUBECONFIG", kc)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("script");
+    {
+        use std::io::Write as _;
+        let mut stdin = asked.stdin.take().expect("stdin");
+        std::thread::sleep(Duration::from_secs(2));
+        stdin.write_all(b"n\n").expect("answer");
+    }
+    let asked = asked.wait_with_output().expect("script output");
+    let text = stdout(&asked);
+    assert!(
+        text.contains("Roll back daemonset \"ours\" to revision 3? [y/N]"),
+        "{text}"
+    );
+    assert!(text.contains("rollback cancelled"), "{text}");
+    assert_eq!(asked.status.code(), Some(1), "{text}");
+    assert_eq!(after_generation(&client, "ours").await, gen_before);
+
     // Forbidden with the README's read-only role; allowed once its rollback role is added.
     let readme =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
