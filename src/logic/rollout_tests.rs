@@ -501,3 +501,59 @@ fn line_diff_shows_changes_with_context() {
     );
     assert_eq!(history::line_diff(a, a, "x", "y", 3), "");
 }
+
+#[test]
+fn stuck_reasons_from_scheduler_and_failed_pods() {
+    let unschedulable = pod("metadata: {name: p}
+spec: {containers: [{name: c}]}
+status:
+  phase: Pending
+  conditions: [{type: PodScheduled, status: 'False', reason: Unschedulable, message: '0/1 nodes are available: 1 Insufficient memory.'}]
+");
+    assert_eq!(
+        rollout::stuck_reason(&unschedulable).as_deref(),
+        Some("Pending: 0/1 nodes are available: 1 Insufficient memory.")
+    );
+    let failed = pod("metadata: {name: p}
+spec: {containers: [{name: c}]}
+status: {phase: Failed, reason: OutOfcpu}
+");
+    assert_eq!(
+        rollout::stuck_reason(&failed).as_deref(),
+        Some("pod Failed (OutOfcpu)")
+    );
+    let starting = pod("metadata: {name: p}
+spec: {containers: [{name: c}]}
+status:
+  phase: Pending
+  containerStatuses: [{name: c, image: x, imageID: '', ready: false, restartCount: 0, state: {waiting: {reason: ContainerCreating}}}]
+");
+    assert_eq!(rollout::stuck_reason(&starting), None);
+}
+
+#[test]
+fn text_for_one_stuck_daemonset() {
+    let d = with_status(ds(""), 2, 2, 2, 1, 1);
+    let s = status_of(
+        d,
+        vec![ready_node("n1"), ready_node("n2")],
+        vec![
+            dpod("a", "n1", "new", false, Some("CrashLoopBackOff")),
+            dpod("b", "n2", "old", true, None),
+        ],
+    );
+    let text = crate::render::rollout::status(
+        &crate::render::Output::plain(crate::cli::OutputFormat::Table),
+        &[s],
+    );
+    assert_eq!(
+        text,
+        "daemon set \"agent\" rollout is stuck: 0 of 2 nodes done; stuck on n1 (new pod container c CrashLoopBackOff)
+revision 2, strategy RollingUpdate, maxUnavailable 1, maxSurge 0; kubectl says: Waiting for daemon set \"agent\" rollout to finish: 1 out of 2 new pods have been updated...
+
+NODE   PROGRESS   POD   REVISION   REASON
+n1     Stuck      a     2          new pod container c CrashLoopBackOff
+n2     Waiting    b     1          old revision, waiting for its turn
+"
+    );
+}
