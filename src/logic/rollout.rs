@@ -16,9 +16,10 @@ use super::revisions;
 use super::snapshot::Snapshot;
 
 /// Container waiting reasons after which a new pod will not become available by itself.
+/// `ErrImagePull` is left out: a first pull failure may be transient, and the kubelet reports
+/// `ImagePullBackOff` right after it when it is not.
 const STUCK_WAITING: &[&str] = &[
     "ImagePullBackOff",
-    "ErrImagePull",
     "ErrImageNeverPull",
     "InvalidImageName",
     "CrashLoopBackOff",
