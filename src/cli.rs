@@ -77,6 +77,8 @@ pub enum Command {
     Rollout(RolloutCommand),
     /// Restore a DaemonSet's pod template from an earlier revision.
     Rollback(RollbackArgs),
+    /// Where a DaemonSet manifest would land, before it is applied.
+    Preview(PreviewArgs),
     /// Print a shell completion script.
     Completion(CompletionArgs),
     /// Print completion candidates (used by kubectl_complete-ds).
@@ -195,4 +197,18 @@ pub struct RollbackArgs {
     /// Do not ask for confirmation (it is only asked on a terminal).
     #[arg(short = 'y', long)]
     pub yes: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PreviewArgs {
+    /// Manifest file (YAML or JSON, several documents allowed), or - for standard input.
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub file: String,
+    /// Also send the manifest to the API server with dryRun=All, so admission, validation and
+    /// defaulting errors show now; nothing is persisted.
+    #[arg(long)]
+    pub server_dry_run: bool,
+    /// Exit 1 when a targeted node could not take the pod.
+    #[arg(long)]
+    pub fail_if_unplaceable: bool,
 }

@@ -344,3 +344,25 @@ pub fn preemption(request: &Resources, priority: i32, node: &Node, on_node: &[&P
             .collect(),
     }
 }
+
+/// API defaulting of a container's requests: a resource with a limit but no request requests
+/// its limit (`SetDefaults_Pod` / `defaultRequests`). Pods in the cluster are already defaulted;
+/// manifests are not.
+pub fn default_requests(spec: &mut PodSpec) {
+    let containers = spec
+        .containers
+        .iter_mut()
+        .chain(spec.init_containers.iter_mut().flatten());
+    for c in containers {
+        let Some(res) = c.resources.as_mut() else {
+            continue;
+        };
+        let Some(limits) = res.limits.clone() else {
+            continue;
+        };
+        let requests = res.requests.get_or_insert_with(Default::default);
+        for (k, v) in limits {
+            requests.entry(k).or_insert(v);
+        }
+    }
+}

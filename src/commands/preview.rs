@@ -1,0 +1,156 @@
+//! `kubectl ds preview -f FILE|-`.
+
+use std::io::Read;
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use serde::Serialize;
+
+use super::print;
+use crate::cli::{GlobalArgs, OutputFormat, PreviewArgs};
+use crate::cluster::errors::Request;
+use crate::cluster::fetch;
+use crate::cluster::{self, Target};
+use crate::error::{Error, Exit, Result};
+use crate::logic::manifest;
+use crate::logic::preview::{self, Preview};
+use crate::render::{self, Output};
+
+/// `kind: PreviewReport`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub items: Vec<Preview>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub skipped: Vec<String>,
+}
+
+/// Manifests above this size are refused before parsing.
+const MAX_BYTES: usize = 16 << 20;
+
+fn read_source(file: &str) -> Result<(String, String)> {
+    let (name, bytes) = if file == "-" {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .take(MAX_BYTES as u64 + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| {
+                Error::input(format!("cannot read the manifest from standard input: {e}"))
+            })?;
+        ("<stdin>".to_string(), buf)
+    } else {
+        let bytes =
+            std::fs::read(file).map_err(|e| Error::input(format!("cannot read {file}: {e}")))?;
+        (file.to_string(), bytes)
+    };
+    if bytes.len() > MAX_BYTES {
+        return Err(Error::input(format!(
+            "{name} is larger than {} MiB; preview reads DaemonSet manifests, not archives",
+            MAX_BYTES >> 20
+        )));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::input(format!(
+            "{name} is not UTF-8 text (invalid byte at offset {})",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    Ok((name, text))
+}
+
+/// Sends the manifest with dryRun=All (server-side apply), returning the defaulted object the
+/// server would store. Admission and validation messages are passed on verbatim.
+async fn server_dry_run(target: &Target, ds: &DaemonSet) -> Result<DaemonSet> {
+    let ns = ds.metadata.namespace.clone().unwrap_or_default();
+    let name = ds.metadata.name.clone().unwrap_or_default();
+    let api: Api<DaemonSet> = Api::namespaced(target.client.clone(), &ns);
+    let params = PatchParams::apply("kubectl-ds-preview").force().dry_run();
+    let mut body = ds.clone();
+    body.metadata.managed_fields = None;
+    body.metadata.resource_version = None;
+    match api.patch(&name, &params, &Patch::Apply(&body)).await {
+        Ok(d) => Ok(d),
+        Err(kube::Error::Api(status)) if status.code == 422 || status.code == 400 => {
+            Err(Error::input(format!(
+                "the API server rejected daemonset {ns}/{name} (dry run): {}",
+                status.message
+            )))
+        }
+        Err(e) => Err(cluster::errors::from_kube(
+            e,
+            &Request::new("patch", "daemonsets", Some(&ns)).named(&name),
+            &target.server,
+        )),
+    }
+}
+
+pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Result<Exit> {
+    let (source, text) = read_source(&args.file)?;
+    let manifest = manifest::read(&source, &text).map_err(Error::input)?;
+    for s in &manifest.skipped {
+        eprintln!("note: skipped {s}: preview only reads DaemonSets");
+    }
+    let target = cluster::connect(global, None).await?;
+    let default_ns = global
+        .namespace
+        .clone()
+        .unwrap_or_else(|| target.namespace.clone());
+    let mut daemonsets = Vec::new();
+    for entry in manifest.daemonsets {
+        let mut ds = entry.daemonset;
+        match (ds.metadata.namespace.as_deref(), &global.namespace) {
+            (Some(own), Some(flag)) if own != flag => {
+                return Err(Error::input(format!(
+                    "{source}:{}: the manifest's namespace {own:?} does not match -n {flag:?}",
+                    entry.line
+                )));
+            }
+            (Some(_), _) => {}
+            (None, _) => ds.metadata.namespace = Some(default_ns.clone()),
+        }
+        daemonsets.push(ds);
+    }
+    let (nodes, pods) = tokio::try_join!(
+        fetch::nodes(&target, None),
+        fetch::pods(&target, None, None)
+    )?;
+    let mut items = Vec::new();
+    for ds in daemonsets {
+        let ns = ds.metadata.namespace.clone().unwrap_or_default();
+        let name = ds.metadata.name.clone().unwrap_or_default();
+        let api: Api<DaemonSet> = Api::namespaced(target.client.clone(), &ns);
+        let existing = fetch::call(
+            &target,
+            Request::new("get", "daemonsets", Some(&ns)).named(&name),
+            api.get_opt(&name),
+        )
+        .await?;
+        let ds = if args.server_dry_run {
+            server_dry_run(&target, &ds).await?
+        } else {
+            ds
+        };
+        if let Some(p) = preview::preview(&ds, existing.as_ref(), &nodes, &pods) {
+            items.push(p);
+        }
+    }
+    let report = Report {
+        items,
+        skipped: manifest.skipped,
+    };
+    let text = match out.format {
+        OutputFormat::Json | OutputFormat::Yaml => {
+            render::document::render(out.format, "PreviewReport", &report)
+                .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))?
+        }
+        _ => render::preview::render(out, &report.items),
+    };
+    print(&text)?;
+    let unplaceable = report.items.iter().any(|p| !p.unplaceable.is_empty());
+    Ok(if args.fail_if_unplaceable && unplaceable {
+        Exit::Problem
+    } else {
+        Exit::Ok
+    })
+}

@@ -1,0 +1,333 @@
+//! `preview`: where a DaemonSet manifest would land, before it is applied. The same placement
+//! core as `coverage` and the same scheduler filters as `explain`, evaluated for a pod of the
+//! manifest's template against the live nodes and pods.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, Pod, PodSpec};
+use serde::Serialize;
+
+use super::coverage::{ExclusionGroup, PodIndex};
+use super::placement::DaemonPlacement;
+use super::quantity::show;
+use super::scheduling::{self, Insufficient, PortConflict, Resources};
+use super::{compat, pods, rollout};
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Unplaceable {
+    pub node: String,
+    /// One sentence: what does not fit or which port is taken.
+    pub reason: String,
+    pub insufficient: Vec<Insufficient>,
+    pub port_conflicts: Vec<PortConflict>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Headroom {
+    pub node: String,
+    /// What would be left of cpu and memory on the node after the pod, e.g. `200m`, `1.5Gi`.
+    pub cpu_left: String,
+    pub memory_left: String,
+    #[serde(skip)]
+    pub ratio: f64,
+}
+
+/// How an existing DaemonSet would change.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Change {
+    /// Nodes that would get a pod and have none now.
+    pub gained: Vec<String>,
+    /// Nodes whose pod the controller would delete.
+    pub lost: Vec<String>,
+    /// The pod template differs from the live one (compared field by field on what the
+    /// manifest sets; exact when the manifest went through --server-dry-run).
+    pub template_changed: bool,
+    /// Nodes whose running pod would be replaced by the rollout.
+    pub replaced: usize,
+    /// `RollingUpdate` or `OnDelete`.
+    pub strategy: String,
+    pub max_unavailable: usize,
+    pub max_surge: usize,
+    /// Rollout waves: replaced pods over the budget, rounded up (0 for OnDelete).
+    pub waves: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Preview {
+    pub namespace: String,
+    pub name: String,
+    pub exists: bool,
+    /// Targeted nodes where the pod would fit.
+    pub would_run: Vec<String>,
+    /// Targeted nodes where the scheduler would reject the pod.
+    pub unplaceable: Vec<Unplaceable>,
+    pub excluded: Vec<ExclusionGroup>,
+    /// Requests of one pod, and of all pods that would run.
+    pub per_pod: BTreeMap<String, String>,
+    pub total: BTreeMap<String, String>,
+    /// The nodes with the least cpu or memory left after the pod (at most five).
+    pub least_headroom: Vec<Headroom>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<Change>,
+    pub warnings: Vec<String>,
+}
+
+/// Whether every leaf the manifest sets has the same value in the live object (arrays must have
+/// the same length): a manifest omits what the API server defaults.
+fn subset(manifest: &serde_json::Value, live: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    match (manifest, live) {
+        (Value::Object(a), Value::Object(b)) => a
+            .iter()
+            .all(|(k, v)| v.is_null() || b.get(k).is_some_and(|lv| subset(v, lv))),
+        (Value::Array(a), Value::Array(b)) => {
+            a.len() == b.len() && a.iter().zip(b).all(|(x, y)| subset(x, y))
+        }
+        (a, b) => a == b,
+    }
+}
+
+fn template_json(ds: &DaemonSet) -> serde_json::Value {
+    let mut v = compat::daemonset_spec(ds)
+        .and_then(|s| serde_json::to_value(&s.template).ok())
+        .unwrap_or_default();
+    // A null creationTimestamp is an artefact of older writers, not a difference.
+    if let Some(m) = v.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        m.remove("creationTimestamp");
+    }
+    v
+}
+
+fn warnings(ds: &DaemonSet, spec: &PodSpec) -> Vec<String> {
+    let mut out = Vec::new();
+    let surge = compat::daemonset_spec(ds)
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|u| u.rolling_update.as_ref())
+        .and_then(|r| r.max_surge.as_ref())
+        .is_some_and(|s| {
+            !matches!(
+                s,
+                k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(0)
+            ) && *s
+                != k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String("0%".into())
+        });
+    if surge && !scheduling::host_ports(spec).is_empty() {
+        out.push("hostPort (or hostNetwork) with maxSurge > 0: the surge pod can never get the port on a node that still runs the old pod, so the rollout stalls (kubernetes/kubernetes#106417)".into());
+    }
+    let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
+    if tolerations.iter().any(|t| {
+        t.operator.as_deref() == Some("Exists") && t.key.as_deref().unwrap_or("").is_empty()
+    }) {
+        out.push("tolerates every taint (operator Exists without a key): pods also land on nodes being drained, NotReady nodes and dedicated pools".into());
+    }
+    if scheduling::pod_requests(spec).is_empty() {
+        out.push("no resource requests: the scheduler cannot reserve room for the pods and they are evicted first under pressure".into());
+    }
+    let no_execute = tolerations.iter().any(|t| {
+        t.effect
+            .as_deref()
+            .is_none_or(|e| e.is_empty() || e == "NoExecute")
+    });
+    if no_execute && spec.priority_class_name.as_deref().unwrap_or("").is_empty() {
+        out.push("tolerates NoExecute taints but has no priorityClassName: on a full node it cannot preempt, and it is among the first evicted (consider system-node-critical)".into());
+    }
+    out
+}
+
+/// The preview of `ds` (from the manifest, defaulted as far as known) against the cluster.
+/// `existing` is the live DaemonSet of the same name, if any; `pods` are all pods.
+pub fn preview(
+    ds: &DaemonSet,
+    existing: Option<&DaemonSet>,
+    nodes: &[Node],
+    pods: &[Pod],
+) -> Option<Preview> {
+    let mut spec = compat::daemonset_spec(ds)?.template.spec.clone()?;
+    scheduling::default_requests(&mut spec);
+    let placement = DaemonPlacement::for_pod_spec(&spec);
+    let request = scheduling::pod_requests(&spec);
+    let existing_uid = existing.and_then(|e| e.metadata.uid.clone());
+    let index = PodIndex::new(pods);
+    let mut would_run = Vec::new();
+    let mut unplaceable = Vec::new();
+    let mut excluded: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    let mut headroom = Vec::new();
+    let mut before = BTreeSet::new();
+    let mut after = BTreeSet::new();
+    for node in nodes {
+        let name = node.metadata.name.clone().unwrap_or_default();
+        let own: &[&Pod] = existing_uid
+            .as_deref()
+            .map_or(&[], |uid| index.on_node(uid, &name));
+        let has_pod = own.iter().any(|p| !pods::is_terminating(p));
+        if has_pod {
+            before.insert(name.clone());
+        }
+        let p = placement.evaluate(node);
+        if !p.should_run {
+            if has_pod && p.should_continue {
+                after.insert(name.clone());
+            }
+            if let Some(e) = p.exclusion {
+                excluded
+                    .entry(e.group())
+                    .or_insert_with(|| (e.code().to_string(), Vec::new()))
+                    .1
+                    .push(name);
+            }
+            continue;
+        }
+        after.insert(name.clone());
+        // The DaemonSet's own pods would be replaced, so they do not take room from the new one.
+        let others: Vec<&Pod> = scheduling::pods_on_node(&name, pods)
+            .into_iter()
+            .filter(|p| {
+                existing_uid
+                    .as_deref()
+                    .is_none_or(|uid| !pods::is_controlled_by(p, uid))
+            })
+            .collect();
+        let short = scheduling::insufficient(&request, node, &others);
+        let ports = scheduling::port_conflicts(&spec, &others);
+        if short.is_empty() && ports.is_empty() {
+            if let Some(h) = room_left(&request, node, &others, &name) {
+                headroom.push(h);
+            }
+            would_run.push(name);
+            continue;
+        }
+        let mut parts: Vec<String> = short
+            .iter()
+            .map(|i| {
+                format!(
+                    "{} (requests {}, node has {} allocatable with {} already requested)",
+                    i.reason, i.requested, i.allocatable, i.used
+                )
+            })
+            .collect();
+        parts.extend(
+            ports
+                .iter()
+                .map(|c| format!("host port {} is held by pod {}", c.wanted, c.pod)),
+        );
+        unplaceable.push(Unplaceable {
+            node: name,
+            reason: parts.join("; "),
+            insufficient: short,
+            port_conflicts: ports,
+        });
+    }
+    headroom.sort_by(|a, b| {
+        a.ratio
+            .total_cmp(&b.ratio)
+            .then_with(|| a.node.cmp(&b.node))
+    });
+    headroom.truncate(5);
+    let count = would_run.len() as i128;
+    let per_pod = request
+        .iter()
+        .map(|(k, v)| (k.clone(), show(k, *v)))
+        .collect();
+    let total = request
+        .iter()
+        .map(|(k, v)| (k.clone(), show(k, v * count)))
+        .collect();
+    let mut excluded: Vec<ExclusionGroup> = excluded
+        .into_iter()
+        .map(|(reason, (code, nodes))| ExclusionGroup {
+            code,
+            reason,
+            count: nodes.len(),
+            nodes,
+        })
+        .collect();
+    excluded.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+    let change = existing.map(|live| {
+        let template_changed = !subset(&template_json(ds), &template_json(live));
+        let kept: Vec<&String> = before.intersection(&after).collect();
+        let replaced = if template_changed { kept.len() } else { 0 };
+        let strategy = match rollout::strategy(ds) {
+            rollout::Strategy::OnDelete => "OnDelete",
+            rollout::Strategy::RollingUpdate => "RollingUpdate",
+        };
+        let budget = rollout::budget(ds, would_run.len() + unplaceable.len());
+        let per_wave = if budget.max_surge > 0 {
+            budget.max_surge
+        } else {
+            budget.max_unavailable
+        };
+        Change {
+            gained: after.difference(&before).cloned().collect(),
+            lost: before.difference(&after).cloned().collect(),
+            template_changed,
+            replaced,
+            strategy: strategy.to_string(),
+            max_unavailable: budget.max_unavailable,
+            max_surge: budget.max_surge,
+            waves: if strategy == "OnDelete" || per_wave == 0 {
+                0
+            } else {
+                replaced.div_ceil(per_wave)
+            },
+        }
+    });
+    Some(Preview {
+        namespace: ds.metadata.namespace.clone().unwrap_or_default(),
+        name: ds.metadata.name.clone().unwrap_or_default(),
+        exists: existing.is_some(),
+        would_run,
+        unplaceable,
+        excluded,
+        per_pod,
+        total,
+        least_headroom: headroom,
+        change,
+        warnings: warnings(ds, &spec),
+    })
+}
+
+fn room_left(request: &Resources, node: &Node, others: &[&Pod], name: &str) -> Option<Headroom> {
+    let alloc: Resources = node
+        .status
+        .as_ref()?
+        .allocatable
+        .as_ref()?
+        .iter()
+        .filter_map(|(k, q)| super::quantity::parse_milli(&q.0).map(|v| (k.clone(), v)))
+        .collect();
+    let mut used = Resources::new();
+    for p in others {
+        for (k, v) in p
+            .spec
+            .as_ref()
+            .map(scheduling::pod_requests)
+            .unwrap_or_default()
+        {
+            *used.entry(k).or_default() += v;
+        }
+    }
+    let left = |r: &str| {
+        alloc.get(r).copied().unwrap_or(0)
+            - used.get(r).copied().unwrap_or(0)
+            - request.get(r).copied().unwrap_or(0)
+    };
+    let ratio = |r: &str| {
+        let a = alloc.get(r).copied().unwrap_or(0);
+        if a > 0 {
+            left(r) as f64 / a as f64
+        } else {
+            1.0
+        }
+    };
+    Some(Headroom {
+        node: name.to_string(),
+        cpu_left: show("cpu", left("cpu")),
+        memory_left: show("memory", left("memory")),
+        ratio: ratio("cpu").min(ratio("memory")),
+    })
+}

@@ -1,0 +1,126 @@
+//! `kubectl ds preview` as text.
+
+use std::fmt::Write as _;
+
+use super::Output;
+use crate::logic::preview::Preview;
+
+fn names(list: &[String], wide: bool) -> String {
+    if wide || list.len() <= 6 {
+        list.join(", ")
+    } else {
+        format!("{}, ... {} more", list[..6].join(", "), list.len() - 6)
+    }
+}
+
+pub fn render(out: &Output, items: &[Preview]) -> String {
+    let mut text = String::new();
+    for (i, p) in items.iter().enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        let targeted = p.would_run.len() + p.unplaceable.len();
+        let excluded: usize = p.excluded.iter().map(|g| g.count).sum();
+        let _ = writeln!(
+            text,
+            "DaemonSet {}/{} ({}): would run on {} of {} nodes",
+            p.namespace,
+            p.name,
+            if p.exists { "changed" } else { "new" },
+            out.styles.bold(&p.would_run.len().to_string()),
+            targeted + excluded
+        );
+        if !p.unplaceable.is_empty() {
+            let _ = writeln!(
+                text,
+                "  {} {} node(s):",
+                out.styles.bad("would not fit on"),
+                p.unplaceable.len()
+            );
+            for u in &p.unplaceable {
+                let _ = writeln!(text, "    {}: {}", u.node, u.reason);
+            }
+        }
+        if !p.excluded.is_empty() {
+            let _ = writeln!(text, "  not targeted ({excluded} node(s)):");
+            for g in &p.excluded {
+                let _ = writeln!(
+                    text,
+                    "    {} node(s): {} ({})",
+                    g.count,
+                    g.reason,
+                    names(&g.nodes, out.wide())
+                );
+            }
+        }
+        if !p.per_pod.is_empty() {
+            let fmt = |m: &std::collections::BTreeMap<String, String>| {
+                m.iter()
+                    .map(|(k, v)| format!("{k} {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let _ = writeln!(
+                text,
+                "  claims: {} in total ({} per pod)",
+                fmt(&p.total),
+                fmt(&p.per_pod)
+            );
+        }
+        if !p.least_headroom.is_empty() {
+            let list: Vec<String> = p
+                .least_headroom
+                .iter()
+                .map(|h| {
+                    format!(
+                        "{} (cpu {} left, memory {} left)",
+                        h.node, h.cpu_left, h.memory_left
+                    )
+                })
+                .collect();
+            let _ = writeln!(text, "  least headroom: {}", list.join("; "));
+        }
+        if let Some(c) = &p.change {
+            let _ = writeln!(
+                text,
+                "  change: {} node(s) gained{}, {} node(s) lost{}",
+                c.gained.len(),
+                if c.gained.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", names(&c.gained, out.wide()))
+                },
+                c.lost.len(),
+                if c.lost.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", names(&c.lost, out.wide()))
+                },
+            );
+            if !c.template_changed {
+                let _ = writeln!(text, "  rollout: none (the pod template is unchanged)");
+            } else if c.strategy == "OnDelete" {
+                let _ = writeln!(
+                    text,
+                    "  rollout: OnDelete: {} pod(s) run the old template until deleted",
+                    c.replaced
+                );
+            } else {
+                let (budget, n) = if c.max_surge > 0 {
+                    ("maxSurge", c.max_surge)
+                } else {
+                    ("maxUnavailable", c.max_unavailable)
+                };
+                let _ = writeln!(
+                    text,
+                    "  rollout: {} pod(s) replaced in {} wave(s) ({budget}={n})",
+                    c.replaced, c.waves
+                );
+            }
+        }
+        for w in &p.warnings {
+            let _ = writeln!(text, "  {} {w}", out.styles.warn("warning:"));
+        }
+    }
+    text
+}
