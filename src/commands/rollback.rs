@@ -23,7 +23,9 @@ use crate::render::{self, Output};
 const ATTEMPTS: usize = 3;
 
 /// Test-only: a shell command run between reading the DaemonSet and patching it, so the
-/// end-to-end tests can race a real concurrent update against the rollback.
+/// end-to-end tests can race a real concurrent update against the rollback. Only debug builds
+/// (what `cargo test` runs) read it; release builds do not contain it.
+#[cfg(debug_assertions)]
 const BEFORE_PATCH_HOOK: &str = "KUBECTL_DS_TEST_BEFORE_PATCH";
 
 /// `-o json|yaml` of `rollback`.
@@ -53,6 +55,12 @@ fn ask(question: &str) -> Result<bool> {
     Ok(matches!(line.trim(), "y" | "Y" | "yes" | "Yes"))
 }
 
+#[cfg(not(debug_assertions))]
+fn run_hook() -> Result<()> {
+    Ok(())
+}
+
+#[cfg(debug_assertions)]
 fn run_hook() -> Result<()> {
     if let Ok(cmd) = std::env::var(BEFORE_PATCH_HOOK) {
         let status = std::process::Command::new("sh")
