@@ -120,10 +120,14 @@ fn warnings(ds: &DaemonSet, spec: &PodSpec) -> Vec<String> {
         out.push("hostPort (or hostNetwork) with maxSurge > 0: the surge pod can never get the port on a node that still runs the old pod, so the rollout stalls (kubernetes/kubernetes#106417)".into());
     }
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
-    if tolerations.iter().any(|t| {
+    if let Some(t) = tolerations.iter().find(|t| {
         t.operator.as_deref() == Some("Exists") && t.key.as_deref().unwrap_or("").is_empty()
     }) {
-        out.push("tolerates every taint (operator Exists without a key): pods also land on nodes being drained, NotReady nodes and dedicated pools".into());
+        let which = match t.effect.as_deref().filter(|e| !e.is_empty()) {
+            Some(effect) => format!("every {effect} taint"),
+            None => "every taint".to_string(),
+        };
+        out.push(format!("tolerates {which} (operator Exists without a key): pods also land on nodes being drained, NotReady nodes and dedicated pools"));
     }
     if scheduling::pod_requests(spec).is_empty() {
         out.push("no resource requests: the scheduler cannot reserve room for the pods and they are evicted first under pressure".into());

@@ -78,13 +78,12 @@ pub fn show(resource: &str, milli: i128) -> String {
     if resource == "memory" || resource == "ephemeral-storage" || resource.starts_with("hugepages-")
     {
         for (suffix, size) in [("Gi", 1i128 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
-            if units >= size && units % size == 0 {
-                return format!("{}{suffix}", units / size);
-            }
-        }
-        for (suffix, size) in [("Gi", 1i128 << 30), ("Mi", 1 << 20)] {
-            if units >= size {
-                return format!("{:.1}{suffix}", units as f64 / size as f64);
+            if units.abs() >= size {
+                return if units % size == 0 {
+                    format!("{}{suffix}", units / size)
+                } else {
+                    format!("{:.1}{suffix}", units as f64 / size as f64)
+                };
             }
         }
     }
@@ -121,5 +120,6 @@ mod tests {
         assert_eq!(show("cpu", 2000), "2");
         assert_eq!(show("memory", parse_milli("512Mi").unwrap()), "512Mi");
         assert_eq!(show("pods", 110_000), "110");
+        assert_eq!(show("memory", parse_milli("16192Mi").unwrap()), "15.8Gi");
     }
 }
