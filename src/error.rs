@@ -45,6 +45,17 @@ impl Error {
         }
     }
 
+    /// The same error, noting that the request was tried `attempts` times.
+    pub fn tried(self, attempts: u32) -> Self {
+        let note = |m: String| format!("{m} (tried {attempts} times)");
+        match self {
+            Error::Input(m) => Error::Input(note(m)),
+            Error::Cluster(m) => Error::Cluster(note(m)),
+            Error::Forbidden(m) => Error::Forbidden(note(m)),
+            Error::Io(e) => Error::Io(e),
+        }
+    }
+
     pub fn input(msg: impl Into<String>) -> Self {
         Error::Input(msg.into())
     }

@@ -166,6 +166,8 @@ pub async fn connect(global: &GlobalArgs, context: Option<&str>) -> Result<Targe
         config.read_timeout = Some(t);
         config.write_timeout = Some(t);
     }
+    // Retries are ours (bounded, within --request-timeout), not the client's open-ended ones.
+    config.default_retry = false;
     if let Some(user) = &global.as_user {
         config.auth_info.impersonate = Some(user.clone());
     }

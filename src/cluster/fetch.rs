@@ -3,6 +3,9 @@
 //! cache (possibly a moment stale, like kubectl get's informers) instead of reading etcd.
 
 use std::future::Future;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -63,11 +66,78 @@ pub async fn call<T>(
     res.map_err(|e| errors::from_kube(e, &req, &target.server))
 }
 
+/// How often a throttled or unavailable request is tried in all.
+const ATTEMPTS: u32 = 5;
+/// First pause between tries; it doubles each time.
+const FIRST_PAUSE: Duration = Duration::from_millis(250);
+/// The longest pause, whatever Retry-After says.
+const LONGEST_PAUSE: Duration = Duration::from_secs(5);
+
+/// A throttling (429) or temporarily unavailable (502, 503, 504) answer, with the pause the
+/// server asked for, if any.
+fn transient(e: &kube::Error) -> Option<Option<Duration>> {
+    match e {
+        kube::Error::Api(s) if matches!(s.code, 429 | 502 | 503 | 504) => Some(
+            s.details
+                .as_ref()
+                .map(|d| d.retry_after_seconds)
+                .filter(|secs| *secs > 0)
+                .map(|secs| Duration::from_secs(u64::from(secs))),
+        ),
+        _ => None,
+    }
+}
+
+/// Like [`call`], but tries again after throttling and transient server errors, with
+/// exponential backoff (honouring Retry-After), at most [`ATTEMPTS`] times and never past
+/// `--request-timeout`; then the last error, saying how often it was tried.
+pub async fn call_retrying<T, F, Fut>(target: &Target, req: Request, mut make: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = kube::Result<T>>,
+{
+    let deadline = target.timeout.map(|t| Instant::now() + t);
+    let mut pause = FIRST_PAUSE;
+    for attempt in 1..=ATTEMPTS {
+        let outcome = match deadline {
+            Some(d) => match tokio::time::timeout_at(d, make()).await {
+                Ok(r) => r,
+                Err(_) => return Err(errors::timed_out(&target.server)),
+            },
+            None => make().await,
+        };
+        let e = match outcome {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let retry = transient(&e);
+        let wait = retry.map(|asked| asked.unwrap_or(pause).min(LONGEST_PAUSE));
+        let fits = match (wait, deadline) {
+            (Some(w), Some(d)) => Instant::now() + w < d,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if attempt == ATTEMPTS || !fits {
+            let err = errors::from_kube(e, &req, &target.server);
+            return Err(if retry.is_some() {
+                err.tried(attempt)
+            } else {
+                err
+            });
+        }
+        if let Some(w) = wait {
+            tokio::time::sleep(w).await;
+        }
+        pause *= 2;
+    }
+    Err(errors::timed_out(&target.server))
+}
+
 async fn list<K>(target: &Target, api: Api<K>, lp: ListParams, req: Request) -> Result<Vec<K>>
 where
     K: Clone + DeserializeOwned + std::fmt::Debug,
 {
-    Ok(call(target, req, api.list(&lp)).await?.items)
+    Ok(call_retrying(target, req, || api.list(&lp)).await?.items)
 }
 
 pub async fn daemonsets(target: &Target, scope: &Scope) -> Result<Vec<DaemonSet>> {
@@ -90,7 +160,7 @@ pub async fn daemonsets(target: &Target, scope: &Scope) -> Result<Vec<DaemonSet>
     let mut out = Vec::with_capacity(scope.names.len());
     for name in &scope.names {
         let req = Request::new("get", "daemonsets", ns).named(name);
-        out.push(call(target, req, dss.get(name)).await?);
+        out.push(call_retrying(target, req, || dss.get(name)).await?);
     }
     Ok(out)
 }
