@@ -861,6 +861,42 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
     let theirs = kubectl(kc, &["rollout", "status", "ds/steady", "--timeout=10s"]);
     assert_eq!(theirs.status.code(), Some(0));
 
+    // Then a bad image: followed live, reported stuck as soon as the pull backs off, long
+    // before the timeout.
+    set_image(&client, "steady", bad).await;
+    let start = Instant::now();
+    let followed = kubectl_ds(
+        kc,
+        &["rollout", "status", "steady", "--watch", "--timeout", "60s"],
+    );
+    let took = start.elapsed();
+    let text = stdout(&followed);
+    println!("$ kubectl ds rollout status steady --watch | cat   # bad image\n{text}");
+    assert_eq!(
+        followed.status.code(),
+        Some(1),
+        "{text}{}",
+        stderr(&followed)
+    );
+    assert!(text.contains("rollout is stuck"), "{text}");
+    assert!(
+        took < Duration::from_secs(20),
+        "stuck reported after {took:?}"
+    );
+
+    // A label selector picks DaemonSets like names do; no match is an empty report.
+    let none = kubectl_ds(kc, &["rollout", "status", "-l", "tier=web", "-o", "json"]);
+    assert_eq!(none.status.code(), Some(0), "{}", stderr(&none));
+    assert_eq!(json_of(&none)["items"], serde_json::json!([]));
+    let labelled = kubectl(kc, &["label", "ds", "healthy", "surge", "tier=web"]);
+    assert_eq!(labelled.status.code(), Some(0), "{}", stderr(&labelled));
+    let by_label = kubectl_ds(kc, &["rollout", "status", "-l", "tier=web", "-o", "json"]);
+    assert_eq!(by_label.status.code(), Some(0), "{}", stderr(&by_label));
+    assert_eq!(
+        json_of(&by_label)["items"].as_array().map(Vec::len),
+        Some(2)
+    );
+
     // A timeout: a rollout slowed down by the pods' ready delay.
     let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"testbed.kubectl-ds/ready-delay": "20s"}}}}});
     api.patch("slow", &PatchParams::default(), &Patch::Strategic(&patch))

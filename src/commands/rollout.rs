@@ -98,7 +98,12 @@ async fn status(global: &GlobalArgs, args: &RolloutStatusArgs, out: &Output) -> 
     // One fetch first: unknown names and missing permissions fail here, before any watch.
     let snapshot = super::coverage::fetch(&target, &scope).await?;
     if snapshot.daemonsets.is_empty() {
-        eprintln!("No DaemonSets found.");
+        // Nothing to wait for, as kubectl's "No resources found"; documents stay parseable.
+        if matches!(out.format, OutputFormat::Json | OutputFormat::Yaml) {
+            print(&render_status(out, Vec::new())?)?;
+        } else {
+            eprintln!("No DaemonSets found.");
+        }
         return Ok(Exit::Ok);
     }
     let items = statuses(&snapshot, args.revision);
