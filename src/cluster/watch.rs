@@ -14,7 +14,9 @@ use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 
 use super::Target;
+use super::errors::{self, Request};
 use super::fetch::Scope;
+use crate::error::Error;
 use crate::logic::snapshot::Snapshot;
 
 /// Quiet time after a change before a snapshot is taken, so a burst of events renders once.
@@ -51,10 +53,36 @@ where
         .is_some_and(|r| r.is_ok())
 }
 
+/// A watch failure: its text, and the user-facing error when RBAC refused it (retrying cannot
+/// help then).
+type Failure = (String, Option<Error>);
+
+fn classify(
+    e: watcher::Error,
+    resource: &'static str,
+    namespace: Option<&str>,
+    server: &str,
+) -> Failure {
+    let text = e.to_string();
+    let (verb, inner) = match e {
+        watcher::Error::InitialListFailed(k) => ("list", Some(k)),
+        watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => ("watch", Some(k)),
+        watcher::Error::WatchError(status) => ("watch", Some(kube::Error::Api(status))),
+        watcher::Error::NoResourceVersion => ("watch", None),
+    };
+    let denied = inner
+        .map(|k| errors::from_kube(k, &Request::new(verb, resource, namespace), server))
+        .filter(|err| matches!(err, Error::Forbidden(_)));
+    (text, denied)
+}
+
 fn reflect<K>(
     api: Api<K>,
     config: watcher::Config,
-) -> (Store<K>, impl Stream<Item = Result<(), String>>)
+    resource: &'static str,
+    namespace: Option<String>,
+    server: String,
+) -> (Store<K>, impl Stream<Item = Result<(), Failure>>)
 where
     K: kube::Resource
         + Clone
@@ -66,14 +94,22 @@ where
     K::DynamicType: Default + std::hash::Hash + Eq + Clone,
 {
     let (reader, writer) = reflector::store();
-    let events = reflector::reflector(writer, watcher(api, config).default_backoff())
-        .map(|r| r.map(|_| ()).map_err(|e| e.to_string()));
+    let events =
+        reflector::reflector(writer, watcher(api, config).default_backoff()).map(move |r| {
+            r.map(|_| ())
+                .map_err(|e| classify(e, resource, namespace.as_deref(), &server))
+        });
     (reader, events)
 }
 
 /// Calls `on_update` with a snapshot after the initial lists and after every change, until
 /// `on_update` returns false.
-pub async fn follow(target: &Target, scope: &Scope, mut on_update: impl FnMut(Update) -> bool) {
+/// Ends with an error only when RBAC refuses a list or watch; other failures are retried.
+pub async fn follow(
+    target: &Target,
+    scope: &Scope,
+    mut on_update: impl FnMut(Update) -> bool,
+) -> Result<(), Error> {
     let ns = scope.namespace.as_deref();
     let client = target.client.clone();
     let api_ns = |c: kube::Client| -> (Api<DaemonSet>, Api<Pod>, Api<ControllerRevision>) {
@@ -98,10 +134,35 @@ pub async fn follow(target: &Target, scope: &Scope, mut on_update: impl FnMut(Up
     if let Some(sel) = &scope.node_selector {
         node_cfg = node_cfg.labels(sel);
     }
-    let (ds_store, ds_events) = reflect(ds_api, ds_cfg);
-    let (node_store, node_events) = reflect(Api::<Node>::all(client), node_cfg);
-    let (pod_store, pod_events) = reflect(pod_api, watcher::Config::default());
-    let (rev_store, rev_events) = reflect(rev_api, watcher::Config::default());
+    let (owned_ns, server) = (ns.map(str::to_string), target.server.clone());
+    let (ds_store, ds_events) = reflect(
+        ds_api,
+        ds_cfg,
+        "daemonsets",
+        owned_ns.clone(),
+        server.clone(),
+    );
+    let (node_store, node_events) = reflect(
+        Api::<Node>::all(client),
+        node_cfg,
+        "nodes",
+        None,
+        server.clone(),
+    );
+    let (pod_store, pod_events) = reflect(
+        pod_api,
+        watcher::Config::default(),
+        "pods",
+        owned_ns.clone(),
+        server.clone(),
+    );
+    let (rev_store, rev_events) = reflect(
+        rev_api,
+        watcher::Config::default(),
+        "controllerrevisions",
+        owned_ns,
+        server,
+    );
     let mut events = pin!(stream::select(
         stream::select(ds_events, node_events),
         stream::select(pod_events, rev_events)
@@ -110,11 +171,14 @@ pub async fn follow(target: &Target, scope: &Scope, mut on_update: impl FnMut(Up
     let mut last_error: Option<String> = None;
     loop {
         let Some(first) = events.next().await else {
-            return;
+            return Ok(());
         };
-        if let Err(e) = first {
+        if let Err((e, denied)) = first {
+            if let Some(err) = denied {
+                return Err(err);
+            }
             if last_error.as_ref() != Some(&e) && !on_update(Update::Trouble(e.clone())) {
-                return;
+                return Ok(());
             }
             last_error = Some(e);
             continue;
@@ -123,7 +187,7 @@ pub async fn follow(target: &Target, scope: &Scope, mut on_update: impl FnMut(Up
         loop {
             match tokio::time::timeout(SETTLE, events.next()).await {
                 Ok(Some(_)) => continue,
-                Ok(None) => return,
+                Ok(None) => return Ok(()),
                 Err(_) => break,
             }
         }
@@ -152,7 +216,7 @@ pub async fn follow(target: &Target, scope: &Scope, mut on_update: impl FnMut(Up
             revisions: owned(&rev_store),
         };
         if !on_update(Update::Snapshot(snapshot)) {
-            return;
+            return Ok(());
         }
     }
 }

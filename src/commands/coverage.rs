@@ -243,7 +243,7 @@ async fn watch(target: &Target, scope: &Scope, args: &CoverageArgs, out: &Output
         }
     });
     tokio::select! {
-        _ = follow => {}
+        r = follow => r?,
         _ = tokio::signal::ctrl_c() => {
             return Ok(Exit::Interrupted);
         }

@@ -179,7 +179,7 @@ async fn watch_status(
     };
     let mut timed_out = false;
     tokio::select! {
-        _ = follow => {}
+        r = follow => r?,
         _ = expired => { timed_out = true; }
         _ = tokio::signal::ctrl_c() => return Ok(Exit::Interrupted),
     }
