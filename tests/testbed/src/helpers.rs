@@ -194,7 +194,9 @@ impl FakeNode {
         format!("127.{}.{}.{}", 1 + a % 250, b, 1 + c % 254)
     }
 
-    fn to_node(&self) -> Node {
+    /// The Node object, status included (create it, then write the status through the status
+    /// subresource, as [`add_node`] does; for creating many nodes at once without waiting).
+    pub fn to_node(&self) -> Node {
         let mut labels: BTreeMap<String, String> = [
             ("kubernetes.io/hostname", self.name.as_str()),
             ("kubernetes.io/os", "linux"),

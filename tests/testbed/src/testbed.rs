@@ -51,6 +51,15 @@ pub struct Options {
     /// More kwok Stage documents (YAML, `kwok.x-k8s.io/v1alpha1` `Stage`), added after the
     /// testbed's own.
     pub extra_stages: Vec<String>,
+    /// kube-controller-manager's and kube-scheduler's `--kube-api-qps` (burst twice that), for
+    /// clusters with thousands of pods to create and bind. Default: their own (20 and 50).
+    pub client_qps: Option<f32>,
+    /// kube-apiserver `--max-requests-inflight` and `--max-mutating-requests-inflight`
+    /// (0: no limit). Default: the API server's (400 and 200).
+    pub max_requests_inflight: Option<u32>,
+    /// Whether the API server writes the audit log. Default: true; a benchmark may turn it off,
+    /// as every request then costs a blocking write.
+    pub audit: bool,
 }
 
 impl Default for Options {
@@ -62,6 +71,9 @@ impl Default for Options {
             node_startup_grace_period: Duration::from_secs(20),
             node_eviction_rate: 10.0,
             extra_stages: Vec::new(),
+            client_qps: None,
+            max_requests_inflight: None,
+            audit: true,
         }
     }
 }
@@ -405,6 +417,15 @@ impl Testbed {
         let lease_seconds = (options.node_monitor_grace_period.as_secs() / 2).clamp(2, 40);
 
         let s = |v: &str| v.to_string();
+        let qps_flags: Vec<String> = options
+            .client_qps
+            .map(|q| {
+                vec![
+                    format!("--kube-api-qps={q}"),
+                    format!("--kube-api-burst={}", (q * 2.0).ceil() as u32),
+                ]
+            })
+            .unwrap_or_default();
         let mut specs = BTreeMap::new();
         specs.insert(
             Component::Etcd,
@@ -445,15 +466,33 @@ impl Testbed {
                     format!("--service-account-key-file={}", sa_pub.display()),
                     format!("--service-account-signing-key-file={}", sa_key.display()),
                     s("--service-cluster-ip-range=10.0.0.0/24"),
-                    format!("--audit-policy-file={}", audit_policy.display()),
-                    format!("--audit-log-path={}", audit_log.display()),
-                    s("--audit-log-format=json"),
-                    s("--audit-log-mode=blocking"),
                     s("--allow-privileged=true"),
                     s("--enable-priority-and-fairness=false"),
                     s("--profiling=false"),
                     s("--v=1"),
-                ],
+                ]
+                .into_iter()
+                .chain(
+                    options
+                        .audit
+                        .then(|| {
+                            [
+                                format!("--audit-policy-file={}", audit_policy.display()),
+                                format!("--audit-log-path={}", audit_log.display()),
+                                s("--audit-log-format=json"),
+                                s("--audit-log-mode=blocking"),
+                            ]
+                        })
+                        .into_iter()
+                        .flatten(),
+                )
+                .chain(options.max_requests_inflight.into_iter().flat_map(|n| {
+                    [
+                        format!("--max-requests-inflight={n}"),
+                        format!("--max-mutating-requests-inflight={n}"),
+                    ]
+                }))
+                .collect(),
                 env: vec![],
                 probe: Probe::Apiserver,
             },
@@ -502,7 +541,10 @@ impl Testbed {
                     format!("--node-eviction-rate={}", options.node_eviction_rate),
                     s("--profiling=false"),
                     s("--v=2"),
-                ],
+                ]
+                .into_iter()
+                .chain(qps_flags.clone())
+                .collect(),
                 env: vec![],
                 probe: Probe::Https(kcm_port),
             },
@@ -520,7 +562,10 @@ impl Testbed {
                     format!("--tls-private-key-file={}", local_key.display()),
                     s("--profiling=false"),
                     s("--v=2"),
-                ],
+                ]
+                .into_iter()
+                .chain(qps_flags)
+                .collect(),
                 env: vec![],
                 probe: Probe::Https(scheduler_port),
             },
