@@ -162,3 +162,31 @@ fn plugin_completion_offers_commands_and_flags() {
         "json\ntable\nwide\nyaml\n:4\n"
     );
 }
+
+/// Names and revisions are checked before anything is sent, with exit 2.
+#[test]
+fn invalid_names_and_revisions_are_usage_errors() {
+    for args in [
+        &["coverage", "Bad_Name"][..],
+        &["explain", "node", "-bad"],
+        &["explain", "ds", "UPPER"],
+        &["rollout", "status", "a..b"],
+        &["rollout", "history", "under_score"],
+        &["rollback", "x/y"],
+        &["rollback", "agent", "--to-revision", "two"],
+        &["rollback", "agent", "--to-revision=-1"],
+    ] {
+        let out = run(args, &[("KUBECONFIG", "/nonexistent/kubeconfig")]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            common::stderr(&out)
+        );
+        let err = common::stderr(&out);
+        assert!(
+            !err.contains("kubeconfig file"),
+            "{args:?} must fail before reading the kubeconfig: {err}"
+        );
+    }
+}

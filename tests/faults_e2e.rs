@@ -257,6 +257,20 @@ async fn api_server_outage_deletions_and_impersonation() {
         }
         assert!(Instant::now() < deadline, "the watch never saw n3 covered");
     }
+    // A node removed while watching: it drops out, no crash.
+    let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(client.clone());
+    nodes
+        .delete("n3", &Default::default())
+        .await
+        .expect("delete node");
+    loop {
+        let frame = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("a frame after the node left");
+        if frame["items"][0]["summary"]["shouldRun"] == 2 {
+            break;
+        }
+    }
     // The DaemonSet deleted while watching: reported, not a crash.
     let dss: kube::Api<k8s_openapi::api::apps::v1::DaemonSet> =
         kube::Api::namespaced(client.clone(), "default");
@@ -319,4 +333,61 @@ async fn api_server_outage_deletions_and_impersonation() {
     );
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
     assert!(!stderr(&out).contains("BEGIN"), "{}", stderr(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_rollback_leaves_it_untouched_and_says_so() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    add_node(&client, &FakeNode::new("n1")).await.expect("node");
+    apply_yaml(&client, &daemonset("agent", "default", ""))
+        .await
+        .expect("apply");
+    wait_daemonset_settled(&client, "default", "agent", Duration::from_secs(60))
+        .await
+        .expect("settle");
+    apply_yaml(
+        &client,
+        &daemonset("agent", "default", "").replace("agent:1", "agent:2"),
+    )
+    .await
+    .expect("update");
+    wait_daemonset_settled(&client, "default", "agent", Duration::from_secs(60))
+        .await
+        .expect("settle");
+
+    // Interrupted while it waits right before sending the patch.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+        .args(["rollback", "agent", "--to-revision", "1", "--yes"])
+        .env("KUBECONFIG", tb.kubeconfig())
+        .env("KUBECTL_DS_TEST_BEFORE_PATCH", "sleep 3")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "interrupted before the rollback was sent: daemonset \"agent\" is unchanged\n"
+    );
+    let dss: kube::Api<k8s_openapi::api::apps::v1::DaemonSet> =
+        kube::Api::namespaced(client.clone(), "default");
+    let ds = dss.get("agent").await.expect("get");
+    let image = ds
+        .spec
+        .template
+        .spec
+        .as_ref()
+        .and_then(|s| s.containers[0].image.clone());
+    assert_eq!(
+        image.as_deref(),
+        Some("registry.example/agent:2"),
+        "untouched"
+    );
 }

@@ -4,6 +4,8 @@
 //! was read, so a concurrent change makes it fail instead of being overwritten.
 
 use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use kube::Api;
@@ -77,6 +79,7 @@ fn run_hook() -> Result<()> {
 }
 
 pub async fn run(global: &GlobalArgs, args: &RollbackArgs, out: &Output) -> Result<Exit> {
+    super::check_name("DaemonSet", &args.name)?;
     if args.to_revision < 0 {
         return Err(Error::input(format!(
             "--to-revision must be a positive integer (or 0 for the previous revision): {}",
@@ -181,7 +184,25 @@ pub async fn run(global: &GlobalArgs, args: &RollbackArgs, out: &Output) -> Resu
         let rv = ds.metadata.resource_version.clone().unwrap_or_default();
         let body = history::rollback_patch(rev_obj, &rv)
             .map_err(|e| Error::cluster(format!("cannot use revision {}: {e}", rev.revision)))?;
-        run_hook()?;
+        // From here Ctrl-C must not leave the user guessing: the single PATCH is atomic on the
+        // server, so stop before it is sent, or let it finish and say it was applied.
+        let interrupted = Arc::new(AtomicBool::new(false));
+        let flag = interrupted.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                flag.store(true, Ordering::SeqCst);
+            }
+        });
+        tokio::task::spawn_blocking(run_hook)
+            .await
+            .map_err(|e| Error::cluster(format!("cannot run the pre-patch hook: {e}")))??;
+        if interrupted.load(Ordering::SeqCst) {
+            eprintln!(
+                "interrupted before the rollback was sent: daemonset {:?} is unchanged",
+                args.name
+            );
+            return Ok(Exit::Interrupted);
+        }
         let api: Api<DaemonSet> = Api::namespaced(target.client.clone(), &namespace);
         let params = PatchParams::default();
         let strategic = Patch::Strategic(&body);
@@ -221,6 +242,10 @@ pub async fn run(global: &GlobalArgs, args: &RollbackArgs, out: &Output) -> Resu
                         ));
                     }
                     print(&text)?;
+                }
+                if interrupted.load(Ordering::SeqCst) {
+                    eprintln!("interrupted after the rollback was sent: it was applied in full");
+                    return Ok(Exit::Interrupted);
                 }
                 return Ok(Exit::Ok);
             }

@@ -275,6 +275,7 @@ struct RolloutHistory<'a> {
 }
 
 async fn history_cmd(global: &GlobalArgs, args: &RolloutHistoryArgs, out: &Output) -> Result<Exit> {
+    super::check_name("DaemonSet", &args.name)?;
     let target = cluster::connect(global, None).await?;
     let (ds, hist, _) = fetch_one(&target, global, &args.name).await?;
     let namespace = ds.metadata.namespace.clone().unwrap_or_default();
