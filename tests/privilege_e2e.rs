@@ -224,6 +224,45 @@ async fn read_only_role_suffices_and_each_missing_verb_is_named() {
         );
     }
 
+    // Env values from Secrets stay references: kubectl-ds never reads Secrets.
+    let with_secret = daemonset("with-secret", "default", "").replace(
+        "        image: registry.example/agent:1\n",
+        "        image: registry.example/agent:1\n        env: [{name: TOKEN, valueFrom: {secretKeyRef: {name: creds, key: token}}}, {name: MODE, value: plain}]\n",
+    );
+    apply_yaml(&client, &format!("apiVersion: v1\nkind: Secret\nmetadata: {{name: creds, namespace: default}}\nstringData: {{token: hunter2-secret}}\n---\n{with_secret}")).await.expect("secret");
+    wait_daemonset_settled(&client, "default", "with-secret", Duration::from_secs(60))
+        .await
+        .expect("settle");
+    let shown = kubectl_ds(
+        &viewer,
+        &["rollout", "history", "with-secret", "--revision", "1"],
+    );
+    assert_eq!(shown.status.code(), Some(0), "{}", stderr(&shown));
+    assert!(
+        stdout(&shown).contains("secretKeyRef") || stdout(&shown).contains("creds"),
+        "{}",
+        stdout(&shown)
+    );
+    for args in [
+        &[
+            "rollout",
+            "history",
+            "with-secret",
+            "--revision",
+            "1",
+            "-o",
+            "yaml",
+        ][..],
+        &["explain", "ds", "with-secret", "-o", "yaml"],
+        &["coverage", "with-secret", "-o", "yaml"],
+    ] {
+        let out = kubectl_ds(&viewer, args);
+        assert!(
+            !stdout(&out).contains("hunter2") && !stderr(&out).contains("hunter2"),
+            "{args:?} leaked a secret"
+        );
+    }
+
     // No read command of any of these users wrote anything.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let writes: BTreeSet<String> = tb
