@@ -225,6 +225,27 @@ async fn api_server_outage_deletions_and_impersonation() {
         .expect("first frame");
     assert_eq!(first["items"][0]["summary"]["shouldRun"], 2);
 
+    // rollout status --watch rides out the same outage: a rollout whose new pods take 8 s to
+    // become Ready is under way when the API server stops.
+    let slow = daemonset("agent", "default", "")
+        .replace("agent:1", "agent:2")
+        .replace(
+            "      labels: {app: agent}\n",
+            "      labels: {app: agent}\n      annotations: {testbed.kubectl-ds/ready-delay: 8s}\n",
+        );
+    assert!(slow.contains("ready-delay"));
+    apply_yaml(&client, &slow)
+        .await
+        .expect("start a slow rollout");
+    let rollout = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+        .args(["rollout", "status", "agent", "--watch", "--timeout", "150s"])
+        .env("KUBECONFIG", &kc)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
     tb.stop_component(Component::KubeApiserver)
         .await
         .expect("stop apiserver");
@@ -257,6 +278,22 @@ async fn api_server_outage_deletions_and_impersonation() {
         }
         assert!(Instant::now() < deadline, "the watch never saw n3 covered");
     }
+    let status = tokio::task::spawn_blocking(move || rollout.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        status.status.code(),
+        Some(0),
+        "rollout status after the outage: {}{}",
+        stdout(&status),
+        stderr(&status)
+    );
+    assert!(
+        stdout(&status).contains("successfully rolled out"),
+        "{}",
+        stdout(&status)
+    );
+
     // A node removed while watching: it drops out, no crash.
     let nodes: kube::Api<k8s_openapi::api::core::v1::Node> = kube::Api::all(client.clone());
     nodes
