@@ -13,8 +13,8 @@ use kube::Api;
 use kube::api::ListParams;
 use serde::de::DeserializeOwned;
 
-use super::Target;
 use super::errors::{self, Request};
+use super::{Target, lean};
 use crate::error::Result;
 use crate::logic::snapshot::Snapshot;
 
@@ -196,6 +196,24 @@ pub async fn pods(
     .await
 }
 
+/// Every pod of the scope, decoded lean ([`super::lean`]): only the fields the coverage logic
+/// reads are set.
+pub async fn lean_pods(target: &Target, namespace: Option<&str>) -> Result<Vec<Pod>> {
+    let path = match namespace {
+        Some(ns) => format!("/api/v1/namespaces/{ns}/pods"),
+        None => "/api/v1/pods".to_string(),
+    };
+    let lp = cached(None);
+    let list = call_retrying(target, Request::new("list", "pods", namespace), || async {
+        let req = kube::core::Request::new(&path)
+            .list(&lp)
+            .map_err(kube::Error::BuildRequest)?;
+        target.client.request::<lean::PodList>(req).await
+    })
+    .await?;
+    Ok(list.items.into_iter().map(Pod::from).collect())
+}
+
 pub async fn revisions(
     target: &Target,
     namespace: Option<&str>,
@@ -215,7 +233,7 @@ pub async fn snapshot(target: &Target, scope: &Scope) -> Result<Snapshot> {
     let (daemonsets, nodes, pods, revisions) = tokio::try_join!(
         daemonsets(target, scope),
         nodes(target, scope.node_selector.as_deref()),
-        pods(target, ns, None),
+        lean_pods(target, ns),
         revisions(target, ns),
     )?;
     Ok(Snapshot {

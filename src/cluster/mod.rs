@@ -4,6 +4,7 @@
 pub mod connect;
 pub mod errors;
 pub mod fetch;
+pub mod lean;
 pub mod watch;
 
 pub use connect::{Target, connect, context_names};
