@@ -33,6 +33,10 @@ struct Args {
     /// Repetitions of each measurement.
     #[arg(long, default_value_t = 5)]
     reps: usize,
+    /// Another kubectl-ds binary (say, a build of an earlier commit) to time `coverage -A`
+    /// and `explain node` against, in the same run.
+    #[arg(long)]
+    baseline: Option<PathBuf>,
     /// Where to write the figures (`.json` and `.md`), relative to the workspace.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
@@ -139,7 +143,14 @@ struct Row {
 
 fn node_yaml(i: usize) -> FakeNode {
     let mut n = FakeNode::new(format!("node-{i:05}"))
-        .label("pool", if i.is_multiple_of(10) { "gpu" } else { "general" })
+        .label(
+            "pool",
+            if i.is_multiple_of(10) {
+                "gpu"
+            } else {
+                "general"
+            },
+        )
         .label("topology.kubernetes.io/zone", format!("zone-{}", i % 3));
     if i % 20 == 1 {
         n = n.taint("dedicated", "infra", "NoSchedule");
@@ -481,6 +492,32 @@ async fn main() {
         ),
     ];
 
+    let mut cases = cases;
+    if let Some(base) = &args.baseline {
+        let base = p(base);
+        cases.push((
+            "coverage -A vs the baseline build",
+            vec![vec![ours.clone(), s("coverage"), s("-A")]],
+            Some((
+                "baseline kubectl-ds coverage -A",
+                vec![vec![base.clone(), s("coverage"), s("-A")]],
+            )),
+        ));
+        cases.push((
+            "explain node vs the baseline build",
+            vec![vec![
+                ours.clone(),
+                s("explain"),
+                s("node"),
+                node.clone(),
+                s("-A"),
+            ]],
+            Some((
+                "baseline kubectl-ds explain node",
+                vec![vec![base, s("explain"), s("node"), node.clone(), s("-A")]],
+            )),
+        ));
+    }
     // One warm-up round, then the repetitions, each case alternating ours and theirs.
     let mut samples: Vec<(Vec<Sample>, Vec<Sample>)> = vec![(Vec::new(), Vec::new()); cases.len()];
     for rep in 0..=args.reps {
