@@ -36,24 +36,7 @@ async fn pods_by_daemonset(client: &kube::Client) -> BTreeMap<String, BTreeSet<S
         else {
             continue;
         };
-        let spec = p.spec.as_ref().expect("pod spec");
-        let node = spec.node_name.clone().or_else(|| {
-            spec.affinity
-                .as_ref()?
-                .node_affinity
-                .as_ref()?
-                .required_during_scheduling_ignored_during_execution
-                .as_ref()?
-                .node_selector_terms
-                .first()?
-                .match_fields
-                .as_ref()?
-                .first()?
-                .values
-                .as_ref()?
-                .first()
-                .cloned()
-        });
+        let node = common::pod_node(&p);
         out.entry(owner.name.clone()).or_default().extend(node);
     }
     out

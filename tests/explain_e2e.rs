@@ -16,24 +16,6 @@ use serde_json::Value;
 
 const NS: &str = "default";
 
-/// A pod bound straight to a node (no scheduler), taking resources or ports there.
-fn filler(name: &str, node: &str, cpu: &str, ports: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Pod
-metadata: {{name: {name}, namespace: {NS}}}
-spec:
-  nodeName: {node}
-  tolerations: [{{operator: Exists}}]
-  containers:
-  - name: main
-    image: registry.example/filler:1
-    resources: {{requests: {{cpu: '{cpu}'}}}}
-    ports: [{ports}]
-"
-    )
-}
-
 /// Daemon pods by (DaemonSet, target node).
 async fn daemon_pods(client: &kube::Client) -> BTreeMap<(String, String), Pod> {
     let api: Api<Pod> = Api::namespaced(client.clone(), NS);
@@ -49,24 +31,7 @@ async fn daemon_pods(client: &kube::Client) -> BTreeMap<(String, String), Pod> {
         else {
             continue;
         };
-        let spec = p.spec.as_ref().expect("spec");
-        let node = spec.node_name.clone().or_else(|| {
-            spec.affinity
-                .as_ref()?
-                .node_affinity
-                .as_ref()?
-                .required_during_scheduling_ignored_during_execution
-                .as_ref()?
-                .node_selector_terms
-                .first()?
-                .match_fields
-                .as_ref()?
-                .first()?
-                .values
-                .as_ref()?
-                .first()
-                .cloned()
-        });
+        let node = common::pod_node(&p);
         if let Some(node) = node {
             out.insert((owner, node), p);
         }
@@ -228,28 +193,28 @@ async fn verdicts_match_the_controller_and_scheduler() {
         add_node(&client, &n).await.expect("node");
     }
     let fillers = [
-        filler("hog", "small-1", "1800m", ""),
-        filler("f1", "full-pods", "10m", ""),
-        filler("f2", "full-pods", "10m", ""),
-        filler(
+        common::filler("hog", "small-1", "1800m", ""),
+        common::filler("f1", "full-pods", "10m", ""),
+        common::filler("f2", "full-pods", "10m", ""),
+        common::filler(
             "holds-tcp",
             "port-tcp",
             "10m",
             "{containerPort: 9100, hostPort: 9100}",
         ),
-        filler(
+        common::filler(
             "holds-udp",
             "port-udp",
             "10m",
             "{containerPort: 9100, hostPort: 9100, protocol: UDP}",
         ),
-        filler(
+        common::filler(
             "holds-ip",
             "port-ip",
             "10m",
             "{containerPort: 9100, hostPort: 9100, hostIP: 127.0.0.1}",
         ),
-        filler("gpu-user", "gpu-1", "10m", "").replace(
+        common::filler("gpu-user", "gpu-1", "10m", "").replace(
             "requests: {cpu: '10m'}",
             "requests: {cpu: '10m', example.com/gpu: '1'}, limits: {example.com/gpu: '1'}",
         ),
@@ -489,7 +454,7 @@ subjects: [{kind: User, name: partial}]
             let cpu = ["300m", "800m"][rng.below(2)];
             apply_yaml(
                 &client,
-                &filler(&format!("rf-{i}"), &format!("r-{i}"), cpu, port),
+                &common::filler(&format!("rf-{i}"), &format!("r-{i}"), cpu, port),
             )
             .await
             .expect("filler");

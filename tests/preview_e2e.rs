@@ -15,22 +15,6 @@ use serde_json::Value;
 
 const NS: &str = "default";
 
-fn filler(name: &str, node: &str, cpu: &str, ports: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Pod
-metadata: {{name: {name}, namespace: {NS}}}
-spec:
-  nodeName: {node}
-  containers:
-  - name: main
-    image: registry.example/filler:1
-    resources: {{requests: {{cpu: '{cpu}'}}}}
-    ports: [{ports}]
-"
-    )
-}
-
 /// Nodes with a live pod of DaemonSet `name`, split into bound (Running) and Pending ones.
 async fn outcome(
     client: &kube::Client,
@@ -63,25 +47,7 @@ async fn outcome(
                 running.insert(n.clone());
             }
             None => {
-                let node = spec
-                    .affinity
-                    .as_ref()
-                    .and_then(|a| {
-                        a.node_affinity
-                            .as_ref()?
-                            .required_during_scheduling_ignored_during_execution
-                            .as_ref()?
-                            .node_selector_terms
-                            .first()?
-                            .match_fields
-                            .as_ref()?
-                            .first()?
-                            .values
-                            .as_ref()?
-                            .first()
-                            .cloned()
-                    })
-                    .unwrap_or_default();
+                let node = common::pod_node(&p).unwrap_or_default();
                 let msg = messages
                     .get(p.metadata.name.as_deref().unwrap_or(""))
                     .cloned()
@@ -187,8 +153,8 @@ async fn previews_equal_what_applying_does() {
     apply_yaml(
         &client,
         &[
-            filler("hog", "small-1", "1500m", ""),
-            filler(
+            common::filler("hog", "small-1", "1500m", ""),
+            common::filler(
                 "holder",
                 "port-1",
                 "10m",

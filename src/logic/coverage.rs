@@ -82,6 +82,35 @@ pub struct ExclusionGroup {
     pub nodes: Vec<String>,
 }
 
+/// Excluded nodes grouped by cause, most nodes first.
+#[derive(Default)]
+pub struct Exclusions(BTreeMap<String, (String, Vec<String>)>);
+
+impl Exclusions {
+    pub fn add(&mut self, exclusion: &Exclusion, node: &str) {
+        self.0
+            .entry(exclusion.group())
+            .or_insert_with(|| (exclusion.code().to_string(), Vec::new()))
+            .1
+            .push(node.to_string());
+    }
+
+    pub fn into_groups(self) -> Vec<ExclusionGroup> {
+        let mut groups: Vec<ExclusionGroup> = self
+            .0
+            .into_iter()
+            .map(|(reason, (code, nodes))| ExclusionGroup {
+                code,
+                reason,
+                count: nodes.len(),
+                nodes,
+            })
+            .collect();
+        groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+        groups
+    }
+}
+
 /// Counters; `desired`, `scheduled`, `ready`, `available`, `up_to_date` and `misscheduled` are
 /// the controller's status fields recomputed from the objects.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -222,7 +251,7 @@ pub fn for_daemonset(
     let mut summary = Summary::default();
     let mut node_rows = Vec::new();
     let mut misscheduled = Vec::new();
-    let mut excluded: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    let mut excluded = Exclusions::default();
 
     for node in nodes {
         let node_name = node.metadata.name.as_deref().unwrap_or("");
@@ -288,25 +317,12 @@ pub fn for_daemonset(
                     will_be_removed: !p.should_continue,
                 });
             }
-            excluded
-                .entry(exclusion.group())
-                .or_insert_with(|| (exclusion.code().to_string(), Vec::new()))
-                .1
-                .push(node_name.to_string());
+            excluded.add(&exclusion, node_name);
         }
     }
     summary.coverage_percent = percent(summary.covered, summary.should_run);
     node_rows.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.node.cmp(&b.node)));
-    let mut excluded: Vec<ExclusionGroup> = excluded
-        .into_iter()
-        .map(|(reason, (code, nodes))| ExclusionGroup {
-            code,
-            reason,
-            count: nodes.len(),
-            nodes,
-        })
-        .collect();
-    excluded.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+    let excluded = excluded.into_groups();
 
     let st = ds.status.as_ref();
     let status = ControllerStatus {

@@ -8,7 +8,7 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod, PodSpec};
 use serde::Serialize;
 
-use super::coverage::{ExclusionGroup, PodIndex};
+use super::coverage::{ExclusionGroup, Exclusions, PodIndex};
 use super::placement::DaemonPlacement;
 use super::quantity::show;
 use super::scheduling::{self, Insufficient, PortConflict, Resources};
@@ -159,7 +159,7 @@ pub fn preview(
     let index = PodIndex::new(pods);
     let mut would_run = Vec::new();
     let mut unplaceable = Vec::new();
-    let mut excluded: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
+    let mut excluded = Exclusions::default();
     let mut headroom = Vec::new();
     let mut before = BTreeSet::new();
     let mut after = BTreeSet::new();
@@ -178,11 +178,7 @@ pub fn preview(
                 after.insert(name.clone());
             }
             if let Some(e) = p.exclusion {
-                excluded
-                    .entry(e.group())
-                    .or_insert_with(|| (e.code().to_string(), Vec::new()))
-                    .1
-                    .push(name);
+                excluded.add(&e, &name);
             }
             continue;
         }
@@ -241,16 +237,7 @@ pub fn preview(
         .iter()
         .map(|(k, v)| (k.clone(), show(k, v * count)))
         .collect();
-    let mut excluded: Vec<ExclusionGroup> = excluded
-        .into_iter()
-        .map(|(reason, (code, nodes))| ExclusionGroup {
-            code,
-            reason,
-            count: nodes.len(),
-            nodes,
-        })
-        .collect();
-    excluded.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+    let excluded = excluded.into_groups();
     let change = existing.map(|live| {
         let template_changed = !subset(&template_json(ds), &template_json(live));
         let kept: Vec<&String> = before.intersection(&after).collect();

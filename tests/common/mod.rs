@@ -144,3 +144,45 @@ pub fn json_report(kubeconfig: &Path, args: &[&str]) -> serde_json::Value {
     );
     serde_json::from_slice(&out.stdout).expect("JSON output")
 }
+
+/// The node a daemon pod is for: `spec.nodeName`, or before binding the value of the
+/// `metadata.name` matchFields term the controller pins it with.
+pub fn pod_node(p: &k8s_openapi::api::core::v1::Pod) -> Option<String> {
+    let spec = p.spec.as_ref()?;
+    spec.node_name.clone().or_else(|| {
+        spec.affinity
+            .as_ref()?
+            .node_affinity
+            .as_ref()?
+            .required_during_scheduling_ignored_during_execution
+            .as_ref()?
+            .node_selector_terms
+            .first()?
+            .match_fields
+            .as_ref()?
+            .first()?
+            .values
+            .as_ref()?
+            .first()
+            .cloned()
+    })
+}
+
+/// A pod bound straight to a node (no scheduler), taking cpu or host ports there.
+pub fn filler(name: &str, node: &str, cpu: &str, ports: &str) -> String {
+    let namespace = "default";
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  nodeName: {node}
+  tolerations: [{{operator: Exists}}]
+  containers:
+  - name: main
+    image: registry.example/filler:1
+    resources: {{requests: {{cpu: '{cpu}'}}}}
+    ports: [{ports}]
+"
+    )
+}
