@@ -203,10 +203,14 @@ async fn api_server_outage_deletions_and_impersonation() {
         .expect("settle");
     let kc = tb.kubeconfig().to_path_buf();
 
-    // --watch follows through an API server outage and sees the change made after it.
+    // --watch follows through an API server outage and sees the change made after it. It runs
+    // as its own user so its requests can be told apart in the audit log.
+    let watcher = tb
+        .kubeconfig_for_user("watcher", &["system:masters"])
+        .expect("watcher");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
         .args(["coverage", "agent", "--watch", "-o", "json"])
-        .env("KUBECONFIG", &kc)
+        .env("KUBECONFIG", &watcher)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -246,6 +250,16 @@ async fn api_server_outage_deletions_and_impersonation() {
         .unwrap();
     tokio::time::sleep(Duration::from_secs(2)).await;
 
+    // Writes just before the outage move the store's revision past what the watch has seen, so
+    // the restarted API server's watch cache answers the resumed watch with 410 Gone.
+    let cms: kube::Api<k8s_openapi::api::core::v1::ConfigMap> =
+        kube::Api::namespaced(client.clone(), "default");
+    for i in 0..3 {
+        let cm =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": format!("bump-{i}")}}))
+                .unwrap();
+        cms.create(&Default::default(), &cm).await.expect("bump");
+    }
     tb.stop_component(Component::KubeApiserver)
         .await
         .expect("stop apiserver");
@@ -327,7 +341,25 @@ async fn api_server_outage_deletions_and_impersonation() {
         .args(["-INT", &child.id().to_string()])
         .status()
         .unwrap();
-    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let watched = child.wait_with_output().unwrap();
+    assert_eq!(watched.status.code(), Some(130));
+    // The resumed watches got 410 Gone and the watcher listed again rather than miss changes.
+    let relists = tb
+        .audit_events()
+        .expect("audit")
+        .iter()
+        .filter(|e| {
+            e["user"]["username"] == "watcher"
+                && e["verb"] == "list"
+                && e["objectRef"]["resource"] == "pods"
+                && e["stage"] == "ResponseComplete"
+        })
+        .count();
+    let said = stderr(&watched);
+    assert!(
+        relists >= 2,
+        "pods listed {relists} times by the watch; it said: {said}"
+    );
 
     // Impersonation as in kubectl: the impersonated user's RBAC applies.
     let out = kubectl_ds(&kc, &["coverage", "--as", "nobody"]);
