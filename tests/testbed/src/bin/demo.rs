@@ -167,7 +167,7 @@ async fn run() -> Result<u8, BoxError> {
         .env("KUBECONFIG", tb.kubeconfig())
         .status()?;
     println!(
-        "\nThe demo cluster keeps running until Ctrl-C. In another shell:\n\n  export KUBECONFIG={}\n  kubectl ds coverage -n kube-system csi-node\n  kubectl get nodes\n",
+        "\nThe demo cluster keeps running until Ctrl-C. In another shell:\n\n  export KUBECONFIG={}\n  kubectl ds coverage -n kube-system csi-node\n  kubectl ds explain node general-18 -A\n  kubectl ds rollout status -n kube-system csi-node\n  kubectl ds rollout history -n kube-system csi-node\n  kubectl get nodes\n",
         tb.kubeconfig().display()
     );
     if std::env::var_os("KUBECTL_DS_DEMO_EXIT").is_none() {
