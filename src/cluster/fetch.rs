@@ -196,8 +196,8 @@ pub async fn pods(
     .await
 }
 
-/// Every pod of the scope, decoded lean ([`super::lean`]): only the fields the coverage logic
-/// reads are set.
+/// Every pod of the scope, decoded lean ([`super::lean`]): only the fields the coverage and
+/// scheduling logic reads are set.
 pub async fn lean_pods(target: &Target, namespace: Option<&str>) -> Result<Vec<Pod>> {
     let path = match namespace {
         Some(ns) => format!("/api/v1/namespaces/{ns}/pods"),

@@ -113,7 +113,7 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
     }
     let (nodes, pods) = tokio::try_join!(
         fetch::nodes(&target, None),
-        fetch::pods(&target, None, None)
+        fetch::lean_pods(&target, None)
     )?;
     let mut items = Vec::new();
     for ds in daemonsets {
