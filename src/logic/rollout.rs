@@ -301,10 +301,30 @@ pub fn stuck_reason(pod: &Pod) -> Option<String> {
             && c.status == "False"
             && c.reason.as_deref() == Some("Unschedulable")
     });
-    unschedulable.map(|c| match c.message.as_deref() {
-        Some(m) if !m.is_empty() => format!("Pending: {m}"),
-        _ => "Pending: unschedulable".to_string(),
+    let message = unschedulable?.message.as_deref().unwrap_or("");
+    if !names_own_node_reason(message) {
+        // The scheduler rejected only the other nodes: its cache did not have the target node
+        // yet (a node that just joined). It retries when the node appears; not stuck.
+        return None;
+    }
+    Some(if message.is_empty() {
+        "Pending: unschedulable".to_string()
+    } else {
+        format!("Pending: {message}")
     })
+}
+
+/// Whether a FailedScheduling message (`0/N nodes are available: 1 Insufficient cpu, 2 node(s)
+/// didn't satisfy plugin(s) [NodeAffinity]. preemption: ...`) gives a reason other than the
+/// NodeAffinity pre-filter that excludes every node but a daemon pod's own.
+fn names_own_node_reason(message: &str) -> bool {
+    let head = message.split(". preemption:").next().unwrap_or(message);
+    let Some((_, list)) = head.split_once("available: ") else {
+        return true;
+    };
+    list.trim_end_matches('.')
+        .split(", ")
+        .any(|part| !part.contains("[NodeAffinity]"))
 }
 
 fn revision_number(pod: &Pod, numbers: &[(String, i64)]) -> Option<i64> {
@@ -619,5 +639,21 @@ pub fn require_revision(s: &mut RolloutStatus, n: i64) {
                 r.map_or_else(|| "none".to_string(), |r| r.to_string())
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod scheduler_message_tests {
+    use super::names_own_node_reason;
+
+    #[test]
+    fn a_target_node_unknown_to_the_scheduler_is_not_a_reason() {
+        assert!(!names_own_node_reason(
+            "0/2 nodes are available: 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
+        ));
+        assert!(names_own_node_reason(
+            "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: x"
+        ));
+        assert!(names_own_node_reason("something else entirely"));
     }
 }
