@@ -130,6 +130,12 @@ pub fn from_kube(e: kube::Error, req: &Request, server: &str) -> Error {
             "cannot reach the API server at {server} ({cause}); check that the cluster is up and the kubeconfig context is right"
         ));
     }
+    if let kube::Error::ReadEvents(cause) = &e {
+        return Error::cluster(format!(
+            "the connection to the API server at {server} broke while reading the {} list ({cause}); try again",
+            req.resource
+        ));
+    }
     if let kube::Error::Auth(a) = &e {
         return Error::cluster(format!(
             "cannot get credentials for the API server at {server} ({a}); log in again or refresh the kubeconfig"

@@ -1,6 +1,9 @@
 //! Fetches what a command decides over: each kind listed once, all in parallel, never one
 //! request per node. Lists use `resourceVersion=0`, so the API server answers from its watch
 //! cache (possibly a moment stale, like kubectl get's informers) instead of reading etcd.
+//! They are not paginated: the watch cache ignores `limit` at `resourceVersion=0`, and a
+//! consistent paginated list costs a round trip per page. Each list is instead decoded item
+//! by item as it streams in ([`super::list_stream`]), which bounds memory as pages would.
 
 use std::future::Future;
 use std::time::Duration;
@@ -14,7 +17,7 @@ use kube::api::ListParams;
 use serde::de::DeserializeOwned;
 
 use super::errors::{self, Request};
-use super::{Target, lean};
+use super::{Target, lean, list_stream};
 use crate::error::Result;
 use crate::logic::snapshot::Snapshot;
 
@@ -133,11 +136,17 @@ where
     Err(errors::timed_out(&target.server))
 }
 
+/// Every object of a list, streamed ([`super::list_stream`]).
 async fn list<K>(target: &Target, api: Api<K>, lp: ListParams, req: Request) -> Result<Vec<K>>
 where
-    K: Clone + DeserializeOwned + std::fmt::Debug,
+    K: kube::Resource + DeserializeOwned,
 {
-    Ok(call_retrying(target, req, || api.list(&lp)).await?.items)
+    call_retrying(target, req, || {
+        list_stream::list_items(&target.client, api.resource_url(), &lp, |bytes| {
+            serde_json::from_slice(bytes)
+        })
+    })
+    .await
 }
 
 pub async fn daemonsets(target: &Target, scope: &Scope) -> Result<Vec<DaemonSet>> {
@@ -165,14 +174,20 @@ pub async fn daemonsets(target: &Target, scope: &Scope) -> Result<Vec<DaemonSet>
     Ok(out)
 }
 
+/// Every node (of the selector), streamed ([`super::list_stream`]) and without the fields no
+/// command reads and that make up most of a node's size: managedFields and the image list.
 pub async fn nodes(target: &Target, node_selector: Option<&str>) -> Result<Vec<Node>> {
-    let nodes: Api<Node> = Api::all(target.client.clone());
-    let mut items = list(
-        target,
-        nodes,
-        cached(node_selector),
-        Request::new("list", "nodes", None),
-    )
+    let lp = cached(node_selector);
+    let mut items = call_retrying(target, Request::new("list", "nodes", None), || {
+        list_stream::list_items(&target.client, "/api/v1/nodes", &lp, |bytes| {
+            let mut node: Node = serde_json::from_slice(bytes)?;
+            node.metadata.managed_fields = None;
+            if let Some(status) = node.status.as_mut() {
+                status.images = None;
+            }
+            Ok(node)
+        })
+    })
     .await?;
     items.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
     Ok(items)
@@ -196,22 +211,24 @@ pub async fn pods(
     .await
 }
 
-/// Every pod of the scope, decoded lean ([`super::lean`]): only the fields the coverage and
-/// scheduling logic reads are set.
-pub async fn lean_pods(target: &Target, namespace: Option<&str>) -> Result<Vec<Pod>> {
+/// Every pod of the scope, streamed ([`super::list_stream`]) and decoded lean
+/// ([`super::lean`]): only the fields `keep` names are set.
+pub async fn lean_pods(
+    target: &Target,
+    namespace: Option<&str>,
+    keep: lean::Keep,
+) -> Result<Vec<Pod>> {
     let path = match namespace {
         Some(ns) => format!("/api/v1/namespaces/{ns}/pods"),
         None => "/api/v1/pods".to_string(),
     };
     let lp = cached(None);
-    let list = call_retrying(target, Request::new("list", "pods", namespace), || async {
-        let req = kube::core::Request::new(&path)
-            .list(&lp)
-            .map_err(kube::Error::BuildRequest)?;
-        target.client.request::<lean::PodList>(req).await
+    call_retrying(target, Request::new("list", "pods", namespace), || {
+        list_stream::list_items(&target.client, &path, &lp, |bytes| {
+            lean::decode(bytes, keep)
+        })
     })
-    .await?;
-    Ok(list.items.into_iter().map(Pod::from).collect())
+    .await
 }
 
 pub async fn revisions(
@@ -227,13 +244,14 @@ pub async fn revisions(
     .await
 }
 
-/// DaemonSets, nodes, pods and ControllerRevisions of the scope, fetched concurrently.
-pub async fn snapshot(target: &Target, scope: &Scope) -> Result<Snapshot> {
+/// DaemonSets, nodes, pods (as much of each as `keep` says) and ControllerRevisions of the
+/// scope, fetched concurrently.
+pub async fn snapshot(target: &Target, scope: &Scope, keep: lean::Keep) -> Result<Snapshot> {
     let ns = scope.namespace.as_deref();
     let (daemonsets, nodes, pods, revisions) = tokio::try_join!(
         daemonsets(target, scope),
         nodes(target, scope.node_selector.as_deref()),
-        lean_pods(target, ns),
+        lean_pods(target, ns, keep),
         revisions(target, ns),
     )?;
     Ok(Snapshot {

@@ -14,23 +14,8 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use serde::Deserialize;
 
-/// A page of a pod list.
 #[derive(Deserialize)]
-pub struct PodList {
-    #[serde(default)]
-    pub metadata: ListMeta,
-    #[serde(default)]
-    pub items: Vec<LeanPod>,
-}
-
-#[derive(Default, Deserialize)]
-pub struct ListMeta {
-    #[serde(rename = "continue")]
-    pub continue_: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct LeanPod {
+struct LeanPod {
     #[serde(default)]
     metadata: Meta,
     spec: Option<Spec>,
@@ -103,20 +88,22 @@ impl From<LeanContainer> for Container {
     }
 }
 
+/// How much of each pod a command keeps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Keep {
+    /// What coverage decides over: name, owner, labels, timestamps, target node (the node
+    /// affinity only while the pod is unbound), phase and the Ready condition. A quarter of
+    /// the memory of [`Keep::Lean`], which matters with tens of thousands of daemon pods.
+    Coverage,
+    /// Also requests, ports, priority, tolerations, every condition and the container
+    /// statuses: what the scheduling checks and rollout's reasons read.
+    Lean,
+}
+
 impl From<LeanPod> for Pod {
     fn from(p: LeanPod) -> Self {
-        let m = p.metadata;
         Pod {
-            metadata: ObjectMeta {
-                name: m.name,
-                namespace: m.namespace,
-                uid: m.uid,
-                labels: m.labels,
-                owner_references: m.owner_references,
-                creation_timestamp: m.creation_timestamp,
-                deletion_timestamp: m.deletion_timestamp,
-                ..Default::default()
-            },
+            metadata: p.metadata.into(),
             spec: p.spec.map(|s| PodSpec {
                 node_name: s.node_name,
                 affinity: s.affinity,
@@ -142,6 +129,76 @@ impl From<LeanPod> for Pod {
                 conditions: s.conditions,
                 container_statuses: s.container_statuses,
                 init_container_statuses: s.init_container_statuses,
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// Decodes one pod of a list, keeping what `keep` says.
+pub fn decode(bytes: &[u8], keep: Keep) -> serde_json::Result<Pod> {
+    match keep {
+        Keep::Lean => serde_json::from_slice::<LeanPod>(bytes).map(Pod::from),
+        Keep::Coverage => serde_json::from_slice::<CoveragePod>(bytes).map(Pod::from),
+    }
+}
+
+/// A pod as coverage reads it: fields not named here are skipped by the parser, never
+/// allocated.
+#[derive(Deserialize)]
+struct CoveragePod {
+    #[serde(default)]
+    metadata: Meta,
+    spec: Option<CoverageSpec>,
+    status: Option<CoverageStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CoverageSpec {
+    node_name: Option<String>,
+    affinity: Option<Affinity>,
+}
+
+#[derive(Deserialize)]
+struct CoverageStatus {
+    phase: Option<String>,
+    conditions: Option<Vec<PodCondition>>,
+}
+
+impl From<Meta> for ObjectMeta {
+    fn from(m: Meta) -> Self {
+        ObjectMeta {
+            name: m.name,
+            namespace: m.namespace,
+            uid: m.uid,
+            labels: m.labels,
+            owner_references: m.owner_references,
+            creation_timestamp: m.creation_timestamp,
+            deletion_timestamp: m.deletion_timestamp,
+            ..Default::default()
+        }
+    }
+}
+
+impl From<CoveragePod> for Pod {
+    fn from(p: CoveragePod) -> Self {
+        Pod {
+            metadata: p.metadata.into(),
+            spec: p.spec.map(|s| {
+                let bound = s.node_name.as_deref().is_some_and(|n| !n.is_empty());
+                PodSpec {
+                    // Only an unbound pod's target node is read from its affinity.
+                    affinity: if bound { None } else { s.affinity },
+                    node_name: s.node_name,
+                    ..Default::default()
+                }
+            }),
+            status: p.status.map(|s| PodStatus {
+                phase: s.phase,
+                conditions: s
+                    .conditions
+                    .map(|cs| cs.into_iter().filter(|c| c.type_ == "Ready").collect()),
                 ..Default::default()
             }),
         }
@@ -189,9 +246,8 @@ mod tests {
                 }
             }]
         });
-        let list: PodList = serde_json::from_value(json.clone()).unwrap();
-        assert_eq!(list.metadata.continue_.as_deref(), Some("abc"));
-        let lean: Vec<Pod> = list.items.into_iter().map(Pod::from).collect();
+        let item = serde_json::to_vec(&json["items"][0]).unwrap();
+        let lean = vec![Pod::from(serde_json::from_slice::<LeanPod>(&item).unwrap())];
         let mut whole: Pod = serde_json::from_value(json["items"][0].clone()).unwrap();
         // What the lean decode leaves out.
         whole.metadata.annotations = None;
@@ -201,5 +257,155 @@ mod tests {
         spec.containers[0].env = None;
         whole.status.as_mut().unwrap().pod_ip = None;
         assert_eq!(lean, vec![whole]);
+    }
+
+    /// Coverage over pods decoded with [`Keep::Coverage`] is the coverage over whole pods.
+    #[test]
+    fn coverage_keeps_all_that_coverage_reads() {
+        use crate::logic::{coverage, snapshot::Snapshot};
+        let ds: k8s_openapi::api::apps::v1::DaemonSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "agent", "namespace": "default", "uid": "d1", "generation": 2},
+            "spec": {
+                "selector": {"matchLabels": {"app": "agent"}},
+                "minReadySeconds": 30,
+                "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [{"name": "c"}]}}
+            },
+            "status": {"desiredNumberScheduled": 5, "currentNumberScheduled": 5, "numberReady": 2,
+                "numberMisscheduled": 0, "observedGeneration": 2}
+        }))
+        .unwrap();
+        let nodes: Vec<k8s_openapi::api::core::v1::Node> = (1..=6)
+            .map(|i| {
+                serde_json::from_value(serde_json::json!({"metadata": {"name": format!("n{i}")}}))
+                    .unwrap()
+            })
+            .collect();
+        let pod = |name: &str,
+                   node: Option<&str>,
+                   target: &str,
+                   generation: &str,
+                   created: &str,
+                   extra: serde_json::Value| {
+            let mut p = serde_json::json!({
+                "metadata": {
+                    "name": name, "namespace": "default", "uid": format!("u-{name}"),
+                    "labels": {"app": "agent", "pod-template-generation": generation, "other": "x"},
+                    "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "agent", "uid": "d1", "controller": true}],
+                    "creationTimestamp": created,
+                    "managedFields": [{"manager": "kube-controller-manager"}]
+                },
+                "spec": {
+                    "containers": [{"name": "c", "image": "agent:1", "resources": {"requests": {"cpu": "10m"}}}],
+                    "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+                        {"matchFields": [{"key": "metadata.name", "operator": "In", "values": [target]}]}]}}},
+                    "tolerations": [{"operator": "Exists"}]
+                },
+                "status": {
+                    "phase": "Running",
+                    "conditions": [
+                        {"type": "PodScheduled", "status": "True", "lastTransitionTime": "2026-01-01T00:00:00Z"},
+                        {"type": "Ready", "status": "True", "lastTransitionTime": "2026-01-01T00:00:10Z"},
+                        {"type": "ContainersReady", "status": "True"}
+                    ],
+                    "containerStatuses": [{"name": "c", "image": "agent:1", "imageID": "", "ready": true, "restartCount": 0}]
+                }
+            });
+            if let Some(n) = node {
+                p["spec"]["nodeName"] = serde_json::json!(n);
+            }
+            for (k, v) in extra.as_object().unwrap() {
+                let (part, field) = k.split_once('.').unwrap();
+                p[part][field] = v.clone();
+            }
+            p
+        };
+        let pods = vec![
+            pod(
+                "a1",
+                Some("n1"),
+                "n1",
+                "2",
+                "2026-01-01T00:00:00Z",
+                serde_json::json!({}),
+            ),
+            pod(
+                "a2",
+                None,
+                "n2",
+                "2",
+                "2026-01-01T00:00:00Z",
+                serde_json::json!({"status.phase": "Pending", "status.conditions": []}),
+            ),
+            pod(
+                "a3",
+                Some("n3"),
+                "n3",
+                "2",
+                "2026-01-01T00:00:00Z",
+                serde_json::json!({"metadata.deletionTimestamp": "2026-01-01T00:05:00Z"}),
+            ),
+            pod(
+                "a4",
+                Some("n4"),
+                "n4",
+                "2",
+                "2026-01-01T00:00:00Z",
+                serde_json::json!({"status.conditions": [
+                {"type": "ContainersReady", "status": "True"}, {"type": "Ready", "status": "False"}]}),
+            ),
+            pod(
+                "a5-old",
+                Some("n5"),
+                "n5",
+                "1",
+                "2026-01-01T00:00:00Z",
+                serde_json::json!({}),
+            ),
+            pod(
+                "a5-new",
+                Some("n5"),
+                "n5",
+                "2",
+                "2026-01-01T00:10:00Z",
+                serde_json::json!({}),
+            ),
+            pod(
+                "a6",
+                Some("n6"),
+                "n6",
+                "2",
+                "2026-01-01T00:00:00Z",
+                serde_json::json!({"status.phase": "Failed"}),
+            ),
+            serde_json::json!({"metadata": {"name": "web", "namespace": "default"}, "spec": {"nodeName": "n1", "containers": []}}),
+        ];
+        let snapshot = |keep: Option<Keep>| Snapshot {
+            daemonsets: vec![ds.clone()],
+            nodes: nodes.clone(),
+            pods: pods
+                .iter()
+                .map(|p| {
+                    let bytes = serde_json::to_vec(p).unwrap();
+                    match keep {
+                        Some(k) => decode(&bytes, k).unwrap(),
+                        None => serde_json::from_slice(&bytes).unwrap(),
+                    }
+                })
+                .collect(),
+            revisions: Vec::new(),
+        };
+        let now: k8s_openapi::jiff::Timestamp = "2026-01-01T00:00:25Z".parse().unwrap();
+        let report = |keep| serde_json::to_value(coverage::compute(&snapshot(keep), now)).unwrap();
+        let whole = report(None);
+        assert_eq!(report(Some(Keep::Coverage)), whole);
+        assert_eq!(report(Some(Keep::Lean)), whole);
+        // The fixture exercises every state, so the comparison means something.
+        let states: std::collections::BTreeSet<String> = whole[0]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["state"].to_string())
+            .collect();
+        assert!(states.len() >= 5, "{states:?}");
     }
 }

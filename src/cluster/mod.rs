@@ -5,6 +5,7 @@ pub mod connect;
 pub mod errors;
 pub mod fetch;
 pub mod lean;
+pub mod list_stream;
 pub mod watch;
 
 pub use connect::{Target, connect, context_names};

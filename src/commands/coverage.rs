@@ -8,6 +8,7 @@ use k8s_openapi::jiff::Timestamp;
 use super::{check_name, check_selector, print};
 use crate::cli::{CoverageArgs, GlobalArgs, OutputFormat};
 use crate::cluster::fetch::{self, Scope};
+use crate::cluster::lean::Keep;
 use crate::cluster::watch::{self, Update};
 use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
@@ -41,13 +42,13 @@ pub fn scope(
 }
 
 /// With `-A` a named DaemonSet is looked up in every namespace.
-pub async fn fetch(target: &Target, scope: &Scope) -> Result<Snapshot> {
+pub async fn fetch(target: &Target, scope: &Scope, keep: Keep) -> Result<Snapshot> {
     if scope.namespace.is_none() && !scope.names.is_empty() {
         let all = Scope {
             names: Vec::new(),
             ..scope.clone()
         };
-        let mut snap = fetch::snapshot(target, &all).await?;
+        let mut snap = fetch::snapshot(target, &all, keep).await?;
         snap.daemonsets.retain(|d| {
             d.metadata
                 .name
@@ -62,7 +63,7 @@ pub async fn fetch(target: &Target, scope: &Scope) -> Result<Snapshot> {
         }
         return Ok(snap);
     }
-    fetch::snapshot(target, scope).await
+    fetch::snapshot(target, scope, keep).await
 }
 
 fn items(snapshot: &Snapshot, context: Option<&str>) -> Vec<CoverageItem> {
@@ -125,7 +126,7 @@ pub async fn run(global: &GlobalArgs, args: &CoverageArgs, out: &Output) -> Resu
     if args.watch {
         return watch(&target, &scope, args, out).await;
     }
-    let snapshot = fetch(&target, &scope).await?;
+    let snapshot = fetch(&target, &scope, Keep::Coverage).await?;
     let report = CoverageReport {
         items: items(&snapshot, None),
         errors: Vec::new(),
@@ -172,7 +173,7 @@ async fn multi(
                 args.selector.as_deref(),
                 args.node_selector.as_deref(),
             );
-            fetch(&target, &scope).await
+            fetch(&target, &scope, Keep::Coverage).await
         }
         .await;
         (ctx.clone(), res)

@@ -296,7 +296,7 @@ async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<D
     let (daemonsets, nodes, pods, classes) = tokio::join!(
         fetch::daemonsets(target, &scope),
         fetch::nodes(target, None),
-        fetch::pods(target, None, None),
+        fetch::lean_pods(target, None, crate::cluster::lean::Keep::Lean),
         fetch::priority_classes(target),
     );
     let ds = daemonsets?

@@ -111,8 +111,10 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
         }
         daemonsets.push(ds);
     }
-    let (nodes, pods) =
-        tokio::try_join!(fetch::nodes(&target, None), fetch::lean_pods(&target, None))?;
+    let (nodes, pods) = tokio::try_join!(
+        fetch::nodes(&target, None),
+        fetch::lean_pods(&target, None, crate::cluster::lean::Keep::Lean)
+    )?;
     let mut items = Vec::new();
     for ds in daemonsets {
         let ns = ds.metadata.namespace.clone().unwrap_or_default();

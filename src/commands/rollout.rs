@@ -96,7 +96,8 @@ async fn status(global: &GlobalArgs, args: &RolloutStatusArgs, out: &Output) -> 
     let scope =
         super::coverage::scope(global, &target, &args.names, args.selector.as_deref(), None);
     // One fetch first: unknown names and missing permissions fail here, before any watch.
-    let snapshot = super::coverage::fetch(&target, &scope).await?;
+    let snapshot =
+        super::coverage::fetch(&target, &scope, crate::cluster::lean::Keep::Lean).await?;
     if snapshot.daemonsets.is_empty() {
         // Nothing to wait for, as kubectl's "No resources found"; documents stay parseable.
         if matches!(out.format, OutputFormat::Json | OutputFormat::Yaml) {

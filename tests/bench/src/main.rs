@@ -40,6 +40,10 @@ struct Args {
     /// Where to write the figures (`.json` and `.md`), relative to the workspace.
     #[arg(long, default_value = "target/bench")]
     out: PathBuf,
+    /// Set the cluster up, print its kubeconfig and keep it until Ctrl-C instead of measuring
+    /// (to profile a command by hand on a cluster of this size).
+    #[arg(long)]
+    hold: bool,
 }
 
 fn workspace() -> PathBuf {
@@ -388,6 +392,14 @@ async fn main() {
         .expect("workloads");
     wait_settled(&client, args.daemonsets, pods).await;
     let setup_seconds = started.elapsed().as_secs_f64();
+    if args.hold {
+        eprintln!(
+            "set up in {setup_seconds:.0}s; KUBECONFIG={} (Ctrl-C to tear down)",
+            tb.kubeconfig().display()
+        );
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    }
 
     let work = tb.dir().join("bench");
     std::fs::create_dir_all(&work).unwrap();
