@@ -23,6 +23,10 @@ enum Mode {
     AlwaysUnavailable,
     /// Never answers in time.
     Slow,
+    /// Answers pod lists with a body that breaks off mid-transfer.
+    CutOff,
+    /// Answers pod lists with 200 and a page that is no Kubernetes list (a proxy's).
+    NotAList,
 }
 
 /// A minimal HTTP endpoint that answers LIST requests with empty lists, misbehaving on purpose.
@@ -92,6 +96,18 @@ fn serve(
             std::thread::sleep(Duration::from_secs(30));
             (200, "OK", empty_list(&path))
         }
+        Mode::CutOff if base.ends_with("/pods") => {
+            let body = r#"{"apiVersion":"v1","kind":"PodList","metadata":{},"items":[{"metadata":{"name":"a"}},"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n{body}"
+            );
+            return;
+        }
+        Mode::NotAList if base.ends_with("/pods") => {
+            (200, "OK", "<html><body>Sign in</body></html>".to_string())
+        }
+        Mode::CutOff | Mode::NotAList => (200, "OK", empty_list(&path)),
     };
     let _ = write!(
         stream,
@@ -182,6 +198,27 @@ fn throttling_and_transient_errors_are_retried_then_reported() {
         started.elapsed() < Duration::from_secs(6),
         "honours --request-timeout: {:?}",
         started.elapsed()
+    );
+
+    // Lists are decoded as they stream in: a body that breaks off, or one that is not a list
+    // at all, is one clear error, never a partial answer.
+    let cut = FakeApi::start(Mode::CutOff);
+    let out = kubectl_ds(&cut.kubeconfig(&dir), &["coverage", "-A"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("broke while reading the pods list") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert_eq!(stdout(&out), "");
+    let not_a_list = FakeApi::start(Mode::NotAList);
+    let out = kubectl_ds(&not_a_list.kubeconfig(&dir), &["coverage", "-A"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("answered list pods with something that is not a Kubernetes API answer")
+            && err.lines().count() == 1,
+        "{err}"
     );
     std::fs::remove_dir_all(&dir).ok();
 }

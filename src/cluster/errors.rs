@@ -136,6 +136,12 @@ pub fn from_kube(e: kube::Error, req: &Request, server: &str) -> Error {
             req.resource
         ));
     }
+    if let kube::Error::SerdeError(cause) = &e {
+        return Error::cluster(format!(
+            "the API server at {server} answered {} {} with something that is not a Kubernetes API answer ({cause}); check that the kubeconfig points at the API server and not at a proxy's page",
+            req.verb, req.resource
+        ));
+    }
     if let kube::Error::Auth(a) = &e {
         return Error::cluster(format!(
             "cannot get credentials for the API server at {server} ({a}); log in again or refresh the kubeconfig"

@@ -278,15 +278,48 @@ pub async fn scheduling_events(
     target: &Target,
     namespace: Option<&str>,
 ) -> Result<std::collections::HashMap<String, String>> {
-    use k8s_openapi::api::core::v1::Event;
-    let lp = cached(None).fields("reason=FailedScheduling,involvedObject.kind=Pod");
-    let mut events: Vec<Event> = list(
-        target,
-        api(target, namespace),
-        lp,
-        Request::new("list", "events", namespace),
+    Ok(newest_messages(
+        failed_scheduling(target, namespace, None).await?,
+    ))
+}
+
+/// The newest FailedScheduling message of each of these pods (`(namespace, name)`), one
+/// request per pod: the pods pending for one node are few whatever the cluster's size, while
+/// a scope's FailedScheduling events can number thousands on a big cluster.
+pub async fn scheduling_events_of(
+    target: &Target,
+    pods: &[(String, String)],
+) -> Result<std::collections::HashMap<String, String>> {
+    let lists = futures::future::try_join_all(
+        pods.iter()
+            .map(|(ns, name)| failed_scheduling(target, Some(ns), Some(name))),
     )
     .await?;
+    Ok(newest_messages(lists.into_iter().flatten().collect()))
+}
+
+async fn failed_scheduling(
+    target: &Target,
+    namespace: Option<&str>,
+    pod: Option<&str>,
+) -> Result<Vec<k8s_openapi::api::core::v1::Event>> {
+    let mut fields = "reason=FailedScheduling,involvedObject.kind=Pod".to_string();
+    if let Some(name) = pod {
+        fields.push_str(&format!(",involvedObject.name={name}"));
+    }
+    list(
+        target,
+        api(target, namespace),
+        cached(None).fields(&fields),
+        Request::new("list", "events", namespace),
+    )
+    .await
+}
+
+fn newest_messages(
+    mut events: Vec<k8s_openapi::api::core::v1::Event>,
+) -> std::collections::HashMap<String, String> {
+    use k8s_openapi::api::core::v1::Event;
     let when = |e: &Event| {
         e.last_timestamp
             .as_ref()
@@ -306,7 +339,7 @@ pub async fn scheduling_events(
             e.message.clone().unwrap_or_default(),
         );
     }
-    Ok(out)
+    out
 }
 
 /// PriorityClass name → value, and the global default's value.

@@ -14,7 +14,7 @@ use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::coverage::PodIndex;
 use crate::logic::explain::{self, Context, NodeNote, Verdict, VerdictGroup};
-use crate::logic::{revisions, scheduling};
+use crate::logic::{pods, revisions, scheduling};
 use crate::render::{self, Output};
 
 /// `kind: ExplainNodeReport`.
@@ -174,19 +174,18 @@ async fn node_report(
         ..Default::default()
     };
     let on_node = format!("spec.nodeName={node_name}");
-    let (node, daemonsets, bound, unbound, revs, events, classes) = tokio::join!(
+    let (node, daemonsets, bound, unbound, revs, classes) = tokio::join!(
         fetch::node(target, node_name),
         fetch::daemonsets(target, &scope),
         fetch::pods(target, None, Some(&on_node)),
         fetch::pods(target, ns.as_deref(), Some("spec.nodeName=")),
         fetch::revisions(target, ns.as_deref()),
-        fetch::scheduling_events(target, ns.as_deref()),
         fetch::priority_classes(target),
     );
     let node = node?;
     let mut notes = Vec::new();
     let classes = or_note(classes, "PriorityClasses (preemption checks)", &mut notes);
-    let (mut daemonsets, bound, unbound, revs, events) = match (daemonsets, bound) {
+    let (mut daemonsets, bound, unbound, revs) = match (daemonsets, bound) {
         // Some namespaces are off limits: report on the ones that may be read.
         (Err(Error::Forbidden(_)), _) | (_, Err(Error::Forbidden(_))) if ns.is_none() => {
             readable_namespaces(target, &on_node, &mut notes).await?
@@ -196,8 +195,27 @@ async fn node_report(
             bound?,
             or_note(unbound, "unscheduled pods", &mut notes),
             or_note(revs, "ControllerRevisions (revision checks)", &mut notes),
-            or_note(events, "scheduler events", &mut notes),
         ),
+    };
+    // Only pods waiting for this node can carry a scheduler event that explains it.
+    let pending_here: Vec<(String, String)> = unbound
+        .iter()
+        .filter(|p| pods::target_node(p) == Some(node_name))
+        .map(|p| {
+            (
+                p.metadata.namespace.clone().unwrap_or_default(),
+                pods::name(p).to_string(),
+            )
+        })
+        .collect();
+    let events = if pending_here.is_empty() {
+        HashMap::new()
+    } else {
+        or_note(
+            fetch::scheduling_events_of(target, &pending_here).await,
+            "scheduler events",
+            &mut notes,
+        )
     };
     if ns.is_none() && !names.is_empty() {
         daemonsets.retain(|d| d.metadata.name.as_ref().is_some_and(|n| names.contains(n)));
@@ -237,7 +255,6 @@ type NamespaceData = (
     Vec<Pod>,
     Vec<Pod>,
     Vec<k8s_openapi::api::apps::v1::ControllerRevision>,
-    HashMap<String, String>,
 );
 
 /// The per-namespace fallback of `explain node -A` for users who may not list cluster-wide:
@@ -254,12 +271,11 @@ async fn readable_namespaces(
             namespace: Some(ns.clone()),
             ..Default::default()
         };
-        let (daemonsets, bound, unbound, revs, events) = tokio::join!(
+        let (daemonsets, bound, unbound, revs) = tokio::join!(
             fetch::daemonsets(target, &scope),
             fetch::pods(target, Some(&ns), Some(on_node)),
             fetch::pods(target, Some(&ns), Some("spec.nodeName=")),
             fetch::revisions(target, Some(&ns)),
-            fetch::scheduling_events(target, Some(&ns)),
         );
         match (daemonsets, bound) {
             (Ok(d), Ok(b)) => {
@@ -267,7 +283,6 @@ async fn readable_namespaces(
                 out.1.extend(b);
                 out.2.extend(unbound.unwrap_or_default());
                 out.3.extend(revs.unwrap_or_default());
-                out.4.extend(events.unwrap_or_default());
             }
             (Err(Error::Forbidden(_)), _) | (_, Err(Error::Forbidden(_))) => skipped.push(ns),
             (Err(e), _) | (_, Err(e)) => return Err(e),

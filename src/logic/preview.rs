@@ -157,6 +157,7 @@ pub fn preview(
     let request = scheduling::pod_requests(&spec);
     let existing_uid = existing.and_then(|e| e.metadata.uid.clone());
     let index = PodIndex::new(pods);
+    let by_node = scheduling::pods_by_node(pods);
     let mut would_run = Vec::new();
     let mut unplaceable = Vec::new();
     let mut excluded = Exclusions::default();
@@ -184,8 +185,11 @@ pub fn preview(
         }
         after.insert(name.clone());
         // The DaemonSet's own pods would be replaced, so they do not take room from the new one.
-        let others: Vec<&Pod> = scheduling::pods_on_node(&name, pods)
+        let others: Vec<&Pod> = by_node
+            .get(name.as_str())
             .into_iter()
+            .flatten()
+            .copied()
             .filter(|p| {
                 existing_uid
                     .as_deref()

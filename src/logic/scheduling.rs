@@ -124,6 +124,20 @@ pub fn pods_on_node<'a>(node: &str, pods: &'a [Pod]) -> Vec<&'a Pod> {
         .collect()
 }
 
+/// [`pods_on_node`] for every node at once: one pass over the pods instead of one per node,
+/// which on thousands of nodes is the difference between linear and quadratic.
+pub fn pods_by_node(pods: &[Pod]) -> std::collections::HashMap<&str, Vec<&Pod>> {
+    let mut out: std::collections::HashMap<&str, Vec<&Pod>> = std::collections::HashMap::new();
+    for p in pods {
+        if let Some(node) = p.spec.as_ref().and_then(|s| s.node_name.as_deref())
+            && !pods::is_terminal(p)
+        {
+            out.entry(node).or_default().push(p);
+        }
+    }
+    out
+}
+
 fn requested_by(pods: &[&Pod]) -> Resources {
     let mut total = Resources::new();
     for p in pods {

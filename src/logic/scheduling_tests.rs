@@ -65,6 +65,13 @@ fn fits_like_fits_request() {
     let all = [hog.clone(), done.clone()];
     let on_node = super::scheduling::pods_on_node("n1", &all);
     assert_eq!(on_node.len(), 1, "finished pods do not count");
+    let by_node = super::scheduling::pods_by_node(&all);
+    assert_eq!(
+        by_node.get("n1"),
+        Some(&on_node),
+        "one pass gives what a scan per node gives"
+    );
+    assert_eq!(by_node.len(), 1);
     let want = pod_requests(&spec(
         "containers: [{name: a, resources: {requests: {cpu: 300m, example.com/dongle: '2'}}}]",
     ));

@@ -367,8 +367,11 @@ async fn main() {
         client_qps: Some(1000.0),
         max_requests_inflight: Some(0),
         audit: false,
-        node_monitor_grace_period: Duration::from_secs(120),
-        node_startup_grace_period: Duration::from_secs(120),
+        // On 2 cores, thousands of fake nodes cannot all renew their Leases on time while
+        // tens of thousands of pods are created; a long grace period (and the long Leases it
+        // implies) keeps nodes Ready, and pods on them, for the whole run.
+        node_monitor_grace_period: Duration::from_secs(3600),
+        node_startup_grace_period: Duration::from_secs(3600),
         ..Options::default()
     })
     .await

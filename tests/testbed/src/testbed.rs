@@ -414,7 +414,7 @@ impl Testbed {
             &stages::kwok_config(ready_ms, &options.extra_stages)?,
         )?;
         // kwok renews a Lease every duration/4; keep that well inside the grace period.
-        let lease_seconds = (options.node_monitor_grace_period.as_secs() / 2).clamp(2, 40);
+        let lease_seconds = (options.node_monitor_grace_period.as_secs() / 2).clamp(2, 600);
 
         let s = |v: &str| v.to_string();
         let qps_flags: Vec<String> = options
