@@ -299,6 +299,22 @@ async fn verdicts_match_the_controller_and_scheduler() {
         ),
         "{text}"
     );
+    // The scheduler's own word for the pod pending for this node comes along, verbatim.
+    let small = json(
+        tb.kubeconfig(),
+        &["explain", "node", "small-1", "-o", "json"],
+    );
+    let big = small["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["daemonSet"] == "big-cpu")
+        .unwrap_or_else(|| panic!("no big-cpu verdict: {small}"));
+    let said = big["schedulerMessage"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("Insufficient cpu"),
+        "scheduler message missing: {big}"
+    );
     let sick = json(tb.kubeconfig(), &["explain", "node", "sick", "-o", "json"]);
     assert_eq!(sick["nodeNotes"][0]["condition"], "NotReady");
     let cordoned = json(

@@ -178,10 +178,11 @@ async fn read_only_role_suffices_and_each_missing_verb_is_named() {
             &["explain", "node", "n1"],
             "not allowed to get nodes",
         ),
+        // explain node asks for events only about pods pending for its node (none here).
         (
             "events",
             "list",
-            &["explain", "node", "n1"],
+            &["explain", "ds", "agent"],
             "not allowed to list events",
         ),
         (
