@@ -319,7 +319,7 @@ mod tests {
             }
             p
         };
-        let pods = vec![
+        let pods = [
             pod(
                 "a1",
                 Some("n1"),
