@@ -59,35 +59,39 @@ struct Sample {
 }
 
 /// Runs the commands one after the other, output discarded.
-// Each child is reaped by `wait4`, which also gives its max RSS.
-#[allow(clippy::zombie_processes)]
+///
+/// Each goes through a fresh `measure` process of this binary rather than being spawned from
+/// here: Linux carries the RSS high-water mark of the address space a process had before
+/// `exec` into its max RSS, so a child spawned straight from the benchmark (which holds the
+/// cluster's setup state) would report at least the benchmark's own peak.
 fn run(cmds: &[Vec<String>], env: &[(&str, &Path)]) -> Sample {
+    let me = std::env::current_exe().unwrap_or_else(|e| panic!("current_exe: {e}"));
     let start = Instant::now();
-    let children: Vec<_> = cmds
-        .iter()
-        .map(|c| {
-            let mut cmd = Command::new(&c[0]);
-            cmd.args(&c[1..])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped());
-            for (k, v) in env {
-                cmd.env(k, v);
-            }
-            cmd
-        })
-        .collect();
     let mut rss = 0.0f64;
-    for mut cmd in children {
-        let child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-        let (status, maxrss_kb) = wait4(child.id() as i32);
+    for c in cmds {
+        let mut cmd = Command::new(&me);
+        cmd.arg(MEASURE)
+            .args(c)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+        let report = String::from_utf8_lossy(&out.stdout);
+        let mut fields = report.split_whitespace().map(|f| f.parse::<i64>());
+        let (Some(Ok(status)), Some(Ok(maxrss_kb))) = (fields.next(), fields.next()) else {
+            panic!(
+                "{c:?}: no measurement ({report}): {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
         if status != 0 {
-            let mut err = String::new();
-            if let Some(mut e) = child.stderr {
-                use std::io::Read;
-                let _ = e.read_to_string(&mut err);
-            }
-            panic!("{cmd:?} exited with status {status}: {err}");
+            panic!(
+                "{c:?} exited with status {status}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         rss = rss.max(maxrss_kb as f64 / 1024.0);
     }
@@ -95,6 +99,32 @@ fn run(cmds: &[Vec<String>], env: &[(&str, &Path)]) -> Sample {
         seconds: start.elapsed().as_secs_f64(),
         max_rss_mb: rss,
     }
+}
+
+/// The first argument that turns this binary into the measuring process of `run`.
+const MEASURE: &str = "__measure";
+
+/// Runs one command (stdout discarded, stderr passed on) and prints its exit status and max
+/// RSS in KiB.
+// The child is reaped by `wait4`, which also gives its max RSS.
+#[allow(clippy::zombie_processes)]
+fn measure(cmd: &[String]) -> ! {
+    let Some((program, args)) = cmd.split_first() else {
+        eprintln!("{MEASURE}: no command");
+        std::process::exit(2);
+    };
+    let child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            eprintln!("{program}: {e}");
+            std::process::exit(2);
+        });
+    let (status, maxrss_kb) = wait4(child.id() as i32);
+    println!("{status} {maxrss_kb}");
+    std::process::exit(0);
 }
 
 /// Waits for one child and returns its exit status and max RSS (KiB), from `wait4`.
@@ -344,8 +374,20 @@ fn fmt_stats(st: &Stats) -> String {
     format!("{:.3} s ({:.3}–{:.3})", st.median, st.min, st.max)
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    if argv.get(1).map(String::as_str) == Some(MEASURE) {
+        measure(&argv[2..]);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap_or_else(|e| panic!("tokio runtime: {e}"))
+        .block_on(bench());
+}
+
+async fn bench() {
     let args = Args::parse();
     let pods = args.pods.unwrap_or(args.nodes / 4);
     let root = workspace();
