@@ -141,10 +141,23 @@ async fn list<K>(target: &Target, api: Api<K>, lp: ListParams, req: Request) -> 
 where
     K: kube::Resource + DeserializeOwned,
 {
+    list_decoded(target, api.resource_url(), &lp, req, |bytes| {
+        serde_json::from_slice(bytes)
+    })
+    .await
+}
+
+/// Every item of the list at `path`, streamed ([`super::list_stream`]) and decoded by
+/// `decode`, with [`call_retrying`]'s retries.
+async fn list_decoded<T>(
+    target: &Target,
+    path: &str,
+    lp: &ListParams,
+    req: Request,
+    decode: impl Fn(&[u8]) -> serde_json::Result<T>,
+) -> Result<Vec<T>> {
     call_retrying(target, req, || {
-        list_stream::list_items(&target.client, api.resource_url(), &lp, |bytes| {
-            serde_json::from_slice(bytes)
-        })
+        list_stream::list_items(&target.client, path, lp, &decode)
     })
     .await
 }
@@ -177,16 +190,15 @@ pub async fn daemonsets(target: &Target, scope: &Scope) -> Result<Vec<DaemonSet>
 /// Every node (of the selector), streamed ([`super::list_stream`]) and without the fields no
 /// command reads and that make up most of a node's size: managedFields and the image list.
 pub async fn nodes(target: &Target, node_selector: Option<&str>) -> Result<Vec<Node>> {
+    let req = Request::new("list", "nodes", None);
     let lp = cached(node_selector);
-    let mut items = call_retrying(target, Request::new("list", "nodes", None), || {
-        list_stream::list_items(&target.client, "/api/v1/nodes", &lp, |bytes| {
-            let mut node: Node = serde_json::from_slice(bytes)?;
-            node.metadata.managed_fields = None;
-            if let Some(status) = node.status.as_mut() {
-                status.images = None;
-            }
-            Ok(node)
-        })
+    let mut items = list_decoded(target, "/api/v1/nodes", &lp, req, |bytes| {
+        let mut node: Node = serde_json::from_slice(bytes)?;
+        node.metadata.managed_fields = None;
+        if let Some(status) = node.status.as_mut() {
+            status.images = None;
+        }
+        Ok(node)
     })
     .await?;
     items.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
@@ -222,11 +234,9 @@ pub async fn lean_pods(
         Some(ns) => format!("/api/v1/namespaces/{ns}/pods"),
         None => "/api/v1/pods".to_string(),
     };
-    let lp = cached(None);
-    call_retrying(target, Request::new("list", "pods", namespace), || {
-        list_stream::list_items(&target.client, &path, &lp, |bytes| {
-            lean::decode(bytes, keep)
-        })
+    let req = Request::new("list", "pods", namespace);
+    list_decoded(target, &path, &cached(None), req, |bytes| {
+        lean::decode(bytes, keep)
     })
     .await
 }

@@ -114,13 +114,18 @@ fn allocatable(node: &Node) -> Resources {
         .unwrap_or_default()
 }
 
+/// The node the scheduler counts this pod on: where it is bound, unless it has finished.
+fn counted_on(p: &Pod) -> Option<&str> {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.node_name.as_deref())
+        .filter(|_| !pods::is_terminal(p))
+}
+
 /// Pods the scheduler counts on a node: bound there and not finished.
 pub fn pods_on_node<'a>(node: &str, pods: &'a [Pod]) -> Vec<&'a Pod> {
     pods.iter()
-        .filter(|p| {
-            p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node)
-                && !pods::is_terminal(p)
-        })
+        .filter(|p| counted_on(p) == Some(node))
         .collect()
 }
 
@@ -129,9 +134,7 @@ pub fn pods_on_node<'a>(node: &str, pods: &'a [Pod]) -> Vec<&'a Pod> {
 pub fn pods_by_node(pods: &[Pod]) -> std::collections::HashMap<&str, Vec<&Pod>> {
     let mut out: std::collections::HashMap<&str, Vec<&Pod>> = std::collections::HashMap::new();
     for p in pods {
-        if let Some(node) = p.spec.as_ref().and_then(|s| s.node_name.as_deref())
-            && !pods::is_terminal(p)
-        {
+        if let Some(node) = counted_on(p) {
             out.entry(node).or_default().push(p);
         }
     }
