@@ -43,7 +43,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ds' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node')
             [CompletionResult]::new('rollout', 'rollout', [CompletionResultType]::ParameterValue, 'Rollout status and history of DaemonSets')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a DaemonSet''s pod template from an earlier revision')
-            [CompletionResult]::new('preview', 'preview', [CompletionResultType]::ParameterValue, 'Where a DaemonSet manifest would land, before it is applied')
+            [CompletionResult]::new('preview', 'preview', [CompletionResultType]::ParameterValue, 'Where a DaemonSet manifest would land, or what a new node would get, before either exists')
+            [CompletionResult]::new('overhead', 'overhead', [CompletionResultType]::ParameterValue, 'What the DaemonSets take of each kind of node, and what is left for workloads')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__complete', '__complete', [CompletionResultType]::ParameterValue, 'Print completion candidates (used by kubectl_complete-ds)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -285,8 +286,12 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ds' -ScriptBlock {
             break
         }
         'kubectl-ds;preview' {
-            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Manifest file (YAML or JSON, several documents allowed), or - for standard input')
-            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'Manifest file (YAML or JSON, several documents allowed), or - for standard input')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'DaemonSet manifest file (YAML or JSON, several documents allowed), or - for standard input')
+            [CompletionResult]::new('--filename', '--filename', [CompletionResultType]::ParameterName, 'DaemonSet manifest file (YAML or JSON, several documents allowed), or - for standard input')
+            [CompletionResult]::new('--node', '--node', [CompletionResultType]::ParameterName, 'A Node manifest (YAML or JSON), or -: what the DaemonSets in scope would do on that node once it joins')
+            [CompletionResult]::new('--node-like', '--node-like', [CompletionResultType]::ParameterName, 'Like --node, for a new node made like this existing one')
+            [CompletionResult]::new('--labels', '--labels', [CompletionResultType]::ParameterName, 'With --node or --node-like: labels to set (k=v) or remove (k-) on the new node')
+            [CompletionResult]::new('--taints', '--taints', [CompletionResultType]::ParameterName, 'With --node or --node-like: taints to add (k=v:Effect, k:Effect) or remove (k-, k:Effect-) on the new node')
             [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
             [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use. `coverage` also accepts a comma-separated list')
             [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Kubeconfig cluster to use')
@@ -300,6 +305,28 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ds' -ScriptBlock {
             [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate; repeat for several')
             [CompletionResult]::new('--server-dry-run', '--server-dry-run', [CompletionResultType]::ParameterName, 'Also send the manifest to the API server with dryRun=All, so admission, validation and defaulting errors show now; nothing is persisted')
             [CompletionResult]::new('--fail-if-unplaceable', '--fail-if-unplaceable', [CompletionResultType]::ParameterName, 'Exit 1 when a targeted node could not take the pod')
+            [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'All namespaces')
+            [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'All namespaces')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'kubectl-ds;overhead' {
+            [CompletionResult]::new('--group-by', '--group-by', [CompletionResultType]::ParameterName, 'Group nodes by the values of these labels instead of by node pool')
+            [CompletionResult]::new('-l', '-l', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
+            [CompletionResult]::new('--selector', '--selector', [CompletionResultType]::ParameterName, 'Only nodes matching this label selector')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use. `coverage` also accepts a comma-separated list')
+            [CompletionResult]::new('--cluster', '--cluster', [CompletionResultType]::ParameterName, 'Kubeconfig cluster to use')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'Kubeconfig user to use')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s namespace)')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace (default: the context''s namespace)')
+            [CompletionResult]::new('--request-timeout', '--request-timeout', [CompletionResultType]::ParameterName, 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format')
+            [CompletionResult]::new('--as', '--as', [CompletionResultType]::ParameterName, 'Username to impersonate for the operation')
+            [CompletionResult]::new('--as-group', '--as-group', [CompletionResultType]::ParameterName, 'Group to impersonate; repeat for several')
             [CompletionResult]::new('-A', '-A ', [CompletionResultType]::ParameterName, 'All namespaces')
             [CompletionResult]::new('--all-namespaces', '--all-namespaces', [CompletionResultType]::ParameterName, 'All namespaces')
             [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)')
@@ -350,7 +377,8 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ds' -ScriptBlock {
             [CompletionResult]::new('explain', 'explain', [CompletionResultType]::ParameterValue, 'Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node')
             [CompletionResult]::new('rollout', 'rollout', [CompletionResultType]::ParameterValue, 'Rollout status and history of DaemonSets')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Restore a DaemonSet''s pod template from an earlier revision')
-            [CompletionResult]::new('preview', 'preview', [CompletionResultType]::ParameterValue, 'Where a DaemonSet manifest would land, before it is applied')
+            [CompletionResult]::new('preview', 'preview', [CompletionResultType]::ParameterValue, 'Where a DaemonSet manifest would land, or what a new node would get, before either exists')
+            [CompletionResult]::new('overhead', 'overhead', [CompletionResultType]::ParameterValue, 'What the DaemonSets take of each kind of node, and what is left for workloads')
             [CompletionResult]::new('completion', 'completion', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('__complete', '__complete', [CompletionResultType]::ParameterValue, 'Print completion candidates (used by kubectl_complete-ds)')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
@@ -389,6 +417,9 @@ Register-ArgumentCompleter -Native -CommandName 'kubectl-ds' -ScriptBlock {
             break
         }
         'kubectl-ds;help;preview' {
+            break
+        }
+        'kubectl-ds;help;overhead' {
             break
         }
         'kubectl-ds;help;completion' {

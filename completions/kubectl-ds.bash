@@ -31,6 +31,9 @@ _kubectl__ds() {
             kubectl__ds,help)
                 cmd="kubectl__ds__subcmd__help"
                 ;;
+            kubectl__ds,overhead)
+                cmd="kubectl__ds__subcmd__overhead"
+                ;;
             kubectl__ds,preview)
                 cmd="kubectl__ds__subcmd__preview"
                 ;;
@@ -72,6 +75,9 @@ _kubectl__ds() {
                 ;;
             kubectl__ds__subcmd__help,help)
                 cmd="kubectl__ds__subcmd__help__subcmd__help"
+                ;;
+            kubectl__ds__subcmd__help,overhead)
+                cmd="kubectl__ds__subcmd__help__subcmd__overhead"
                 ;;
             kubectl__ds__subcmd__help,preview)
                 cmd="kubectl__ds__subcmd__help__subcmd__preview"
@@ -128,7 +134,7 @@ _kubectl__ds() {
 
     case "${cmd}" in
         kubectl__ds)
-            opts="-n -A -o -h -V --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --output --no-color --as --as-group --help --version coverage explain rollout rollback preview completion __complete help"
+            opts="-n -A -o -h -V --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --output --no-color --as --as-group --help --version coverage explain rollout rollback preview overhead completion __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -606,7 +612,7 @@ _kubectl__ds() {
             return 0
             ;;
         kubectl__subcmd__ds__subcmd__help)
-            opts="coverage explain rollout rollback preview completion __complete help"
+            opts="coverage explain rollout rollback preview overhead completion __complete help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -717,6 +723,20 @@ _kubectl__ds() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__ds__subcmd__help__subcmd__overhead)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__ds__subcmd__help__subcmd__preview)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -801,8 +821,78 @@ _kubectl__ds() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        kubectl__subcmd__ds__subcmd__overhead)
+            opts="-l -n -A -o -h --group-by --selector --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --output --no-color --as --as-group --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --group-by)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --selector)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -l)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kubeconfig)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --context)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --user)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --namespace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --request-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "table wide json yaml" -- "${cur}"))
+                    return 0
+                    ;;
+                --as)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --as-group)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         kubectl__subcmd__ds__subcmd__preview)
-            opts="-f -n -A -o -h --filename --server-dry-run --fail-if-unplaceable --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --output --no-color --as --as-group --help"
+            opts="-f -n -A -o -h --filename --node --node-like --labels --taints --server-dry-run --fail-if-unplaceable --kubeconfig --context --cluster --user --namespace --all-namespaces --request-timeout --output --no-color --as --as-group --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -813,6 +903,22 @@ _kubectl__ds() {
                     return 0
                     ;;
                 -f)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node-like)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --labels)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --taints)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

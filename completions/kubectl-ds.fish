@@ -44,7 +44,8 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "coverage" -d 
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "explain" -d 'Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "rollout" -d 'Rollout status and history of DaemonSets'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "rollback" -d 'Restore a DaemonSet\'s pod template from an earlier revision'
-complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "preview" -d 'Where a DaemonSet manifest would land, before it is applied'
+complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "preview" -d 'Where a DaemonSet manifest would land, or what a new node would get, before either exists'
+complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "overhead" -d 'What the DaemonSets take of each kind of node, and what is left for workloads'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "completion" -d 'Print a shell completion script'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "__complete" -d 'Print completion candidates (used by kubectl_complete-ds)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -214,7 +215,11 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s y -l 
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s h -l help -d 'Print help'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -s f -l filename -d 'Manifest file (YAML or JSON, several documents allowed), or - for standard input' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -s f -l filename -d 'DaemonSet manifest file (YAML or JSON, several documents allowed), or - for standard input' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l node -d 'A Node manifest (YAML or JSON), or -: what the DaemonSets in scope would do on that node once it joins' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l node-like -d 'Like --node, for a new node made like this existing one' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l labels -d 'With --node or --node-like: labels to set (k=v) or remove (k-) on the new node' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l taints -d 'With --node or --node-like: taints to add (k=v:Effect, k:Effect) or remove (k-, k:Effect-) on the new node' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l cluster -d 'Kubeconfig cluster to use' -r
@@ -232,6 +237,23 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l fail-i
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -s h -l help -d 'Print help'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l group-by -d 'Group nodes by the values of these labels instead of by node pool' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -s l -l selector -d 'Only nodes matching this label selector' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l cluster -d 'Kubeconfig cluster to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l user -d 'Kubeconfig user to use' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -s o -l output -d 'Output format' -r -f -a "table\t''
+wide\t''
+json\t''
+yaml\t''"
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l as -d 'Username to impersonate for the operation' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l cluster -d 'Kubeconfig cluster to use' -r
@@ -262,14 +284,15 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l as-
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -s h -l help -d 'Print help'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview completion __complete help" -f -a "coverage" -d 'Which nodes that should run a DaemonSet don\'t, and which pods sit where they shouldn\'t'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview completion __complete help" -f -a "explain" -d 'Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview completion __complete help" -f -a "rollout" -d 'Rollout status and history of DaemonSets'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview completion __complete help" -f -a "rollback" -d 'Restore a DaemonSet\'s pod template from an earlier revision'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview completion __complete help" -f -a "preview" -d 'Where a DaemonSet manifest would land, before it is applied'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview completion __complete help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview completion __complete help" -f -a "__complete" -d 'Print completion candidates (used by kubectl_complete-ds)'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "coverage" -d 'Which nodes that should run a DaemonSet don\'t, and which pods sit where they shouldn\'t'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "explain" -d 'Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "rollout" -d 'Rollout status and history of DaemonSets'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "rollback" -d 'Restore a DaemonSet\'s pod template from an earlier revision'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "preview" -d 'Where a DaemonSet manifest would land, or what a new node would get, before either exists'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "overhead" -d 'What the DaemonSets take of each kind of node, and what is left for workloads'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "__complete" -d 'Print completion candidates (used by kubectl_complete-ds)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from explain" -f -a "node" -d 'Every DaemonSet in scope (or the ones named) on one node, worst first'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from explain" -f -a "ds" -d 'One DaemonSet on every node, grouped by reason'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from rollout" -f -a "status" -d 'Whether the rollouts are done, and which nodes hold them up'

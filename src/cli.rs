@@ -77,8 +77,10 @@ pub enum Command {
     Rollout(RolloutCommand),
     /// Restore a DaemonSet's pod template from an earlier revision.
     Rollback(RollbackArgs),
-    /// Where a DaemonSet manifest would land, before it is applied.
+    /// Where a DaemonSet manifest would land, or what a new node would get, before either exists.
     Preview(PreviewArgs),
+    /// What the DaemonSets take of each kind of node, and what is left for workloads.
+    Overhead(OverheadArgs),
     /// Print a shell completion script.
     Completion(CompletionArgs),
     /// Print completion candidates (used by kubectl_complete-ds).
@@ -200,10 +202,25 @@ pub struct RollbackArgs {
 }
 
 #[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["file", "node", "node_like"])))]
 pub struct PreviewArgs {
-    /// Manifest file (YAML or JSON, several documents allowed), or - for standard input.
+    /// DaemonSet manifest file (YAML or JSON, several documents allowed), or - for standard input.
     #[arg(short = 'f', long = "filename", value_name = "FILE")]
-    pub file: String,
+    pub file: Option<String>,
+    /// A Node manifest (YAML or JSON), or -: what the DaemonSets in scope would do on that
+    /// node once it joins.
+    #[arg(long, value_name = "FILE")]
+    pub node: Option<String>,
+    /// Like --node, for a new node made like this existing one.
+    #[arg(long, value_name = "NODE")]
+    pub node_like: Option<String>,
+    /// With --node or --node-like: labels to set (k=v) or remove (k-) on the new node.
+    #[arg(long, value_name = "K=V,...")]
+    pub labels: Option<String>,
+    /// With --node or --node-like: taints to add (k=v:Effect, k:Effect) or remove (k-,
+    /// k:Effect-) on the new node.
+    #[arg(long, value_name = "K=V:EFFECT,...")]
+    pub taints: Option<String>,
     /// Also send the manifest to the API server with dryRun=All, so admission, validation and
     /// defaulting errors show now; nothing is persisted.
     #[arg(long)]
@@ -211,4 +228,14 @@ pub struct PreviewArgs {
     /// Exit 1 when a targeted node could not take the pod.
     #[arg(long)]
     pub fail_if_unplaceable: bool,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct OverheadArgs {
+    /// Group nodes by the values of these labels instead of by node pool.
+    #[arg(long, value_name = "LABEL[,LABEL]", value_delimiter = ',')]
+    pub group_by: Vec<String>,
+    /// Only nodes matching this label selector.
+    #[arg(short = 'l', long = "selector", value_name = "NODE_SELECTOR")]
+    pub node_selector: Option<String>,
 }

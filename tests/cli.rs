@@ -156,6 +156,12 @@ fn plugin_completion_offers_commands_and_flags() {
         String::from_utf8(out.stdout).unwrap()
     };
     assert_eq!(complete(&["cov"]), "coverage\n:4\n");
+    assert_eq!(complete(&["ov"]), "overhead\n:4\n");
+    assert!(complete(&["overhead", "--gr"]).starts_with("--group-by\n"));
+    assert_eq!(
+        complete(&["preview", "--node"]),
+        "--node\n--node-like\n:4\n"
+    );
     assert!(complete(&["coverage", "--fail"]).starts_with("--fail-under\n"));
     assert_eq!(
         complete(&["coverage", "-o", ""]),
@@ -175,6 +181,15 @@ fn invalid_names_and_revisions_are_usage_errors() {
         &["rollback", "x/y"],
         &["rollback", "agent", "--to-revision", "two"],
         &["rollback", "agent", "--to-revision=-1"],
+        &["overhead", "--group-by", "bad key"],
+        &["overhead", "-l", "pool in (a"],
+        &["preview"],
+        &["preview", "-f", "x.yaml", "--node-like", "n1"],
+        &["preview", "-f", "x.yaml", "--labels", "a=b"],
+        &["preview", "--node-like", "n1", "--labels", "a"],
+        &["preview", "--node-like", "n1", "--taints", "k=v:Sometimes"],
+        &["preview", "--node-like", "Bad_Node"],
+        &["preview", "--node", "/nonexistent/node.yaml"],
     ] {
         let out = run(args, &[("KUBECONFIG", "/nonexistent/kubeconfig")]);
         assert_eq!(

@@ -136,6 +136,7 @@ pub async fn candidates(words: &[String]) -> String {
     if let Some(flag) = expecting_value_for {
         match flag.as_str() {
             "-n" | "--namespace" => out = names("namespace", before).await,
+            "--node-like" => out = names("node", before).await,
             "-o" | "--output" => out = ["table", "wide", "json", "yaml"].map(String::from).to_vec(),
             "--context" => {
                 out = cluster::context_names(&global_flags(before))

@@ -5,6 +5,7 @@ pub mod complete;
 pub mod completion;
 pub mod coverage;
 pub mod explain;
+pub mod overhead;
 pub mod preview;
 pub mod rollback;
 pub mod rollout;
@@ -62,6 +63,7 @@ pub async fn run(cli: Cli) -> Result<Exit> {
         Command::Coverage(args) => coverage::run(&cli.global, args, &out).await,
         Command::Explain(cmd) => explain::run(&cli.global, cmd, &out).await,
         Command::Preview(args) => preview::run(&cli.global, args, &out).await,
+        Command::Overhead(args) => overhead::run(&cli.global, args, &out).await,
         Command::Rollout(cmd) => rollout::run(&cli.global, cmd, &out).await,
         Command::Rollback(args) => rollback::run(&cli.global, args, &out).await,
         Command::Completion(args) => {

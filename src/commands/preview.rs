@@ -1,8 +1,9 @@
-//! `kubectl ds preview -f FILE|-`.
+//! `kubectl ds preview -f FILE|-` and `preview --node FILE | --node-like NODE`.
 
 use std::io::Read;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::Node;
 use kube::Api;
 use kube::api::{Patch, PatchParams};
 use serde::Serialize;
@@ -13,8 +14,8 @@ use crate::cluster::errors::Request;
 use crate::cluster::fetch;
 use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
-use crate::logic::manifest;
 use crate::logic::preview::{self, Preview};
+use crate::logic::{manifest, node_preview};
 use crate::render::{self, Output};
 
 /// `kind: PreviewReport`.
@@ -86,7 +87,15 @@ async fn server_dry_run(target: &Target, ds: &DaemonSet) -> Result<DaemonSet> {
 }
 
 pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Result<Exit> {
-    let (source, text) = read_source(&args.file)?;
+    let Some(file) = args.file.as_deref() else {
+        return run_node(global, args, out).await;
+    };
+    if args.labels.is_some() || args.taints.is_some() {
+        return Err(Error::input(
+            "--labels and --taints change the node of --node or --node-like; they do not apply to -f",
+        ));
+    }
+    let (source, text) = read_source(file)?;
     let manifest = manifest::read(&source, &text).map_err(Error::input)?;
     for s in &manifest.skipped {
         eprintln!("note: skipped {s}: preview only reads DaemonSets");
@@ -153,4 +162,93 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
     } else {
         Exit::Ok
     })
+}
+
+/// The Node of `--node FILE`.
+fn read_node(file: &str) -> Result<Node> {
+    let (source, text) = read_source(file)?;
+    let value: serde_json::Value = crate::yaml::from_str(&text)
+        .map_err(|e| Error::input(format!("{source} is not a YAML or JSON Node: {e}")))?;
+    let kind = value.get("kind").and_then(|k| k.as_str()).unwrap_or("");
+    if kind != "Node" {
+        return Err(Error::input(format!(
+            "{source} holds kind {kind:?}, not a Node; --node reads one Node manifest (-f reads DaemonSets)"
+        )));
+    }
+    let node: Node = serde_json::from_value(value)
+        .map_err(|e| Error::input(format!("{source} is not a valid Node: {e}")))?;
+    if node.metadata.name.as_deref().unwrap_or("").is_empty() {
+        return Err(Error::input(format!(
+            "{source}: the Node has no metadata.name"
+        )));
+    }
+    Ok(node)
+}
+
+/// `preview --node FILE | --node-like NODE [--labels ...] [--taints ...]`.
+async fn run_node(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Result<Exit> {
+    let labels = args
+        .labels
+        .as_deref()
+        .map(node_preview::parse_labels)
+        .transpose()
+        .map_err(|e| Error::input(format!("--labels: {e}")))?
+        .unwrap_or_default();
+    let taints = args
+        .taints
+        .as_deref()
+        .map(node_preview::parse_taints)
+        .transpose()
+        .map_err(|e| Error::input(format!("--taints: {e}")))?
+        .unwrap_or_default();
+    let from_file = args.node.as_deref().map(read_node).transpose()?;
+    if let Some(name) = &args.node_like {
+        super::check_name("node", name)?;
+    }
+    let target = cluster::connect(global, None).await?;
+    let node = match (from_file, &args.node_like) {
+        (Some(node), _) => node_preview::apply(node, &labels, &taints),
+        (None, Some(name)) => {
+            node_preview::node_like(&fetch::node(&target, name).await?, &labels, &taints)
+        }
+        (None, None) => {
+            return Err(Error::input(
+                "give -f FILE, --node FILE or --node-like NODE",
+            ));
+        }
+    };
+    let scope = fetch::Scope {
+        namespace: super::overhead::daemonset_namespace(global),
+        ..fetch::Scope::default()
+    };
+    let daemonsets = fetch::daemonsets(&target, &scope).await?;
+    let mut notes = Vec::new();
+    let facts = super::overhead::admission_facts(&target, &mut notes).await;
+    let preview = node_preview::preview(&node, &daemonsets, &facts);
+    let text = match out.format {
+        OutputFormat::Json | OutputFormat::Yaml => {
+            #[derive(Serialize)]
+            struct Doc<'a> {
+                #[serde(flatten)]
+                preview: &'a node_preview::NodePreview,
+                #[serde(skip_serializing_if = "<[String]>::is_empty")]
+                notes: &'a [String],
+            }
+            let doc = Doc {
+                preview: &preview,
+                notes: &notes,
+            };
+            render::document::render(out.format, "NodePreviewReport", &doc)
+                .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))?
+        }
+        _ => render::overhead::render_node(out, &preview, &notes),
+    };
+    print(&text)?;
+    Ok(
+        if args.fail_if_unplaceable && preview.count("Pending") > 0 {
+            Exit::Problem
+        } else {
+            Exit::Ok
+        },
+    )
 }

@@ -4,10 +4,13 @@
 pub mod compat;
 pub mod coverage;
 pub mod explain;
+pub mod fresh_node;
 pub mod history;
 pub mod labels;
 pub mod manifest;
 pub mod node_affinity;
+pub mod node_preview;
+pub mod overhead;
 pub mod placement;
 pub mod pods;
 pub mod preview;
@@ -22,6 +25,8 @@ pub mod taints;
 mod coverage_tests;
 #[cfg(test)]
 mod fixtures;
+#[cfg(test)]
+mod overhead_tests;
 #[cfg(test)]
 mod placement_tests;
 #[cfg(test)]

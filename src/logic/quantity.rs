@@ -90,6 +90,23 @@ pub fn show(resource: &str, milli: i128) -> String {
     units.to_string()
 }
 
+/// A quantity without rounding: cpu as [`show`] has it, bytes with the largest binary suffix
+/// that divides them exactly (`1560Mi`), other resources as whole units.
+pub fn exact(resource: &str, milli: i128) -> String {
+    if resource == "cpu" {
+        return show(resource, milli);
+    }
+    let units = milli_to_units(milli);
+    if units != 0 {
+        for (suffix, size) in [("Gi", 1i128 << 30), ("Mi", 1 << 20), ("Ki", 1 << 10)] {
+            if units % size == 0 {
+                return format!("{}{suffix}", units / size);
+            }
+        }
+    }
+    units.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,5 +138,15 @@ mod tests {
         assert_eq!(show("memory", parse_milli("512Mi").unwrap()), "512Mi");
         assert_eq!(show("pods", 110_000), "110");
         assert_eq!(show("memory", parse_milli("16192Mi").unwrap()), "15.8Gi");
+    }
+
+    #[test]
+    fn exact_keeps_every_byte() {
+        assert_eq!(exact("memory", parse_milli("1560Mi").unwrap()), "1560Mi");
+        assert_eq!(exact("memory", parse_milli("2Gi").unwrap()), "2Gi");
+        assert_eq!(exact("memory", parse_milli("1000").unwrap()), "1000");
+        assert_eq!(exact("cpu", 3600), "3600m");
+        assert_eq!(exact("pods", 4000), "4");
+        assert_eq!(exact("memory", 0), "0");
     }
 }

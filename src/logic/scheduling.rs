@@ -102,7 +102,8 @@ pub struct Insufficient {
     pub milli: (i128, i128, i128),
 }
 
-fn allocatable(node: &Node) -> Resources {
+/// The node's allocatable resources in milli-units.
+pub fn allocatable(node: &Node) -> Resources {
     node.status
         .as_ref()
         .and_then(|s| s.allocatable.as_ref())
@@ -141,7 +142,8 @@ pub fn pods_by_node(pods: &[Pod]) -> std::collections::HashMap<&str, Vec<&Pod>> 
     out
 }
 
-fn requested_by(pods: &[&Pod]) -> Resources {
+/// What these pods request together, as the scheduler sums them.
+pub fn requested_by(pods: &[&Pod]) -> Resources {
     let mut total = Resources::new();
     for p in pods {
         if let Some(spec) = &p.spec {
@@ -155,11 +157,25 @@ fn requested_by(pods: &[&Pod]) -> Resources {
 /// ephemeral-storage and every other requested resource against allocatable minus what the
 /// node's pods already request.
 pub fn insufficient(request: &Resources, node: &Node, on_node: &[&Pod]) -> Vec<Insufficient> {
-    let alloc = allocatable(node);
-    let used = requested_by(on_node);
+    shortfalls(
+        request,
+        &allocatable(node),
+        &requested_by(on_node),
+        on_node.len(),
+    )
+}
+
+/// [`insufficient`] with the node's side already summed: its allocatable, what `pod_count`
+/// pods on it request (`used`). For callers that add pods one by one.
+pub fn shortfalls(
+    request: &Resources,
+    alloc: &Resources,
+    used: &Resources,
+    pod_count: usize,
+) -> Vec<Insufficient> {
     let mut out = Vec::new();
     let allowed_pods = alloc.get("pods").copied().unwrap_or(0) / 1000;
-    let pod_count = on_node.len() as i128;
+    let pod_count = pod_count as i128;
     if pod_count + 1 > allowed_pods {
         out.push(Insufficient {
             resource: "pods".into(),

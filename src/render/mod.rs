@@ -3,6 +3,7 @@
 pub mod coverage;
 pub mod document;
 pub mod explain;
+pub mod overhead;
 pub mod preview;
 pub mod rollout;
 pub mod styles;

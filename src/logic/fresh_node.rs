@@ -1,0 +1,221 @@
+//! What a node gets from the DaemonSets when it joins: which daemon pods the controller creates
+//! for it (`NodeShouldRunDaemonPod`), what each requests once admitted, and which of them the
+//! scheduler can then bind there (`fitsRequest`) while the node runs nothing else yet.
+//! `overhead` evaluates every node this way; `preview --node` one node that does not exist.
+
+use std::collections::{BTreeMap, HashMap};
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Node, PodSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use serde::Serialize;
+
+use super::placement::{DaemonPlacement, Exclusion};
+use super::scheduling::{self, Insufficient, Resources};
+use super::{compat, quantity};
+
+/// What admission adds to a daemon pod that matters for its requests and its place in the
+/// scheduling queue: RuntimeClass overhead and PriorityClass values.
+#[derive(Clone, Debug, Default)]
+pub struct AdmissionFacts {
+    /// RuntimeClass name → `overhead.podFixed`.
+    pub runtime_overhead: HashMap<String, BTreeMap<String, Quantity>>,
+    /// PriorityClass name → value.
+    pub priority_classes: HashMap<String, i32>,
+    /// The value of the `globalDefault` PriorityClass, 0 without one.
+    pub default_priority: i32,
+}
+
+/// The pod spec the API server stores for a daemon pod of `ds`: the template with requests
+/// defaulted from limits (`SetDefaults_Pod`), the RuntimeClass's `overhead.podFixed`
+/// (`runtimeclass` admission `setOverhead`) and the priority (`priority` admission).
+/// LimitRange defaults and webhooks are not modelled here; real pods that differ show up as
+/// [`super::overhead::Trap::RequestsDiffer`].
+pub fn admitted_spec(ds: &DaemonSet, facts: &AdmissionFacts) -> Option<PodSpec> {
+    let mut spec = compat::daemonset_spec(ds)?.template.spec.clone()?;
+    scheduling::default_requests(&mut spec);
+    if let Some(overhead) = spec
+        .runtime_class_name
+        .as_deref()
+        .and_then(|rc| facts.runtime_overhead.get(rc))
+    {
+        spec.overhead = Some(overhead.clone());
+    }
+    let class = spec
+        .priority_class_name
+        .as_deref()
+        .filter(|c| !c.is_empty());
+    spec.priority = Some(
+        class
+            .and_then(|c| facts.priority_classes.get(c).copied())
+            .unwrap_or(if class.is_some() {
+                0
+            } else {
+                facts.default_priority
+            }),
+    );
+    Some(spec)
+}
+
+/// One DaemonSet, prepared once for evaluating many nodes.
+pub struct Daemon<'a> {
+    pub ds: &'a DaemonSet,
+    pub namespace: String,
+    pub name: String,
+    pub uid: String,
+    placement: DaemonPlacement<'a>,
+    /// Requests of one admitted pod (`resource.PodRequests`), pods excluded.
+    pub request: Resources,
+    pub priority: i32,
+    pub priority_class: Option<String>,
+}
+
+impl<'a> Daemon<'a> {
+    /// `None` for a DaemonSet without a pod template spec.
+    pub fn new(ds: &'a DaemonSet, facts: &AdmissionFacts) -> Option<Self> {
+        let admitted = admitted_spec(ds, facts)?;
+        Some(Daemon {
+            ds,
+            namespace: ds.metadata.namespace.clone().unwrap_or_default(),
+            name: ds.metadata.name.clone().unwrap_or_default(),
+            uid: ds.metadata.uid.clone().unwrap_or_default(),
+            placement: DaemonPlacement::new(ds)?,
+            request: scheduling::pod_requests(&admitted),
+            priority: admitted.priority.unwrap_or(0),
+            priority_class: admitted.priority_class_name.filter(|c| !c.is_empty()),
+        })
+    }
+
+    pub fn id(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+
+    /// No cpu and no memory request: invisible to anyone sizing nodes from requests.
+    pub fn requests_nothing(&self) -> bool {
+        !self.request.contains_key("cpu") && !self.request.contains_key("memory")
+    }
+
+    /// The request with the pod slot it takes, for summing.
+    pub fn request_with_slot(&self) -> Resources {
+        let mut r = self.request.clone();
+        r.insert("pods".into(), 1000);
+        r
+    }
+}
+
+/// What happens to one DaemonSet on a fresh node.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "verdict", rename_all_fields = "camelCase")]
+pub enum Verdict {
+    /// The controller creates a pod and the scheduler binds it.
+    Lands,
+    /// The controller creates no pod for the node.
+    NotTargeted { exclusion: Exclusion },
+    /// The pod is created but stays Pending.
+    Pending {
+        insufficient: Vec<Insufficient>,
+        /// It would fit alone: the daemon pods of higher priority (or, with `contended`, of
+        /// equal priority) take the room first.
+        fits_alone: bool,
+        /// A pod of equal priority took the room; which of them lands depends on which the
+        /// scheduler takes first.
+        contended: bool,
+    },
+}
+
+impl Verdict {
+    pub fn lands(&self) -> bool {
+        matches!(self, Verdict::Lands)
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Verdict::Lands => "Lands",
+            Verdict::NotTargeted { .. } => "NotTargeted",
+            Verdict::Pending { .. } => "Pending",
+        }
+    }
+
+    /// One sentence on why the pod does not land, or `None` when it does.
+    pub fn sentence(&self) -> Option<String> {
+        match self {
+            Verdict::Lands => None,
+            Verdict::NotTargeted { exclusion } => Some(exclusion.sentence()),
+            Verdict::Pending {
+                insufficient,
+                fits_alone,
+                contended,
+            } => {
+                let what: Vec<String> = insufficient
+                    .iter()
+                    .map(|i| {
+                        format!(
+                            "{} (requests {}, {} of {} taken)",
+                            i.reason, i.requested, i.used, i.allocatable
+                        )
+                    })
+                    .collect();
+                let why = if *contended {
+                    "; it fits alone, so it may land instead of a DaemonSet of equal priority"
+                } else if *fits_alone {
+                    "; DaemonSets of higher priority take the room first"
+                } else {
+                    ""
+                };
+                Some(format!("{}{why}", what.join(", ")))
+            }
+        }
+    }
+}
+
+/// The order the scheduler ends in: higher priority first (it is dequeued first, and
+/// preempts lower-priority daemon pods that got there before it), then by name.
+fn queue_order(daemons: &[Daemon<'_>]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..daemons.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (da, db) = (&daemons[a], &daemons[b]);
+        db.priority
+            .cmp(&da.priority)
+            .then_with(|| (&da.namespace, &da.name).cmp(&(&db.namespace, &db.name)))
+    });
+    order
+}
+
+/// The verdict of every DaemonSet (in `daemons`' order) on `node` as if it ran nothing yet.
+pub fn evaluate(node: &Node, daemons: &[Daemon<'_>]) -> Vec<Verdict> {
+    let alloc = scheduling::allocatable(node);
+    let mut verdicts = vec![Verdict::Lands; daemons.len()];
+    let mut used = Resources::new();
+    let mut placed: Vec<i32> = Vec::new();
+    for i in queue_order(daemons) {
+        let d = &daemons[i];
+        let p = d.placement.evaluate(node);
+        if let (false, Some(exclusion)) = (p.should_run, p.exclusion) {
+            verdicts[i] = Verdict::NotTargeted { exclusion };
+            continue;
+        }
+        let short = scheduling::shortfalls(&d.request, &alloc, &used, placed.len());
+        if short.is_empty() {
+            for (k, v) in &d.request {
+                *used.entry(k.clone()).or_default() += v;
+            }
+            placed.push(d.priority);
+            continue;
+        }
+        let fits_alone =
+            scheduling::shortfalls(&d.request, &alloc, &Resources::new(), 0).is_empty();
+        verdicts[i] = Verdict::Pending {
+            insufficient: short,
+            fits_alone,
+            contended: fits_alone && placed.contains(&d.priority),
+        };
+    }
+    verdicts
+}
+
+/// Resources for people: `cpu 100m, memory 128Mi`.
+pub fn shown(r: &Resources) -> BTreeMap<String, String> {
+    r.iter()
+        .map(|(k, v)| (k.clone(), quantity::exact(k, *v)))
+        .collect()
+}
