@@ -906,3 +906,295 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
     assert_eq!((k_watch, o_watch), (Some(1), Some(1)), "{text}");
     assert!(text.contains("timed out after 3s"), "{text}");
 }
+
+/// Waits until `node` is Ready=Unknown and tainted unreachable (its kubelet never reported).
+async fn wait_unreachable(client: &kube::Client, node: &str) {
+    let nodes: Api<Node> = Api::all(client.clone());
+    kubectl_ds_testbed::wait_for(
+        "the dead node to be tainted unreachable",
+        Duration::from_secs(90),
+        || async {
+            let n = nodes.get(node).await?;
+            let tainted = n
+                .spec
+                .as_ref()
+                .and_then(|s| s.taints.as_ref())
+                .is_some_and(|ts| {
+                    ts.iter().any(|t| {
+                        t.key == "node.kubernetes.io/unreachable" && t.effect == "NoSchedule"
+                    })
+                });
+            Ok::<_, kubectl_ds_testbed::Error>(tainted.then_some(()))
+        },
+    )
+    .await
+    .expect("dead node");
+}
+
+/// The DaemonSet's pods on `node`: (name, terminating).
+async fn pods_on(client: &kube::Client, ds: &str, node: &str) -> Vec<(String, bool)> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    pods.list(&ListParams::default().labels(&format!("app={ds}")))
+        .await
+        .expect("pods")
+        .items
+        .into_iter()
+        .filter(|p| common::pod_node(p).as_deref() == Some(node))
+        .map(|p| {
+            let terminating = p.metadata.deletion_timestamp.is_some();
+            (p.metadata.name.unwrap_or_default(), terminating)
+        })
+        .collect()
+}
+
+/// The DaemonSet's `updatedNumberScheduled`, as the controller reports it.
+async fn updated_count(client: &kube::Client, name: &str) -> i32 {
+    let ds: DaemonSet = Api::namespaced(client.clone(), NS)
+        .get(name)
+        .await
+        .expect("ds");
+    ds.status
+        .and_then(|s| s.updated_number_scheduled)
+        .unwrap_or(0)
+}
+
+/// Polls our verdict until `pred` holds for it.
+async fn wait_ours(kc: &Path, name: &str, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + SETTLE;
+    loop {
+        let (_, item) = ours_once(kc, name);
+        if pred(&item) {
+            return item;
+        }
+        assert!(Instant::now() < deadline, "{name}: never {what}: {item}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+/// A node whose kubelet died holds an old pod: the rollout stalls for good without surge when
+/// the pod's deletion takes the whole maxUnavailable, and goes on with surge or a larger
+/// budget. Ours against the controller over time and against kubectl at the same moment;
+/// then the two ways out. Also: a template that is fully rolled out is complete even though
+/// the dead node's pod never starts (a node problem), and coverage and explain name the
+/// Terminating pod and the pods that will never start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
+    let tb = Testbed::start(Options {
+        node_monitor_grace_period: Duration::from_secs(8),
+        node_startup_grace_period: Duration::from_secs(8),
+        ..Options::default()
+    })
+    .await
+    .expect("testbed");
+    let client = tb.client().await.expect("client");
+    let kc = tb.kubeconfig();
+    for n in ["node-1", "node-2", "node-3"] {
+        add_node(&client, &FakeNode::new(n)).await.expect("node");
+    }
+    // Ready as far as its status says, but nobody heartbeats it: it dies after the grace period.
+    add_node(&client, &FakeNode::new("dead").unmanaged())
+        .await
+        .expect("dead node");
+    let good = "registry.example/agent:1";
+    let surge = |s: &str| {
+        format!("{{type: RollingUpdate, rollingUpdate: {{maxUnavailable: 0, maxSurge: {s}}}}}")
+    };
+    let unavailable =
+        |u: &str| format!("{{type: RollingUpdate, rollingUpdate: {{maxUnavailable: {u}}}}}");
+    // (name, strategy, stalls on the dead node's Terminating pod)
+    let cases: Vec<(&str, String, bool)> = vec![
+        ("plain", ROLLING.to_string(), true),
+        ("third", unavailable("'33%'"), true),
+        ("more", unavailable("'34%'"), false),
+        ("two", unavailable("2"), false),
+        ("surge", surge("1"), false),
+        ("surge-pct", surge("'50%'"), false),
+    ];
+    let mut all: String = cases
+        .iter()
+        .map(|(name, strategy, _)| manifest(name, good, strategy, "", "") + "---\n")
+        .collect();
+    // Tolerates everything, so the dead node stays in desiredNumberScheduled.
+    all.push_str(&manifest(
+        "everywhere",
+        good,
+        ROLLING,
+        "",
+        "tolerations: [{operator: Exists}]",
+    ));
+    apply_yaml(&client, &all).await.expect("apply");
+    for (name, ..) in &cases {
+        let bound =
+            kubectl_ds_testbed::wait_for("a pod bound to the dead node", SETTLE, || async {
+                let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+                let list = pods
+                    .list(&ListParams::default().labels(&format!("app={name}")))
+                    .await?;
+                let on_dead = list
+                    .items
+                    .iter()
+                    .any(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some("dead"));
+                Ok::<_, kubectl_ds_testbed::Error>(on_dead.then_some(()))
+            });
+        bound.await.expect("bound to the dead node before it died");
+    }
+    wait_unreachable(&client, "dead").await;
+
+    // Nothing to roll out: complete, though the dead node's pod never starts (point 8).
+    let item = wait_ours(kc, "everywhere", "complete", |i| i["state"] == "Complete").await;
+    let (k_code, k_line) = kubectl_once(kc, "everywhere");
+    println!(
+        "everywhere: kubectl {k_code:?} {k_line:?}; ours {}",
+        item["message"]
+    );
+    assert!(
+        k_line.contains("3 of 4 updated pods are available"),
+        "{k_line}"
+    );
+    assert!(
+        item["message"].as_str().is_some_and(
+            |m| m.contains("dead (node unreachable") && m.contains("kubectl keeps waiting")
+        ),
+        "{item}"
+    );
+    let (code, _) = ours_once(kc, "everywhere");
+    assert_eq!(code, Some(0));
+    let followed = kubectl_ds(
+        kc,
+        &[
+            "rollout",
+            "status",
+            "everywhere",
+            "--watch",
+            "--timeout",
+            "20s",
+        ],
+    );
+    assert_eq!(followed.status.code(), Some(0), "{}", stdout(&followed));
+    // Its pod there is named as what it is (point 9).
+    let explained = json_of(&kubectl_ds(
+        kc,
+        &["explain", "node", "dead", "everywhere", "-o", "json"],
+    ));
+    println!("explain node dead everywhere: {}", explained["verdicts"][0]);
+    assert_eq!(explained["verdicts"][0]["code"], "NodeDown", "{explained}");
+
+    for (name, ..) in &cases {
+        set_image(&client, name, "registry.example/agent:2").await;
+    }
+    // The controller deletes the dead node's unavailable old pod at once; its kubelet is gone,
+    // so it stays Terminating.
+    for (name, _, stalls) in &cases {
+        if !*stalls {
+            continue;
+        }
+        let item = wait_ours(kc, name, "stuck", |i| i["state"] == "Stuck").await;
+        let (k_code, k_line) = kubectl_once(kc, name);
+        println!(
+            "{name}: kubectl {k_code:?} {k_line:?}; ours {}",
+            item["message"]
+        );
+        assert_eq!(pods_on(&client, name, "dead").await.len(), 1);
+        assert!(pods_on(&client, name, "dead").await[0].1, "Terminating");
+        let dead_row = item["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .find(|n| n["node"] == "dead")
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: no row for the dead node: {item}"));
+        assert_eq!(dead_row["progress"], "Stuck", "{item}");
+        assert!(
+            dead_row["wayOut"]
+                .as_str()
+                .is_some_and(|w| w.contains("--force") && w.contains("out-of-service")),
+            "{item}"
+        );
+        assert!(
+            k_line.contains("0 out of 3 new pods have been updated"),
+            "{k_line}"
+        );
+    }
+    // Over time the controller does not move either, and kubectl keeps waiting; we exit 1 at
+    // once, kubectl at its timeout.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for (name, _, stalls) in &cases {
+        let (k_watch, o_watch, took, text) = watch_both(kc, name, "5s");
+        println!("{name}: watch kubectl {k_watch:?}, ours {o_watch:?} after {took:?}");
+        if *stalls {
+            assert_eq!(
+                updated_count(&client, name).await,
+                0,
+                "{name}: the controller moved"
+            );
+            assert_eq!((k_watch, o_watch), (Some(1), Some(1)), "{name}: {text}");
+            assert!(took < Duration::from_secs(3), "{name}: {took:?} {text}");
+        } else {
+            assert_eq!((k_watch, o_watch), (Some(0), Some(0)), "{name}: {text}");
+        }
+    }
+    // coverage and explain name the Terminating pod and the way out (point 9).
+    let cov = json_of(&kubectl_ds(kc, &["coverage", "plain", "-o", "json"]));
+    let m = &cov["items"][0]["misscheduled"][0];
+    println!("coverage plain misscheduled: {m}");
+    assert_eq!(m["node"], "dead", "{cov}");
+    assert_eq!(
+        (m["terminating"].as_bool(), m["willBeRemoved"].as_bool()),
+        (Some(true), Some(true))
+    );
+    assert!(
+        m["waitsFor"]
+            .as_str()
+            .is_some_and(|w| w.contains("--force")),
+        "{m}"
+    );
+    let text = stdout(&kubectl_ds(kc, &["coverage", "plain"]));
+    println!("$ kubectl ds coverage plain\n{text}");
+    assert!(text.contains("Terminating, stuck"), "{text}");
+    let explained = stdout(&kubectl_ds(kc, &["explain", "node", "dead", "-n", NS]));
+    println!("$ kubectl ds explain node dead\n{explained}");
+    assert!(!explained.contains("ContainerCreating"), "{explained}");
+    let text = stdout(&kubectl_ds(kc, &["rollout", "status", "plain"]));
+    println!("$ kubectl ds rollout status plain\n{text}");
+
+    // Way out 1: force-delete the pod. The controller goes on; we follow it to the end.
+    let (stuck_pod, _) = pods_on(&client, "plain", "dead").await.remove(0);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    pods.delete(
+        &stuck_pod,
+        &DeleteParams {
+            grace_period_seconds: Some(0),
+            ..DeleteParams::default()
+        },
+    )
+    .await
+    .expect("force delete");
+    let (k_watch, o_watch, _, text) = watch_both(kc, "plain", "60s");
+    assert_eq!((k_watch, o_watch), (Some(0), Some(0)), "{text}");
+    // Way out 2: the out-of-service taint; PodGC finishes the deletion.
+    let nodes: Api<Node> = Api::all(client.clone());
+    let taint = serde_json::json!({"spec": {"taints": [
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoSchedule"},
+        {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"},
+        {"key": "node.kubernetes.io/out-of-service", "value": "nodeshutdown", "effect": "NoExecute"}]}});
+    nodes
+        .patch("dead", &PatchParams::default(), &Patch::Merge(&taint))
+        .await
+        .expect("taint");
+    let followed = kubectl_ds(
+        kc,
+        &["rollout", "status", "third", "--watch", "--timeout", "90s"],
+    );
+    println!(
+        "$ kubectl ds rollout status third --watch | cat\n{}",
+        stdout(&followed)
+    );
+    assert_eq!(
+        followed.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&followed),
+        stderr(&followed)
+    );
+    assert!(pods_on(&client, "third", "dead").await.is_empty());
+}

@@ -44,8 +44,12 @@ fn parse_duration(flag: &str, s: &str) -> Result<Option<Duration>> {
 }
 
 /// Status of every DaemonSet in the snapshot, with `--revision` applied.
-fn statuses(snapshot: &Snapshot, revision: Option<i64>) -> Vec<RolloutStatus> {
-    let mut items = rollout::compute(snapshot, Timestamp::now());
+fn statuses(
+    snapshot: &Snapshot,
+    revision: Option<i64>,
+    failures: &rollout::Failures,
+) -> Vec<RolloutStatus> {
+    let mut items = rollout::compute(snapshot, Timestamp::now(), failures);
     if let Some(n) = revision {
         for s in &mut items {
             rollout::require_revision(s, n);
@@ -107,7 +111,7 @@ async fn status(global: &GlobalArgs, args: &RolloutStatusArgs, out: &Output) -> 
         }
         return Ok(Exit::Ok);
     }
-    let items = statuses(&snapshot, args.revision);
+    let items = statuses(&snapshot, args.revision, &rollout::Failures::default());
     let state = rollout::overall(&items);
     if !args.watch || state != State::Progressing {
         print(&render_status(out, items)?)?;
@@ -132,9 +136,13 @@ async fn watch_status(
     let mut last: Option<Vec<RolloutStatus>> = None;
     let mut finished: Option<Exit> = None;
     let mut failure: Option<Error> = None;
+    // Failed pods seen so far: one the controller replaces is not stuck, one that keeps
+    // failing is.
+    let mut failures = rollout::Failures::default();
     let follow = watch::follow(target, scope, |update| match update {
         Update::Snapshot(snapshot) => {
-            let items = statuses(&snapshot, args.revision);
+            failures.observe(&snapshot);
+            let items = statuses(&snapshot, args.revision, &failures);
             let state = rollout::overall(&items);
             let lines: Vec<String> = items
                 .iter()

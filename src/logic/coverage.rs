@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use super::lifecycle;
 use super::placement::{DaemonPlacement, Exclusion};
 use super::pods;
 use super::revisions;
@@ -66,9 +67,16 @@ pub struct Misscheduled {
     pub pods: Vec<String>,
     pub reason: String,
     pub exclusion: Exclusion,
-    /// The controller deletes these pods (selector/affinity miss or untolerated NoExecute taint);
-    /// otherwise they may stay (an untolerated NoSchedule taint only blocks new pods).
+    /// The controller deletes these pods (selector/affinity miss or untolerated NoExecute taint),
+    /// or they are being deleted already; otherwise they may stay (an untolerated NoSchedule
+    /// taint only blocks new pods).
     pub will_be_removed: bool,
+    /// Every pod here has a deletionTimestamp.
+    pub terminating: bool,
+    /// What a Terminating pod waits for when that never comes by itself (its node's kubelet
+    /// is gone), and the way out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waits_for: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -309,13 +317,13 @@ pub fn for_daemonset(
             };
             if !on_node.is_empty() {
                 summary.misscheduled += 1;
-                misscheduled.push(Misscheduled {
-                    node: node_name.to_string(),
-                    pods: on_node.iter().map(|p| pods::name(p).to_string()).collect(),
-                    reason: exclusion.sentence(),
-                    exclusion: exclusion.clone(),
-                    will_be_removed: !p.should_continue,
-                });
+                misscheduled.push(misscheduled_entry(
+                    node,
+                    on_node,
+                    &exclusion,
+                    p.should_continue,
+                    now,
+                ));
             }
             excluded.add(&exclusion, node_name);
         }
@@ -343,6 +351,40 @@ pub fn for_daemonset(
         nodes: node_rows,
         misscheduled,
         excluded,
+    }
+}
+
+/// A node that should not run the DaemonSet but has its pods.
+fn misscheduled_entry(
+    node: &Node,
+    on_node: &[&Pod],
+    exclusion: &Exclusion,
+    should_continue: bool,
+    now: Timestamp,
+) -> Misscheduled {
+    let terminating = on_node.iter().all(|p| pods::is_terminating(p));
+    Misscheduled {
+        node: node.metadata.name.clone().unwrap_or_default(),
+        pods: on_node.iter().map(|p| pods::name(p).to_string()).collect(),
+        reason: exclusion.sentence(),
+        exclusion: exclusion.clone(),
+        will_be_removed: !should_continue || terminating,
+        terminating,
+        waits_for: terminating
+            .then(|| stuck_terminating(on_node, node, now))
+            .flatten(),
+    }
+}
+
+/// For pods stuck Terminating on a node whose kubelet is gone: why, and the way out.
+fn stuck_terminating(on_node: &[&Pod], node: &Node, now: Timestamp) -> Option<String> {
+    let first = on_node.first()?;
+    match lifecycle::fate(first, Some(node), 0, 0, now) {
+        lifecycle::Fate::Blocked(b) => Some(match b.way_out() {
+            Some(way) => format!("{}; {way}", b.sentence()),
+            None => b.sentence(),
+        }),
+        _ => None,
     }
 }
 

@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use super::lifecycle::{self, Blocker, Fate};
 use super::placement::{DaemonPlacement, Exclusion};
 use super::pods;
 use super::scheduling::{self, Preemption};
@@ -24,6 +25,8 @@ pub enum Code {
     ContainerWaiting,
     /// The pod ended (Failed) and waits for the controller to replace it.
     PodFailed,
+    /// The pod is bound to a node that does not run pods (kubelet unreachable or NotReady).
+    NodeDown,
     /// The pod is Pending (not yet scheduled, or scheduled to a node that does not start it).
     PodPending,
     /// The pod is bound and its containers are being created.
@@ -57,6 +60,7 @@ impl Code {
             Code::HostPortConflict => "HostPortConflict",
             Code::ContainerWaiting => "ContainerWaiting",
             Code::PodFailed => "PodFailed",
+            Code::NodeDown => "NodeDown",
             Code::PodPending => "PodPending",
             Code::ContainerCreating => "ContainerCreating",
             Code::PodNotReady => "PodNotReady",
@@ -204,14 +208,56 @@ fn last_termination(cs: &ContainerStatus) -> Option<String> {
     ))
 }
 
-/// The verdict for a pod that exists on a node that should run it.
-fn pod_verdict(pod: &Pod, up_to_date: bool, ds: &DaemonSet) -> (Code, String, String) {
+/// A pod that will not start, or not finish terminating, because of its node
+/// (`lifecycle::fate`, the same reasons `rollout status` gives).
+fn node_down_verdict(pod: &Pod, node: &Node, now: Timestamp) -> Option<(Code, String, String)> {
+    let Fate::Blocked(b) = lifecycle::fate(pod, Some(node), 0, 0, now) else {
+        return None;
+    };
     let name = pods::name(pod);
+    match &b {
+        Blocker::TerminatingOnUnreachableNode { .. } => Some((
+            Code::PodTerminating,
+            "terminating on an unreachable node".into(),
+            format!(
+                "{}; to finish it, {}",
+                b.sentence(),
+                b.way_out().unwrap_or_default()
+            ),
+        )),
+        Blocker::NodeDown { down } => Some((
+            Code::NodeDown,
+            if down.unreachable {
+                "node unreachable".into()
+            } else {
+                "node NotReady".into()
+            },
+            format!(
+                "pod {name} is bound to this node, but {}: it does not start or become Ready here until the node is back",
+                down.phrase()
+            ),
+        )),
+        _ => None,
+    }
+}
+
+/// The verdict for a pod that exists on a node that should run it.
+fn pod_verdict(
+    pod: &Pod,
+    up_to_date: bool,
+    ds: &DaemonSet,
+    node: &Node,
+    now: Timestamp,
+) -> (Code, String, String) {
+    let name = pods::name(pod);
+    if let Some(v) = node_down_verdict(pod, node, now) {
+        return v;
+    }
     if pods::is_terminating(pod) {
         return (
             Code::PodTerminating,
             "pod terminating".into(),
-            format!("pod {name} is being deleted"),
+            format!("pod {name} is being deleted; it goes away once its kubelet has stopped it"),
         );
     }
     if pods::phase(pod) == "Failed" {
@@ -385,8 +431,17 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
             v.pod = Some(pods::name(first).to_string());
             v.group = format!("misscheduled: {}", exclusion.group());
             v.message = if live.iter().all(|p| pods::is_terminating(p)) {
+                // Without surge `rollingUpdate` counts such a node as unavailable.
+                let counted = if super::rollout::budget(ds, 1).max_surge > 0 {
+                    ""
+                } else {
+                    "; while it stays, the rolling update counts the node as unavailable"
+                };
+                let stuck = node_down_verdict(first, node, ctx.now)
+                    .map(|(_, _, m)| format!("; {m}"))
+                    .unwrap_or_default();
                 format!(
-                    "pod {} is Terminating on a node that no longer runs the DaemonSet ({}); while it stays, the rolling update counts the node as unavailable",
+                    "pod {} is Terminating on a node that no longer runs the DaemonSet ({}){counted}{stuck}",
                     pods::name(first),
                     exclusion.sentence()
                 )
@@ -483,7 +538,7 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
     let Some(pod) = shown else {
         return v;
     };
-    let (code, group, mut message) = pod_verdict(pod, updated(pod), ds);
+    let (code, group, mut message) = pod_verdict(pod, updated(pod), ds, node, ctx.now);
     if let Some(m) = v
         .scheduler_message
         .as_ref()

@@ -9,24 +9,13 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use std::collections::{BTreeSet, HashMap};
+
 use super::coverage::PodIndex;
 use super::placement::DaemonPlacement;
-use super::pods;
-use super::revisions;
+use super::rolling::{Effect, NodeInput, Pass, Slot};
 use super::snapshot::Snapshot;
-
-/// Container waiting reasons after which a new pod will not become available by itself.
-/// `ErrImagePull` is left out: a first pull failure may be transient, and the kubelet reports
-/// `ImagePullBackOff` right after it when it is not.
-const STUCK_WAITING: &[&str] = &[
-    "ImagePullBackOff",
-    "ErrImageNeverPull",
-    "InvalidImageName",
-    "CrashLoopBackOff",
-    "CreateContainerConfigError",
-    "CreateContainerError",
-    "RunContainerError",
-];
+use super::{lifecycle, pods, revisions};
 
 /// `spec.updateStrategy.type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -184,19 +173,26 @@ pub struct NodeProgress {
     /// Why the node is stuck, not ready, or what it is doing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What a person can do to unblock it, when there is one thing to do.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub way_out: Option<String>,
+    /// The node is outside desiredNumberScheduled (listed because it holds the rollout up).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub outside_desired: bool,
 }
 
 /// The overall state of one DaemonSet's rollout.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub enum State {
-    /// Every desired node runs an available pod of the current revision (kubectl: done).
+    /// kubectl says done; or the template is rolled out as far as it can be and the nodes not
+    /// done are down (a node problem, not a rollout problem; kubectl keeps waiting).
     Complete,
     /// Still moving.
     Progressing,
     /// OnDelete: pods on old revisions stay until deleted.
     WaitingForDeletion,
-    /// Cannot progress on its own: every node that is not done is stuck, or the stuck ones use
-    /// up the whole maxUnavailable/maxSurge budget.
+    /// Cannot progress on its own: the controller has nothing to do and no node changes by
+    /// itself, while old pods wait for budget or new pods cannot become available.
     Stuck,
 }
 
@@ -241,7 +237,8 @@ pub struct RolloutStatus {
     pub revision: Option<i64>,
     pub budget: Budget,
     pub counts: Counts,
-    /// Every node that should run the DaemonSet, stuck first.
+    /// Every node that should run the DaemonSet, stuck first; also a node outside the
+    /// desired count that holds the rollout up.
     pub nodes: Vec<NodeProgress>,
     /// Nodes outside desiredNumberScheduled (typically NotReady) whose pods still run an old
     /// revision: kubectl reports success without them.
@@ -254,92 +251,130 @@ impl RolloutStatus {
     }
 }
 
-pub fn node_ready(node: &Node) -> bool {
-    node.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"))
-        .is_some_and(|c| c.status == "True")
-}
-
-fn node_condition_text(node: &Node) -> String {
-    let ready = node
-        .status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .and_then(|c| c.iter().find(|c| c.type_ == "Ready"));
-    match ready.map(|c| c.status.as_str()) {
-        Some("Unknown") => "node unreachable (Ready=Unknown)".to_string(),
-        Some("False") => "node NotReady".to_string(),
-        _ => "node has no Ready condition".to_string(),
-    }
-}
-
-/// Why a new pod will not become available by itself, if it will not: a container waiting
-/// with a back-off reason, a failed pod, or a pod the scheduler rejected.
-pub fn stuck_reason(pod: &Pod) -> Option<String> {
-    let status = pod.status.as_ref()?;
-    if pods::phase(pod) == "Failed" {
-        let reason = status.reason.as_deref().unwrap_or("Failed");
-        return Some(format!("pod Failed ({reason})"));
-    }
-    let containers = status
-        .init_container_statuses
-        .iter()
-        .flatten()
-        .chain(status.container_statuses.iter().flatten());
-    for c in containers {
-        let waiting = c.state.as_ref().and_then(|s| s.waiting.as_ref());
-        if let Some(reason) = waiting.and_then(|w| w.reason.as_deref())
-            && STUCK_WAITING.contains(&reason)
-        {
-            return Some(format!("container {} {reason}", c.name));
-        }
-    }
-    let unschedulable = status.conditions.iter().flatten().find(|c| {
-        c.type_ == "PodScheduled"
-            && c.status == "False"
-            && c.reason.as_deref() == Some("Unschedulable")
-    });
-    let message = unschedulable?.message.as_deref().unwrap_or("");
-    if !names_own_node_reason(message) {
-        // The scheduler rejected only the other nodes: its cache did not have the target node
-        // yet (a node that just joined). It retries when the node appears; not stuck.
-        return None;
-    }
-    Some(if message.is_empty() {
-        "Pending: unschedulable".to_string()
-    } else {
-        format!("Pending: {message}")
-    })
-}
-
-/// Whether a FailedScheduling message (`0/N nodes are available: 1 Insufficient cpu, 2 node(s)
-/// didn't satisfy plugin(s) [NodeAffinity]. preemption: ...`) gives a reason other than the
-/// NodeAffinity pre-filter that excludes every node but a daemon pod's own.
-fn names_own_node_reason(message: &str) -> bool {
-    let head = message.split(". preemption:").next().unwrap_or(message);
-    let Some((_, list)) = head.split_once("available: ") else {
-        return true;
-    };
-    list.trim_end_matches('.')
-        .split(", ")
-        .any(|part| !part.contains("[NodeAffinity]"))
-}
-
 fn revision_number(pod: &Pod, numbers: &[(String, i64)]) -> Option<i64> {
     let hash = pods::revision_hash(pod)?;
     numbers.iter().find(|(h, _)| h == hash).map(|(_, n)| *n)
 }
 
+/// Failed daemon pods seen in a row, per DaemonSet, node and revision hash. `--watch`
+/// remembers them from one snapshot to the next, which tells a pod the controller replaces
+/// once from one that keeps failing; a single snapshot knows of one failure at most.
+#[derive(Clone, Debug, Default)]
+pub struct Failures(HashMap<(String, String, String), BTreeSet<String>>);
+
+impl Failures {
+    /// Adds the snapshot's Failed daemon pods; a Ready pod of the same revision on the node
+    /// starts the count over.
+    pub fn observe(&mut self, snapshot: &Snapshot) {
+        for pod in &snapshot.pods {
+            let (Some(owner), Some(node)) = (pods::controller_uid(pod), pods::target_node(pod))
+            else {
+                continue;
+            };
+            let hash = pods::revision_hash(pod).unwrap_or("");
+            let key = (owner.to_string(), node.to_string(), hash.to_string());
+            if pods::phase(pod) == "Failed" {
+                let id = pod.metadata.uid.as_deref().unwrap_or(pods::name(pod));
+                self.0.entry(key).or_default().insert(id.to_string());
+            } else if pods::is_ready(pod) {
+                self.0.remove(&key);
+            }
+        }
+    }
+
+    /// How many Failed pods in a row the DaemonSet had on the node with this revision.
+    pub fn count(&self, owner: &str, node: &str, hash: Option<&str>) -> usize {
+        let key = (
+            owner.to_string(),
+            node.to_string(),
+            hash.unwrap_or("").to_string(),
+        );
+        self.0.get(&key).map_or(0, BTreeSet::len)
+    }
+}
+
 /// Rollout status of every DaemonSet of the snapshot.
-pub fn compute(snapshot: &Snapshot, now: Timestamp) -> Vec<RolloutStatus> {
+pub fn compute(snapshot: &Snapshot, now: Timestamp, failures: &Failures) -> Vec<RolloutStatus> {
     let index = PodIndex::new(&snapshot.pods);
     snapshot
         .daemonsets
         .iter()
-        .map(|ds| for_daemonset(ds, snapshot, &index, now))
+        .map(|ds| for_daemonset(ds, snapshot, &index, now, failures))
         .collect()
+}
+
+/// The rows of one rollout and what the decision needs from them.
+#[derive(Default)]
+struct Tally {
+    counts: Counts,
+    nodes: Vec<NodeProgress>,
+    excluded_old: Vec<NodeProgress>,
+    /// Nodes counted against maxUnavailable (no surge) or maxSurge (surge).
+    used: usize,
+    /// Available old pods waiting for budget.
+    candidates: usize,
+    /// Some node changes by itself or through the controller's next sync.
+    moving: bool,
+    /// A new pod that cannot become available on a node that is up.
+    rollout_problem: bool,
+    /// `node (why)` for every node that holds budget and stays as it is.
+    blockers: Vec<String>,
+}
+
+impl Tally {
+    fn add(&mut self, node: &Node, desired: bool, slot: Slot<'_>, numbers: &[(String, i64)]) {
+        self.used += usize::from(slot.uses_budget);
+        self.candidates += usize::from(slot.effect == Effect::Candidate);
+        self.moving |= slot.effect == Effect::Moving;
+        let blocker = slot.blocker.as_ref();
+        self.rollout_problem |= blocker.is_some_and(|b| !b.is_node_problem());
+        let progress = match slot.effect {
+            Effect::Done => Progress::Done,
+            Effect::Moving => Progress::Updating,
+            Effect::Candidate | Effect::Outside => Progress::Waiting,
+            Effect::Blocked => match blocker {
+                Some(lifecycle::Blocker::NodeDown { .. }) => Progress::NodeNotReady,
+                _ => Progress::Stuck,
+            },
+        };
+        let mut row = NodeProgress {
+            node: node.metadata.name.clone().unwrap_or_default(),
+            progress,
+            pod: slot.pod.map(|p| pods::name(p).to_string()),
+            revision: slot.pod.and_then(|p| revision_number(p, numbers)),
+            reason: (!slot.note.is_empty()).then_some(slot.note.clone()),
+            way_out: blocker.and_then(lifecycle::Blocker::way_out),
+            outside_desired: !desired,
+        };
+        let holds_up = slot.effect == Effect::Blocked && slot.uses_budget;
+        if holds_up || (slot.effect == Effect::Blocked && desired) {
+            let why = row.reason.as_deref().unwrap_or("stuck");
+            self.blockers.push(format!("{} ({why})", row.node));
+        }
+        let terminating = slot.pod.is_some_and(pods::is_terminating);
+        // Outside the desired count a node gets a row only as the Terminating pod that holds
+        // the budget; an old pod there is listed apart.
+        let listed = desired || (holds_up && terminating);
+        if !listed {
+            if slot.old_pod && !terminating {
+                row.progress = Progress::NodeNotReady;
+                row.reason = Some(match lifecycle::node_down(node) {
+                    Some(d) => format!("{}; outside desiredNumberScheduled", d.phrase()),
+                    None => "not targeted any more; old pod still there".to_string(),
+                });
+                self.excluded_old.push(row);
+            }
+            return;
+        }
+        match row.progress {
+            Progress::Done => self.counts.done += 1,
+            Progress::Updating => self.counts.updating += 1,
+            Progress::Waiting => self.counts.waiting += 1,
+            Progress::Stuck => self.counts.stuck += 1,
+            Progress::NodeNotReady => self.counts.node_not_ready += 1,
+        }
+        self.nodes.push(row);
+    }
 }
 
 pub fn for_daemonset(
@@ -347,14 +382,12 @@ pub fn for_daemonset(
     snapshot: &Snapshot,
     index: &PodIndex<'_>,
     now: Timestamp,
+    failures: &Failures,
 ) -> RolloutStatus {
     let namespace = ds.metadata.namespace.clone().unwrap_or_default();
     let name = ds.metadata.name.clone().unwrap_or_default();
     let uid = ds.metadata.uid.as_deref().unwrap_or("");
     let strategy = strategy(ds);
-    let min_ready = super::compat::daemonset_spec(ds)
-        .and_then(|s| s.min_ready_seconds)
-        .unwrap_or(0);
     let owned = revisions::owned(ds, &snapshot.revisions);
     let numbers: Vec<(String, i64)> = owned
         .iter()
@@ -364,141 +397,55 @@ pub fn for_daemonset(
     let hash = revisions::current_hash(ds, &snapshot.revisions);
     let generation = revisions::template_generation(ds);
     let updated = |pod: &Pod| pods::is_updated(pod, hash.as_deref(), generation);
-    let placement = DaemonPlacement::new(ds);
-
-    let mut counts = Counts::default();
-    let mut rows = Vec::new();
-    let mut excluded_old = Vec::new();
-    for node in &snapshot.nodes {
+    let desired: Vec<bool> = match DaemonPlacement::new(ds) {
+        Some(p) => snapshot
+            .nodes
+            .iter()
+            .map(|n| p.evaluate(n).should_run)
+            .collect(),
+        None => Vec::new(),
+    };
+    let budget = budget(ds, desired.iter().filter(|d| **d).count());
+    let pass = Pass {
+        surge: budget.max_surge > 0,
+        on_delete: strategy == Strategy::OnDelete,
+        min_ready_seconds: super::compat::daemonset_spec(ds)
+            .and_then(|s| s.min_ready_seconds)
+            .unwrap_or(0),
+        now,
+        updated: &updated,
+    };
+    let mut t = Tally::default();
+    for (node, &desired) in snapshot.nodes.iter().zip(&desired) {
         let node_name = node.metadata.name.as_deref().unwrap_or("");
         let on_node = index.on_node(uid, node_name);
-        let Some(placement) = placement.as_ref() else {
-            break;
-        };
-        let ready_node = node_ready(node);
-        let live: Vec<&Pod> = on_node
-            .iter()
-            .copied()
-            .filter(|p| !pods::is_terminating(p))
-            .collect();
-        let new_pod = live.iter().copied().find(|p| updated(p));
-        let old_pod = live.iter().copied().find(|p| !updated(p));
-        let row = |progress, pod: Option<&Pod>, reason: Option<String>| NodeProgress {
-            node: node_name.to_string(),
-            progress,
-            pod: pod.map(|p| pods::name(p).to_string()),
-            revision: pod.and_then(|p| revision_number(p, &numbers)),
-            reason,
-        };
-        if !placement.evaluate(node).should_run {
-            // The reverse trap: the node left desiredNumberScheduled (typically an untolerated
-            // not-ready NoSchedule taint) but its old pod stays (shouldContinueRunning).
-            if let Some(old) = old_pod {
-                let reason = if ready_node {
-                    "not targeted any more; old pod still there".to_string()
-                } else {
-                    format!(
-                        "{}; outside desiredNumberScheduled",
-                        node_condition_text(node)
-                    )
-                };
-                excluded_old.push(row(Progress::NodeNotReady, Some(old), Some(reason)));
-            }
-            continue;
-        }
-        counts.desired += 1;
-        // Status counters from the oldest pod, as updateDaemonSetStatus counts them.
-        if let Some(oldest) = on_node.first() {
-            if updated(oldest) {
-                counts.updated += 1;
-            }
-            if pods::is_available(oldest, min_ready, now) {
-                counts.available += 1;
+        if desired {
+            t.counts.desired += 1;
+            // Status counters from the oldest pod, as updateDaemonSetStatus counts them.
+            if let Some(oldest) = on_node.first() {
+                t.counts.updated += usize::from(updated(oldest));
+                t.counts.available +=
+                    usize::from(pods::is_available(oldest, pass.min_ready_seconds, now));
             }
         }
-        let r = match (new_pod, old_pod) {
-            (Some(new), old) => {
-                if pods::is_available(new, min_ready, now) && old.is_none() {
-                    row(Progress::Done, Some(new), None)
-                } else if pods::is_available(new, min_ready, now) {
-                    row(
-                        Progress::Updating,
-                        Some(new),
-                        Some("new pod available; old pod being removed".into()),
-                    )
-                } else if !ready_node {
-                    row(
-                        Progress::NodeNotReady,
-                        Some(new),
-                        Some(node_condition_text(node)),
-                    )
-                } else if let Some(reason) = stuck_reason(new) {
-                    row(
-                        Progress::Stuck,
-                        Some(new),
-                        Some(format!("new pod {reason}")),
-                    )
-                } else {
-                    let what = if pods::is_ready(new) {
-                        "new pod Ready, waiting for minReadySeconds"
-                    } else {
-                        "new pod starting"
-                    };
-                    row(Progress::Updating, Some(new), Some(what.into()))
-                }
-            }
-            (None, Some(old)) => {
-                if !ready_node {
-                    row(
-                        Progress::NodeNotReady,
-                        Some(old),
-                        Some(node_condition_text(node)),
-                    )
-                } else {
-                    let reason = match strategy {
-                        Strategy::OnDelete => "old revision; delete the pod to update it",
-                        Strategy::RollingUpdate => "old revision, waiting for its turn",
-                    };
-                    row(Progress::Waiting, Some(old), Some(reason.into()))
-                }
-            }
-            (None, None) => {
-                let terminating = on_node.first().copied();
-                if !ready_node {
-                    row(
-                        Progress::NodeNotReady,
-                        terminating,
-                        Some(node_condition_text(node)),
-                    )
-                } else if terminating.is_some() {
-                    row(
-                        Progress::Updating,
-                        terminating,
-                        Some("old pod terminating".into()),
-                    )
-                } else {
-                    row(Progress::Updating, None, Some("no pod yet".into()))
-                }
-            }
+        let input = NodeInput {
+            node: Some(node),
+            desired,
+            pods: on_node,
+            failures: failures.count(uid, node_name, hash.as_deref()),
         };
-        match r.progress {
-            Progress::Done => counts.done += 1,
-            Progress::Updating => counts.updating += 1,
-            Progress::Waiting => counts.waiting += 1,
-            Progress::Stuck => counts.stuck += 1,
-            Progress::NodeNotReady => counts.node_not_ready += 1,
+        if let Some(slot) = pass.classify(&input) {
+            t.add(node, desired, slot, &numbers);
         }
-        rows.push(r);
     }
-    rows.sort_by(|a, b| {
+    t.nodes.sort_by(|a, b| {
         a.progress
             .cmp(&b.progress)
             .then_with(|| a.node.cmp(&b.node))
     });
-    let budget = budget(ds, counts.desired);
     let kubectl = kubectl_verdict(ds);
-    let state = decide(strategy, &kubectl, &counts, budget);
-    let message = message(&name, state, &kubectl, &counts, &rows, &excluded_old);
+    let state = decide(strategy, &kubectl, &t, budget);
+    let message = message(&name, state, &kubectl, &t, budget);
     RolloutStatus {
         namespace,
         name,
@@ -508,15 +455,26 @@ pub fn for_daemonset(
         kubectl,
         revision: current,
         budget,
-        counts,
-        nodes: rows,
-        excluded_old,
+        counts: t.counts,
+        nodes: t.nodes,
+        excluded_old: t.excluded_old,
     }
 }
 
-/// Done exactly when kubectl says so (RollingUpdate), or when no desired node runs an old
-/// revision (OnDelete). Stuck when nothing can move without help: see `State::Stuck`.
-fn decide(strategy: Strategy, kubectl: &KubectlVerdict, c: &Counts, b: Budget) -> State {
+/// The budget the rolling update spends: maxSurge when surging, else maxUnavailable.
+fn limit(b: Budget) -> usize {
+    if b.max_surge > 0 {
+        b.max_surge
+    } else {
+        b.max_unavailable
+    }
+}
+
+/// Done when kubectl says so; progressing while the controller has something to do or a
+/// node changes by itself; stuck when neither holds and old pods still wait for budget or a
+/// new pod cannot become available; otherwise rolled out as far as the nodes allow.
+fn decide(strategy: Strategy, kubectl: &KubectlVerdict, t: &Tally, b: Budget) -> State {
+    let c = &t.counts;
     if strategy == Strategy::OnDelete {
         return if c.waiting == 0 && c.stuck == 0 && c.updating == 0 {
             State::Complete
@@ -529,40 +487,82 @@ fn decide(strategy: Strategy, kubectl: &KubectlVerdict, c: &Counts, b: Budget) -
     if kubectl.done {
         return State::Complete;
     }
-    // Nodes whose new pod cannot become available by itself, and nodes whose pod is
-    // unavailable because the node is NotReady: neither frees its share of the budget.
-    let blocked = c.stuck + c.node_not_ready;
-    if blocked == 0 || c.updating > 0 {
+    if t.moving || kubectl.message.starts_with("Waiting for daemon set spec") {
         return State::Progressing;
     }
-    // `rollingUpdate` (update.go): without surge, unavailable nodes use maxUnavailable; with
-    // surge, new pods that are not available yet use maxSurge. Once the blocked nodes use the
-    // whole budget, or no node is left waiting, nothing moves without help.
-    let limit = if b.max_surge > 0 {
-        b.max_surge
-    } else {
-        b.max_unavailable
-    };
-    if c.waiting == 0 || blocked >= limit {
+    // `rollingUpdate` (update.go) acts on candidates only while the nodes it counts leave
+    // room in the budget.
+    if t.candidates > 0 && t.used < limit(b) {
+        return State::Progressing;
+    }
+    if t.candidates > 0 || t.rollout_problem {
         State::Stuck
     } else {
-        State::Progressing
+        State::Complete
     }
 }
 
-fn message(
-    name: &str,
-    state: State,
-    kubectl: &KubectlVerdict,
-    c: &Counts,
-    rows: &[NodeProgress],
-    excluded_old: &[NodeProgress],
-) -> String {
+fn held_up(rows: &[NodeProgress]) -> Vec<String> {
+    rows.iter()
+        .filter(|r| matches!(r.progress, Progress::Stuck | Progress::NodeNotReady))
+        .map(|r| format!("{} ({})", r.node, r.reason.as_deref().unwrap_or("stuck")))
+        .collect()
+}
+
+fn stuck_message(name: &str, t: &Tally, b: Budget) -> String {
+    let c = &t.counts;
+    let mut m = format!(
+        "daemon set {name:?} rollout is stuck: {} of {} nodes done; stuck on {}",
+        c.done,
+        c.desired,
+        t.blockers.join(", ")
+    );
+    if t.candidates > 0 {
+        let which = if b.max_surge > 0 {
+            format!("maxSurge={}", b.max_surge)
+        } else {
+            format!("maxUnavailable={}", b.max_unavailable)
+        };
+        let noun = if t.candidates == 1 {
+            "node waits"
+        } else {
+            "nodes wait"
+        };
+        m.push_str(&format!(
+            "; that uses up {which}, so {} {noun} for a turn that never comes",
+            t.candidates
+        ));
+    }
+    if let Some(way) = t.nodes.iter().find_map(|r| r.way_out.as_deref()) {
+        m.push_str(&format!("; to unblock it, {way}"));
+    }
+    m
+}
+
+fn complete_message(name: &str, kubectl: &KubectlVerdict, t: &Tally) -> String {
+    let c = &t.counts;
+    let mut m = format!(
+        "daemon set {name:?} successfully rolled out: {} of {} nodes on the current revision",
+        c.done, c.desired
+    );
+    if kubectl.done {
+        return m;
+    }
+    let down = held_up(&t.nodes);
+    if !down.is_empty() {
+        m.push_str(&format!(
+            "; not available because of the node (a node problem, not a rollout problem): {}",
+            down.join(", ")
+        ));
+    }
+    m.push_str(&format!("; kubectl keeps waiting ({})", kubectl.message));
+    m
+}
+
+fn message(name: &str, state: State, kubectl: &KubectlVerdict, t: &Tally, b: Budget) -> String {
+    let c = &t.counts;
     let mut m = match state {
-        State::Complete => format!(
-            "daemon set {name:?} successfully rolled out: {} of {} nodes on the current revision",
-            c.done, c.desired
-        ),
+        State::Complete => complete_message(name, kubectl, t),
         State::Progressing => format!(
             "daemon set {name:?} rolling out: {} of {} nodes done, {} updating, {} waiting",
             c.done, c.desired, c.updating, c.waiting
@@ -571,38 +571,23 @@ fn message(
             "daemon set {name:?} uses OnDelete: {} of {} nodes still run an old revision; delete their pods to update them",
             c.waiting, c.desired
         ),
-        State::Stuck => {
-            let stuck: Vec<String> = rows
-                .iter()
-                .filter(|r| matches!(r.progress, Progress::Stuck | Progress::NodeNotReady))
-                .map(|r| format!("{} ({})", r.node, r.reason.as_deref().unwrap_or("stuck")))
-                .collect();
-            format!(
-                "daemon set {name:?} rollout is stuck: {} of {} nodes done; stuck on {}",
-                c.done,
-                c.desired,
-                stuck.join(", ")
-            )
-        }
+        State::Stuck => stuck_message(name, t, b),
     };
-    if c.node_not_ready > 0 {
+    if c.node_not_ready > 0 && state != State::Complete {
         m.push_str(&format!(
             "; {} unavailable only because the node is NotReady",
             c.node_not_ready
         ));
     }
-    if !excluded_old.is_empty() {
-        let names: Vec<&str> = excluded_old.iter().map(|r| r.node.as_str()).collect();
+    if !t.excluded_old.is_empty() {
+        let names: Vec<&str> = t.excluded_old.iter().map(|r| r.node.as_str()).collect();
         m.push_str(&format!(
             "; {} node(s) outside the desired count still run an old revision: {}",
             names.len(),
             names.join(", ")
         ));
     }
-    if state == State::Progressing
-        && !kubectl.done
-        && kubectl.message.starts_with("Waiting for daemon set spec")
-    {
+    if state == State::Progressing && kubectl.message.starts_with("Waiting for daemon set spec") {
         m = format!("daemon set {name:?}: waiting for the controller to observe the spec update");
     }
     m
@@ -639,21 +624,5 @@ pub fn require_revision(s: &mut RolloutStatus, n: i64) {
                 r.map_or_else(|| "none".to_string(), |r| r.to_string())
             );
         }
-    }
-}
-
-#[cfg(test)]
-mod scheduler_message_tests {
-    use super::names_own_node_reason;
-
-    #[test]
-    fn a_target_node_unknown_to_the_scheduler_is_not_a_reason() {
-        assert!(!names_own_node_reason(
-            "0/2 nodes are available: 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: 0/2 nodes are available: 2 Preemption is not helpful for scheduling."
-        ));
-        assert!(names_own_node_reason(
-            "0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn't satisfy plugin(s) [NodeAffinity]. preemption: x"
-        ));
-        assert!(names_own_node_reason("something else entirely"));
     }
 }

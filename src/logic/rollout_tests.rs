@@ -7,6 +7,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::fixtures::{ds, node, pod};
 use super::history::{self, FindError};
+use super::lifecycle::{self, Fate, Transient};
 use super::rollout::{self, Progress, State, Strategy};
 use super::snapshot::Snapshot;
 
@@ -124,7 +125,7 @@ fn status_of(d: DaemonSet, nodes: Vec<Node>, pods: Vec<Pod>) -> rollout::Rollout
         pods,
         revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
     };
-    rollout::compute(&snap, now()).remove(0)
+    rollout::compute(&snap, now(), &rollout::Failures::default()).remove(0)
 }
 
 #[test]
@@ -502,6 +503,11 @@ fn line_diff_shows_changes_with_context() {
     assert_eq!(history::line_diff(a, a, "x", "y", 3), "");
 }
 
+/// `lifecycle::fate` of one pod on a node that is up.
+fn fate_of(p: &Pod, failures: usize) -> Fate {
+    lifecycle::fate(p, Some(&ready_node("n1")), failures, 0, now())
+}
+
 #[test]
 fn stuck_reasons_from_scheduler_and_failed_pods() {
     let unschedulable = pod("metadata: {name: p}
@@ -510,25 +516,35 @@ status:
   phase: Pending
   conditions: [{type: PodScheduled, status: 'False', reason: Unschedulable, message: '0/1 nodes are available: 1 Insufficient memory.'}]
 ");
-    assert_eq!(
-        rollout::stuck_reason(&unschedulable).as_deref(),
-        Some("Pending: 0/1 nodes are available: 1 Insufficient memory.")
-    );
+    match fate_of(&unschedulable, 0) {
+        Fate::Blocked(b) => assert_eq!(
+            b.sentence(),
+            "Pending: 0/1 nodes are available: 1 Insufficient memory."
+        ),
+        f => panic!("{f:?}"),
+    }
+    // A Failed pod is deleted and recreated with back-off: stuck only when it keeps failing.
     let failed = pod("metadata: {name: p}
 spec: {containers: [{name: c}]}
 status: {phase: Failed, reason: OutOfcpu}
 ");
     assert_eq!(
-        rollout::stuck_reason(&failed).as_deref(),
-        Some("pod Failed (OutOfcpu)")
+        fate_of(&failed, 1),
+        Fate::Transient(Transient::FailedBackOff {
+            reason: "OutOfcpu".into()
+        })
     );
+    match fate_of(&failed, lifecycle::KEEPS_FAILING) {
+        Fate::Blocked(b) => assert!(b.sentence().starts_with("pod Failed (OutOfcpu) 3 times")),
+        f => panic!("{f:?}"),
+    }
     let starting = pod("metadata: {name: p}
 spec: {containers: [{name: c}]}
 status:
   phase: Pending
   containerStatuses: [{name: c, image: x, imageID: '', ready: false, restartCount: 0, state: {waiting: {reason: ContainerCreating}}}]
 ");
-    assert_eq!(rollout::stuck_reason(&starting), None);
+    assert_eq!(fate_of(&starting, 0), Fate::Transient(Transient::Starting));
 }
 
 #[test]
@@ -548,12 +564,451 @@ fn text_for_one_stuck_daemonset() {
     );
     assert_eq!(
         text,
-        "daemon set \"agent\" rollout is stuck: 0 of 2 nodes done; stuck on n1 (new pod container c CrashLoopBackOff)
+        "daemon set \"agent\" rollout is stuck: 0 of 2 nodes done; stuck on n1 (new pod container c CrashLoopBackOff); that uses up maxUnavailable=1, so 1 node waits for a turn that never comes
 revision 2, strategy RollingUpdate, maxUnavailable 1, maxSurge 0; kubectl says: Waiting for daemon set \"agent\" rollout to finish: 1 out of 2 new pods have been updated...
 
 NODE   PROGRESS   POD   REVISION   REASON
 n1     Stuck      a     2          new pod container c CrashLoopBackOff
 n2     Waiting    b     1          old revision, waiting for its turn
 "
+    );
+}
+
+fn terminating(mut p: Pod) -> Pod {
+    p.metadata.deletion_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        "2026-05-31T23:00:00Z".parse().expect("time"),
+    ));
+    p
+}
+
+/// A new daemon pod not yet bound: Pending for `node`, with the scheduler's verdict.
+fn unbound(name: &str, node: &str, hash: &str, nominated: Option<&str>) -> Pod {
+    pod(&format!(
+        "metadata:
+  name: {name}
+  namespace: default
+  creationTimestamp: '2026-01-01T00:00:00Z'
+  labels: {{app: agent, controller-revision-hash: {hash}}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]
+spec:
+  affinity: {{nodeAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: {{nodeSelectorTerms: [{{matchFields: [{{key: metadata.name, operator: In, values: [{node}]}}]}}]}}}}}}
+  containers: [{{name: c, image: agent:2}}]
+status:
+  phase: Pending
+  nominatedNodeName: '{}'
+  conditions: [{{type: PodScheduled, status: 'False', reason: Unschedulable, message: '0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn''t satisfy plugin(s) [NodeAffinity].'}}]
+",
+        nominated.unwrap_or("")
+    ))
+}
+
+fn failed(name: &str, node: &str, hash: &str) -> Pod {
+    let mut p = dpod(name, node, hash, false, None);
+    if let Some(s) = p.status.as_mut() {
+        s.phase = Some("Failed".into());
+        s.reason = Some("OutOfcpu".into());
+    }
+    p
+}
+
+/// A pod bound to `node` that never started (its kubelet is gone).
+fn never_started(name: &str, node: &str, hash: &str) -> Pod {
+    let mut p = dpod(name, node, hash, false, None);
+    if let Some(s) = p.status.as_mut() {
+        s.phase = Some("Pending".into());
+        s.container_statuses = None;
+    }
+    p
+}
+
+/// One row of the rollout math: the upstream branch it exercises, the DaemonSet's strategy and
+/// status counters (desired, updated, available), the cluster, and the expected verdict.
+struct Case {
+    branch: &'static str,
+    strategy: &'static str,
+    tolerate_all: bool,
+    status: (i32, i32, i32),
+    nodes: Vec<Node>,
+    pods: Vec<Pod>,
+    failures: usize,
+    state: State,
+    rows: &'static [(&'static str, Progress)],
+}
+
+const NO_SURGE: &str = "{type: RollingUpdate}";
+const SURGE_1: &str = "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: 1}}";
+
+fn three_ready() -> Vec<Node> {
+    vec![ready_node("n1"), ready_node("n2"), ready_node("n3")]
+}
+
+fn cases() -> Vec<Case> {
+    let mut dead_and_three = three_ready();
+    dead_and_three.push(not_ready_node("dead"));
+    vec![
+        Case {
+            branch: "rollingUpdate, no surge: old pod available -> candidatePodsToDelete, within maxUnavailable",
+            strategy: NO_SURGE,
+            tolerate_all: false,
+            status: (3, 1, 3),
+            nodes: three_ready(),
+            pods: vec![
+                dpod("a", "n1", "new", true, None),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Progressing,
+            rows: &[
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+                ("n1", Progress::Done),
+            ],
+        },
+        Case {
+            branch: "rollingUpdate, no surge: findUpdatedPodsOnNode skips a deleting pod, so the node counts unavailable; on an unreachable node that never ends",
+            strategy: NO_SURGE,
+            tolerate_all: false,
+            status: (3, 0, 3),
+            nodes: dead_and_three.clone(),
+            pods: vec![
+                terminating(dpod("x", "dead", "old", false, None)),
+                dpod("a", "n1", "old", true, None),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Stuck,
+            rows: &[
+                ("dead", Progress::Stuck),
+                ("n1", Progress::Waiting),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "rollingUpdate, no surge: the same with maxUnavailable 2 leaves room for a candidate",
+            strategy: "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 2}}",
+            tolerate_all: false,
+            status: (3, 0, 3),
+            nodes: dead_and_three.clone(),
+            pods: vec![
+                terminating(dpod("x", "dead", "old", false, None)),
+                dpod("a", "n1", "old", true, None),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Progressing,
+            rows: &[
+                ("dead", Progress::Stuck),
+                ("n1", Progress::Waiting),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "updatedDesiredNodeCounts: maxUnavailable '34%' of 3 rounds up to 2",
+            strategy: "{type: RollingUpdate, rollingUpdate: {maxUnavailable: '34%'}}",
+            tolerate_all: false,
+            status: (3, 0, 3),
+            nodes: dead_and_three.clone(),
+            pods: vec![
+                terminating(dpod("x", "dead", "old", false, None)),
+                dpod("a", "n1", "old", true, None),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Progressing,
+            rows: &[
+                ("dead", Progress::Stuck),
+                ("n1", Progress::Waiting),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "rollingUpdate, no surge: '33%' of 3 is 1, used up by the dead node",
+            strategy: "{type: RollingUpdate, rollingUpdate: {maxUnavailable: '33%'}}",
+            tolerate_all: false,
+            status: (3, 0, 3),
+            nodes: dead_and_three.clone(),
+            pods: vec![
+                terminating(dpod("x", "dead", "old", false, None)),
+                dpod("a", "n1", "old", true, None),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Stuck,
+            rows: &[
+                ("dead", Progress::Stuck),
+                ("n1", Progress::Waiting),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "rollingUpdate, surge: oldPod == nil is left to manage and does not count toward maxSurge",
+            strategy: SURGE_1,
+            tolerate_all: false,
+            status: (3, 1, 2),
+            nodes: three_ready(),
+            pods: vec![
+                dpod("a", "n1", "new", false, Some("CrashLoopBackOff")),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Progressing,
+            rows: &[
+                ("n1", Progress::Stuck),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "rollingUpdate, surge: an unavailable old pod gets its new pod at once (allowedNewNodes), outside maxSurge",
+            strategy: SURGE_1,
+            tolerate_all: false,
+            status: (3, 0, 1),
+            nodes: three_ready(),
+            pods: vec![
+                dpod("a", "n1", "old", false, None),
+                dpod("b", "n2", "old", true, None),
+                dpod("b2", "n2", "new", false, Some("ImagePullBackOff")),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Progressing,
+            rows: &[
+                ("n2", Progress::Stuck),
+                ("n1", Progress::Updating),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "rollingUpdate, surge: old + unavailable new counts numSurge; a new pod that never becomes available uses maxSurge up",
+            strategy: SURGE_1,
+            tolerate_all: false,
+            status: (3, 0, 3),
+            nodes: three_ready(),
+            pods: vec![
+                dpod("a", "n1", "old", true, None),
+                dpod("a2", "n1", "new", false, Some("ImagePullBackOff")),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Stuck,
+            rows: &[
+                ("n1", Progress::Stuck),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "rollingUpdate, surge: a deleting pod on a node outside desired counts for nothing",
+            strategy: SURGE_1,
+            tolerate_all: false,
+            status: (3, 0, 3),
+            nodes: dead_and_three.clone(),
+            pods: vec![
+                terminating(dpod("x", "dead", "old", false, None)),
+                dpod("a", "n1", "old", true, None),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Progressing,
+            rows: &[
+                ("n1", Progress::Waiting),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "DaemonSetStatusViewer waits (3 of 4 available) but the template is rolled out; the dead node's pod is a node problem",
+            strategy: NO_SURGE,
+            tolerate_all: true,
+            status: (4, 4, 3),
+            nodes: dead_and_three.clone(),
+            pods: vec![
+                never_started("x", "dead", "new"),
+                dpod("a", "n1", "new", true, None),
+                dpod("b", "n2", "new", true, None),
+                dpod("c", "n3", "new", true, None),
+            ],
+            failures: 0,
+            state: State::Complete,
+            rows: &[
+                ("dead", Progress::NodeNotReady),
+                ("n1", Progress::Done),
+                ("n2", Progress::Done),
+                ("n3", Progress::Done),
+            ],
+        },
+        Case {
+            branch: "scheduler preemption: status.nominatedNodeName while the victims shut down is Updating",
+            strategy: NO_SURGE,
+            tolerate_all: false,
+            status: (3, 1, 2),
+            nodes: three_ready(),
+            pods: vec![
+                unbound("a", "n1", "new", Some("n1")),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Progressing,
+            rows: &[
+                ("n1", Progress::Updating),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "scheduler: Unschedulable for its own node without a nomination uses maxUnavailable up",
+            strategy: NO_SURGE,
+            tolerate_all: false,
+            status: (3, 1, 2),
+            nodes: three_ready(),
+            pods: vec![
+                unbound("a", "n1", "new", None),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 0,
+            state: State::Stuck,
+            rows: &[
+                ("n1", Progress::Stuck),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "podsShouldBeOnNode: a Failed pod is deleted with failedPodsBackoff and recreated",
+            strategy: NO_SURGE,
+            tolerate_all: false,
+            status: (3, 1, 2),
+            nodes: three_ready(),
+            pods: vec![
+                failed("a", "n1", "new"),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 1,
+            state: State::Progressing,
+            rows: &[
+                ("n1", Progress::Updating),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+        Case {
+            branch: "podsShouldBeOnNode: a pod that fails again and again does not get better with back-off",
+            strategy: NO_SURGE,
+            tolerate_all: false,
+            status: (3, 1, 2),
+            nodes: three_ready(),
+            pods: vec![
+                failed("a", "n1", "new"),
+                dpod("b", "n2", "old", true, None),
+                dpod("c", "n3", "old", true, None),
+            ],
+            failures: 3,
+            state: State::Stuck,
+            rows: &[
+                ("n1", Progress::Stuck),
+                ("n2", Progress::Waiting),
+                ("n3", Progress::Waiting),
+            ],
+        },
+    ]
+}
+
+#[test]
+fn rollout_math_follows_the_controller_branch_by_branch() {
+    for case in cases() {
+        let mut d = with_status(
+            strat(case.strategy),
+            2,
+            2,
+            case.status.0,
+            case.status.1,
+            case.status.2,
+        );
+        if case.tolerate_all {
+            d.spec.template.spec.as_mut().expect("spec").tolerations = Some(vec![
+                crate::yaml::from_str("{operator: Exists}").expect("toleration"),
+            ]);
+        }
+        let mut failures = rollout::Failures::default();
+        let snap = Snapshot {
+            daemonsets: vec![d],
+            nodes: case.nodes,
+            pods: case.pods,
+            revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
+        };
+        for i in 0..case.failures {
+            // Each failure is another pod the controller created for the node.
+            let mut seen = snap.clone();
+            for p in &mut seen.pods {
+                if p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Failed") {
+                    p.metadata.uid = Some(format!("{}-{i}", pods_name(p)));
+                }
+            }
+            failures.observe(&seen);
+        }
+        let s = rollout::compute(&snap, now(), &failures).remove(0);
+        let rows: Vec<(&str, Progress)> = s
+            .nodes
+            .iter()
+            .map(|n| (n.node.as_str(), n.progress))
+            .collect();
+        assert_eq!(s.state, case.state, "{}: {}", case.branch, s.message);
+        assert_eq!(rows, case.rows, "{}: {}", case.branch, s.message);
+    }
+}
+
+fn pods_name(p: &Pod) -> String {
+    p.metadata.name.clone().unwrap_or_default()
+}
+
+#[test]
+fn a_terminating_pod_on_a_dead_node_is_named_with_the_way_out() {
+    let case = cases().swap_remove(1);
+    let snap = Snapshot {
+        daemonsets: vec![with_status(strat(case.strategy), 2, 2, 3, 0, 3)],
+        nodes: case.nodes,
+        pods: case.pods,
+        revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
+    };
+    let s = rollout::compute(&snap, now(), &rollout::Failures::default()).remove(0);
+    let dead = &s.nodes[0];
+    assert!(dead.outside_desired);
+    assert_eq!(dead.pod.as_deref(), Some("x"));
+    assert_eq!(
+        dead.reason.as_deref(),
+        Some(
+            "pod x Terminating on node unreachable (Ready=Unknown): the kubelet is gone, so the deletion never completes"
+        )
+    );
+    assert!(
+        dead.way_out.as_deref().is_some_and(|w| w
+            .contains("kubectl delete pod -n default x --grace-period=0 --force")
+            && w.contains(
+                "kubectl taint node dead node.kubernetes.io/out-of-service=nodeshutdown:NoExecute"
+            )),
+        "{dead:?}"
+    );
+    assert_eq!(
+        s.message,
+        format!(
+            "daemon set \"agent\" rollout is stuck: 0 of 3 nodes done; stuck on dead ({}); that uses up maxUnavailable=1, so 3 nodes wait for a turn that never comes; to unblock it, {}",
+            dead.reason.as_deref().unwrap_or(""),
+            dead.way_out.as_deref().unwrap_or("")
+        )
     );
 }

@@ -174,15 +174,17 @@ fn per_node(out: &Output, item: &CoverageItem) -> String {
         text.push_str("\nMisscheduled pods (on nodes that should not run them):\n");
         let mut t = table::new(&["NODE", "PODS", "ACTION", "REASON"], out.width);
         for m in &c.misscheduled {
+            let (action, reason) = match (&m.waits_for, m.terminating, m.will_be_removed) {
+                (Some(w), _, _) => ("Terminating, stuck", format!("{w}; {}", m.reason)),
+                (None, true, _) => ("Terminating", m.reason.clone()),
+                (None, false, true) => ("controller deletes", m.reason.clone()),
+                (None, false, false) => ("kept", m.reason.clone()),
+            };
             t.add_row(vec![
                 m.node.clone(),
                 m.pods.join(","),
-                if m.will_be_removed {
-                    "controller deletes".to_string()
-                } else {
-                    "kept".to_string()
-                },
-                m.reason.clone(),
+                action.to_string(),
+                reason,
             ]);
         }
         text.push_str(&table::to_text(&t));
