@@ -408,4 +408,109 @@ mod tests {
             .collect();
         assert!(states.len() >= 5, "{states:?}");
     }
+
+    /// The overhead report over pods decoded with [`Keep::Lean`] is the report over whole pods:
+    /// requests of containers, sidecars, classic init containers, pod overhead and pod-level
+    /// resources, owners, revision labels and phases all come through.
+    #[test]
+    fn overhead_keeps_all_that_overhead_reads() {
+        use crate::logic::fresh_node::AdmissionFacts;
+        use crate::logic::overhead::{self, Grouping, Inputs};
+        let ds: k8s_openapi::api::apps::v1::DaemonSet = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "agent", "namespace": "default", "uid": "d1"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "agent"}},
+                "template": {"metadata": {"labels": {"app": "agent"}}, "spec": {"containers": [
+                    {"name": "c", "image": "agent:1", "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}
+            }
+        }))
+        .unwrap();
+        let node: k8s_openapi::api::core::v1::Node = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "n1", "labels": {"karpenter.sh/nodepool": "a"}},
+            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}
+        }))
+        .unwrap();
+        let pod =
+            |name: &str, owner: Option<&str>, hash: &str, spec: serde_json::Value, phase: &str| {
+                let mut p = serde_json::json!({
+                    "metadata": {"name": name, "namespace": "default", "uid": format!("u-{name}"),
+                        "labels": {"app": "agent", "controller-revision-hash": hash},
+                        "annotations": {"a": "b"},
+                        "managedFields": [{"manager": "kube-controller-manager"}]},
+                    "spec": spec,
+                    "status": {"phase": phase, "podIP": "10.0.0.1"}
+                });
+                if let Some(uid) = owner {
+                    p["metadata"]["ownerReferences"] = serde_json::json!([{"apiVersion": "apps/v1",
+                    "kind": "DaemonSet", "name": "agent", "uid": uid, "controller": true}]);
+                }
+                p
+            };
+        let pods = [
+            pod(
+                "a1",
+                Some("d1"),
+                "h1",
+                serde_json::json!({"nodeName": "n1", "containers": [
+                {"name": "c", "image": "agent:1", "env": [{"name": "A", "value": "1"}],
+                 "resources": {"requests": {"cpu": "200m", "memory": "64Mi"}}}]}),
+                "Running",
+            ),
+            pod(
+                "web",
+                None,
+                "",
+                serde_json::json!({"nodeName": "n1",
+                "overhead": {"cpu": "50m"},
+                "resources": {"requests": {"memory": "1Gi"}},
+                "volumes": [{"name": "v", "emptyDir": {}}],
+                "initContainers": [
+                    {"name": "side", "image": "s", "restartPolicy": "Always", "resources": {"requests": {"cpu": "300m"}}},
+                    {"name": "setup", "image": "s", "resources": {"requests": {"cpu": "2", "ephemeral-storage": "1Gi"}}}],
+                "containers": [{"name": "c", "image": "web:1", "resources": {"requests": {"cpu": "100m"}}}]}),
+                "Running",
+            ),
+            pod(
+                "done",
+                None,
+                "",
+                serde_json::json!({"nodeName": "n1", "containers": [
+                {"name": "c", "image": "job:1", "resources": {"requests": {"cpu": "1"}}}]}),
+                "Succeeded",
+            ),
+        ];
+        let decoded = |lean: bool| -> Vec<Pod> {
+            pods.iter()
+                .map(|p| {
+                    let bytes = serde_json::to_vec(p).unwrap();
+                    if lean {
+                        decode(&bytes, Keep::Lean).unwrap()
+                    } else {
+                        serde_json::from_slice(&bytes).unwrap()
+                    }
+                })
+                .collect()
+        };
+        let report = |lean: bool| {
+            let pods = decoded(lean);
+            let facts = AdmissionFacts::default();
+            let nodes = [node.clone()];
+            let dss = [ds.clone()];
+            let inputs = Inputs {
+                daemonsets: &dss,
+                nodes: &nodes,
+                pods: &pods,
+                revisions: &[],
+                facts: &facts,
+            };
+            serde_json::to_value(overhead::compute(&inputs, &Grouping::Pools)).unwrap()
+        };
+        let whole = report(false);
+        assert_eq!(report(true), whole);
+        // The fixture exercises what is compared: other pods' requests and a differing pod.
+        let cpu = &whole["groups"][0]["resources"][0];
+        // web: max(100m + 300m sidecar, 2 init + 300m sidecar) + 50m overhead.
+        assert_eq!(cpu["total"]["otherPods"], "2350m", "{whole}");
+        assert!(whole.to_string().contains("RequestsDiffer"), "{whole}");
+    }
 }

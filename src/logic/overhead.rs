@@ -337,27 +337,7 @@ pub fn compute(inputs: &Inputs<'_>, grouping: &Grouping) -> OverheadReport {
         let mut others = scheduling::requested_by(&other_pods);
         others.insert("pods".into(), other_pods.len() as i128 * 1000);
         let acc = groups.entry(group_key(node, grouping, &keys)).or_default();
-        for (i, pod) in daemon_pods {
-            let real = pod.spec.as_ref().map(scheduling::pod_requests);
-            if real.as_ref() == Some(&daemons[i].request) || pods::is_terminating(pod) {
-                continue;
-            }
-            let (hash, generation) = &current[i];
-            let e = acc.differ.entry(i).or_default();
-            if pods::is_updated(pod, hash.as_deref(), *generation) {
-                e.admission += 1;
-            } else {
-                e.old_revision += 1;
-            }
-            e.example.get_or_insert_with(|| {
-                format!(
-                    "{} requests {}, the template {}",
-                    pods::name(pod),
-                    request_text(&real.unwrap_or_default()),
-                    request_text(&daemons[i].request)
-                )
-            });
-        }
+        record_differences(&mut acc.differ, &daemon_pods, &daemons, &current);
         acc.nodes.push(NodeFacts {
             name,
             alloc: scheduling::allocatable(node),
@@ -375,6 +355,37 @@ pub fn compute(inputs: &Inputs<'_>, grouping: &Grouping) -> OverheadReport {
             .into_iter()
             .map(|(key, acc)| finish_group(key, acc, &daemons))
             .collect(),
+    }
+}
+
+/// Notes the daemon pods whose requests differ from their DaemonSet's admitted pod, and why:
+/// a pod not on the current revision was made from an older template.
+fn record_differences(
+    differ: &mut BTreeMap<usize, Differ>,
+    daemon_pods: &[(usize, &Pod)],
+    daemons: &[Daemon<'_>],
+    current: &[(Option<String>, Option<i64>)],
+) {
+    for &(i, pod) in daemon_pods {
+        let real = pod.spec.as_ref().map(scheduling::pod_requests);
+        if real.as_ref() == Some(&daemons[i].request) || pods::is_terminating(pod) {
+            continue;
+        }
+        let (hash, generation) = &current[i];
+        let e = differ.entry(i).or_default();
+        if pods::is_updated(pod, hash.as_deref(), *generation) {
+            e.admission += 1;
+        } else {
+            e.old_revision += 1;
+        }
+        e.example.get_or_insert_with(|| {
+            format!(
+                "{} requests {}, the template {}",
+                pods::name(pod),
+                request_text(&real.unwrap_or_default()),
+                request_text(&daemons[i].request)
+            )
+        });
     }
 }
 
