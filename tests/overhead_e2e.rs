@@ -190,7 +190,7 @@ async fn reality(client: &kube::Client) -> Reality {
 
 /// Waits until every daemon pod is Running or has been reported unschedulable.
 async fn settled(client: &kube::Client) -> Reality {
-    for ns in ["default", "kube-system"] {
+    for ns in ["default", "kube-system", "limited"] {
         wait_stable(client, ns, Duration::from_secs(120)).await;
     }
     wait_for("daemon pods to settle", Duration::from_secs(60), || async {
@@ -440,4 +440,95 @@ async fn overhead_and_new_nodes_match_the_control_plane() {
         "no nvidia.com/gpu on a node like gen-1: {like}"
     );
     check_new_node(&client, &like, &gpu_like).await;
+
+    // Real pods that request other amounts than the template: an OnDelete DaemonSet whose
+    // template changed keeps its old pods; a LimitRange gives pods defaults the template lacks.
+    apply_yaml(&client, &on_delete_agent("10m"))
+        .await
+        .expect("ondelete");
+    apply_yaml(&client, LIMITED).await.expect("limitrange");
+    settled(&client).await;
+    apply_yaml(&client, &on_delete_agent("20m"))
+        .await
+        .expect("template change");
+    settled(&client).await;
+    let report = json(tb.kubeconfig(), &["overhead", "-o", "json"]);
+    let general = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "karpenter.sh/nodepool=general")
+        .expect("general pool")
+        .clone();
+    let differ = |ds: &str| -> Value {
+        general["traps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["trap"] == "RequestsDiffer" && t["daemonSet"] == ds)
+            .cloned()
+            .unwrap_or_else(|| panic!("no RequestsDiffer trap for {ds}: {general}"))
+    };
+    let old = differ("default/ondelete-agent");
+    assert_eq!(
+        (old["cause"].as_str(), old["pods"].as_u64()),
+        (Some("OldRevision"), Some(2)),
+        "{old}"
+    );
+    assert!(
+        old["example"].as_str().unwrap().contains("cpu 10m"),
+        "{old}"
+    );
+    let limited = differ("limited/defaulted");
+    assert_eq!(limited["cause"], "Admission", "{limited}");
+    assert!(
+        limited["example"].as_str().unwrap().contains("cpu 100m"),
+        "{limited}"
+    );
 }
+
+/// An OnDelete DaemonSet on the general pool requesting `cpu`.
+fn on_delete_agent(cpu: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: ondelete-agent, namespace: default}}
+spec:
+  updateStrategy: {{type: OnDelete}}
+  selector: {{matchLabels: {{app: ondelete-agent}}}}
+  template:
+    metadata: {{labels: {{app: ondelete-agent}}}}
+    spec:
+      nodeSelector: {{karpenter.sh/nodepool: general}}
+      containers:
+      - {{name: main, image: registry.example/agent:1, resources: {{requests: {{cpu: {cpu}}}}}}}
+"
+    )
+}
+
+/// A namespace whose LimitRange gives containers without requests 100m of cpu.
+const LIMITED: &str = r#"
+apiVersion: v1
+kind: Namespace
+metadata: {name: limited}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: defaults, namespace: limited}
+spec:
+  limits:
+  - type: Container
+    defaultRequest: {cpu: 100m}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: defaulted, namespace: limited}
+spec:
+  selector: {matchLabels: {app: defaulted}}
+  template:
+    metadata: {labels: {app: defaulted}}
+    spec:
+      nodeSelector: {karpenter.sh/nodepool: general}
+      containers:
+      - {name: main, image: registry.example/agent:1}
+"#;
