@@ -1198,3 +1198,352 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     );
     assert!(pods_on(&client, "third", "dead").await.is_empty());
 }
+
+/// A DaemonSet on the nodes labelled `pool`, requesting `cpu`, with the given strategy and
+/// pod spec extras; its pods turn Ready after `delay`.
+fn pooled(name: &str, pool: &str, cpu: &str, strategy: &str, extra: &str, delay: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: {name}, namespace: {NS}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  updateStrategy: {strategy}
+  template:
+    metadata:
+      labels: {{app: {name}}}
+      annotations: {{testbed.kubectl-ds/ready-delay: '{delay}'}}
+    spec:
+      nodeSelector: {{pool: {pool}}}
+      {extra}
+      containers:
+      - name: main
+        image: registry.example/agent:1
+        resources: {{requests: {{cpu: '{cpu}'}}}}
+"
+    )
+}
+
+/// Our state and the controller's counters, sampled together.
+#[derive(Debug, Clone, PartialEq)]
+struct Sample {
+    ours: String,
+    kubectl: String,
+    updated: i32,
+    available: i32,
+}
+
+async fn sample(client: &kube::Client, kc: &Path, name: &str) -> Sample {
+    let (_, item) = ours_once(kc, name);
+    let (_, kubectl) = kubectl_once(kc, name);
+    let ds: DaemonSet = Api::namespaced(client.clone(), NS)
+        .get(name)
+        .await
+        .expect("ds");
+    let st = ds.status.unwrap_or_default();
+    Sample {
+        ours: item["state"].as_str().unwrap_or("").to_string(),
+        kubectl,
+        updated: st.updated_number_scheduled.unwrap_or(0),
+        available: st.number_available.unwrap_or(0),
+    }
+}
+
+/// Follows rollouts for `secs`, sampling ours and the controller for each in turn. Stuck must
+/// mean stuck: once we say so, the controller's counters never move again.
+async fn follow_rollouts(
+    client: &kube::Client,
+    kc: &Path,
+    names: &[&str],
+    secs: u64,
+) -> Vec<Vec<Sample>> {
+    let mut all: Vec<Vec<Sample>> = names.iter().map(|_| Vec::new()).collect();
+    let end = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < end {
+        for (i, name) in names.iter().enumerate() {
+            all[i].push(sample(client, kc, name).await);
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    for (name, samples) in names.iter().zip(&all) {
+        let last = samples.last().cloned().expect("samples");
+        if let Some(first_stuck) = samples.iter().position(|s| s.ours == "Stuck") {
+            for s in &samples[first_stuck..] {
+                assert_eq!(
+                    (s.updated, s.available, s.ours.as_str()),
+                    (last.updated, last.available, "Stuck"),
+                    "{name}: we said Stuck, then the controller moved: {samples:#?}"
+                );
+            }
+        }
+    }
+    all
+}
+
+/// Sets a pod's status as a kubelet would report it.
+async fn report(client: &kube::Client, pod: &str, status: Value) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    pods.patch_status(
+        pod,
+        &PatchParams::default(),
+        &Patch::Merge(&serde_json::json!({"status": status})),
+    )
+    .await
+    .expect("pod status");
+}
+
+/// The DaemonSet's newest pod on `node` that is not Failed and not being deleted.
+async fn live_pod_on(client: &kube::Client, ds: &str, node: &str, image: &str) -> Option<String> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    pods.list(&ListParams::default().labels(&format!("app={ds}")))
+        .await
+        .expect("pods")
+        .items
+        .into_iter()
+        .filter(|p| common::pod_node(p).as_deref() == Some(node))
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Failed"))
+        .filter(|p| {
+            p.spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .and_then(|c| c.image.as_deref())
+                == Some(image)
+        })
+        .map(|p| p.metadata.name.unwrap_or_default())
+        .next()
+}
+
+/// Transient is not stuck, and surge is counted as upstream counts it: a node that joins in
+/// the middle of a rollout and cannot fit the pod holds up a rollout without surge at once but
+/// not a surging one (the controller keeps surging through the other nodes); a pod preempting
+/// victims that take their time to go, and a Failed pod the controller recreates, are followed
+/// to success; a pod that fails again and again is stuck. Ours, kubectl's and the controller's
+/// over time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_is_not_stuck_and_surge_is_counted_as_upstream() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    let kc = tb.kubeconfig();
+    for n in ["m1", "m2", "m3"] {
+        add_node(&client, &FakeNode::new(n).label("pool", "main"))
+            .await
+            .expect("node");
+    }
+    for n in ["f1", "f2"] {
+        add_node(&client, &FakeNode::new(n).label("pool", "flap"))
+            .await
+            .expect("node");
+    }
+    add_node(&client, &FakeNode::new("p1").label("pool", "prio").cpu("2"))
+        .await
+        .expect("node");
+    let surge = "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: 1}}";
+    let surge_pct = "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: '25%'}}";
+    let half = "{type: RollingUpdate, rollingUpdate: {maxUnavailable: '50%'}}";
+    let joins = [
+        ("join-plain", ROLLING, true),
+        ("join-half", half, false),
+        ("join-surge", surge, false),
+        ("join-surge-pct", surge_pct, false),
+    ];
+    let mut all: String = joins
+        .iter()
+        .map(|(name, strategy, _)| pooled(name, "main", "1", strategy, "", "2s") + "---\n")
+        .collect();
+    all.push_str(&(pooled("flap", "flap", "100m", ROLLING, "", "3s") + "---\n"));
+    all.push_str(&(pooled("flap-loop", "flap", "100m", ROLLING, "", "3s") + "---\n"));
+    apply_yaml(&client, &all).await.expect("apply");
+    for name in joins.iter().map(|j| j.0).chain(["flap", "flap-loop"]) {
+        settle(&client, name).await;
+    }
+
+    // A node joins that cannot fit the pods (500m of cpu), then the new revision.
+    add_node(
+        &client,
+        &FakeNode::new("fresh").label("pool", "main").cpu("500m"),
+    )
+    .await
+    .expect("fresh node");
+    for (name, ..) in &joins {
+        set_image(&client, name, "registry.example/agent:2").await;
+    }
+    let names: Vec<&str> = joins.iter().map(|j| j.0).collect();
+    let followed = follow_rollouts(&client, kc, &names, 15).await;
+    for ((name, _, stalls_at_once), samples) in joins.iter().zip(&followed) {
+        let last = samples.last().cloned().expect("sample");
+        println!("{name}: {} samples, last {last:?}", samples.len());
+        assert_eq!(last.ours, "Stuck", "{name}: {samples:#?}");
+        assert!(last.kubectl.contains("Waiting for daemon set"), "{last:?}");
+        if *stalls_at_once {
+            // No surge: the fresh node's unschedulable pod uses maxUnavailable 1 up.
+            assert!(
+                samples.iter().all(|s| s.updated <= 1),
+                "{name}: {samples:#?}"
+            );
+        } else {
+            // The others roll on around it; only the fresh node is left.
+            assert!(
+                samples.iter().any(|s| s.ours == "Progressing"),
+                "{name}: {samples:#?}"
+            );
+            assert_eq!(last.updated, 4, "{name}: {samples:#?}");
+            let (_, item) = ours_once(kc, name);
+            let stuck: Vec<&str> = item["nodes"]
+                .as_array()
+                .expect("nodes")
+                .iter()
+                .filter(|n| n["progress"] == "Stuck")
+                .filter_map(|n| n["node"].as_str())
+                .collect();
+            assert_eq!(stuck, ["fresh"], "{item}");
+        }
+        let (k_watch, o_watch, took, text) = watch_both(kc, name, "3s");
+        assert_eq!((k_watch, o_watch), (Some(1), Some(1)), "{name}: {text}");
+        assert!(took < Duration::from_secs(3), "{name}: {text}");
+    }
+
+    // Preemption: the DaemonSet's pod evicts a filler whose finalizer keeps it Terminating a
+    // while; meanwhile the pod is Pending with status.nominatedNodeName. Not stuck.
+    let fillers: String = (1..=2)
+        .map(|i| {
+            format!(
+                "apiVersion: v1
+kind: Pod
+metadata: {{name: filler-{i}, namespace: {NS}, finalizers: [testbed.kubectl-ds/hold]}}
+spec:
+  nodeName: p1
+  containers: [{{name: main, image: registry.example/filler:1, resources: {{requests: {{cpu: '1'}}}}}}]
+---
+"
+            )
+        })
+        .collect();
+    apply_yaml(
+        &client,
+        &format!(
+            "{fillers}apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {{name: daemon-high}}
+value: 1000000
+---
+{}",
+            pooled(
+                "preempt",
+                "prio",
+                "1",
+                ROLLING,
+                "priorityClassName: daemon-high",
+                "0s"
+            )
+        ),
+    )
+    .await
+    .expect("apply");
+    let item = wait_ours(kc, "preempt", "nominated", |i| {
+        i["nodes"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("preempting"))
+    })
+    .await;
+    println!("preempt: {}", item["message"]);
+    assert_eq!(item["state"], "Progressing", "{item}");
+    let watching = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+        .args([
+            "rollout",
+            "status",
+            "preempt",
+            "--watch",
+            "--timeout",
+            "60s",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("KUBECONFIG", kc)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("watch");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let still = sample(&client, kc, "preempt").await;
+    assert_eq!(
+        (still.ours.as_str(), still.available),
+        ("Progressing", 0),
+        "{still:?}"
+    );
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    for i in 1..=2 {
+        let unhold = serde_json::json!({"metadata": {"finalizers": null}});
+        pods.patch(
+            &format!("filler-{i}"),
+            &PatchParams::default(),
+            &Patch::Merge(&unhold),
+        )
+        .await
+        .expect("release filler");
+    }
+    let done = watching.wait_with_output().expect("watch output");
+    println!(
+        "$ kubectl ds rollout status preempt --watch | cat\n{}",
+        stdout(&done)
+    );
+    assert_eq!(done.status.code(), Some(0), "{}", stdout(&done));
+    let theirs = kubectl(kc, &["rollout", "status", "ds/preempt", "--timeout=10s"]);
+    assert_eq!(theirs.status.code(), Some(0));
+
+    // A pod that fails once (the kubelet rejects it) is deleted and recreated with back-off:
+    // followed to success. One that keeps failing is stuck.
+    let image2 = "registry.example/agent:2";
+    // The kubelet keeps rejecting the pod: the controller recreates it with a growing
+    // back-off (1 s, 2 s, ...). The very first Failed pod goes at once, before the watch's quiet
+    // time has passed; the ones after it stay a second or more.
+    for (name, failures, want) in [("flap", 1, Some(0)), ("flap-loop", 6, Some(1))] {
+        let mut watching = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+            .args(["rollout", "status", name, "--watch", "--timeout", "60s"])
+            .env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", std::env::temp_dir())
+            .env("KUBECONFIG", kc)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("watch");
+        set_image(&client, name, image2).await;
+        let mut failed = 0;
+        while failed < failures && watching.try_wait().expect("watch").is_none() {
+            // The next pod the controller creates on f1, unless the watch has ended.
+            let deadline = Instant::now() + SETTLE;
+            let pod = loop {
+                if watching.try_wait().expect("watch").is_some() {
+                    break None;
+                }
+                if let Some(p) = live_pod_on(&client, name, "f1", image2).await {
+                    break Some(p);
+                }
+                assert!(Instant::now() < deadline, "{name}: no new pod on f1");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            };
+            let Some(pod) = pod else { break };
+            report(
+                &client,
+                &pod,
+                serde_json::json!({"phase": "Failed", "reason": "OutOfcpu", "message": "Node didn't have enough resource: cpu"}),
+            )
+            .await;
+            failed += 1;
+        }
+        println!("{name}: {failed} pods failed on f1");
+        let out = watching.wait_with_output().expect("watch output");
+        println!(
+            "$ kubectl ds rollout status {name} --watch | cat\n{}",
+            stdout(&out)
+        );
+        assert_eq!(out.status.code(), want, "{name}: {}", stdout(&out));
+        if want == Some(1) {
+            assert!(
+                stdout(&out).contains("Failed (OutOfcpu) 3 times in a row"),
+                "{}",
+                stdout(&out)
+            );
+        }
+    }
+}

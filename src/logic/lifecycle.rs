@@ -134,7 +134,7 @@ impl Blocker {
             }
             Blocker::Unschedulable { message } => format!("Pending: {message}"),
             Blocker::KeepsFailing { reason, failures } => format!(
-                "pod Failed ({reason}) {failures} times in a row; the controller's back-off recreations do not help"
+                "Failed ({reason}) {failures} times in a row; the controller's back-off recreations do not help"
             ),
             Blocker::NodeDown { down } => down.phrase(),
             Blocker::TerminatingOnUnreachableNode { pod, down, .. } => format!(

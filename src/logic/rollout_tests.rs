@@ -535,7 +535,7 @@ status: {phase: Failed, reason: OutOfcpu}
         })
     );
     match fate_of(&failed, lifecycle::KEEPS_FAILING) {
-        Fate::Blocked(b) => assert!(b.sentence().starts_with("pod Failed (OutOfcpu) 3 times")),
+        Fate::Blocked(b) => assert!(b.sentence().starts_with("Failed (OutOfcpu) 3 times")),
         f => panic!("{f:?}"),
     }
     let starting = pod("metadata: {name: p}
