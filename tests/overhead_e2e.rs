@@ -370,6 +370,12 @@ async fn overhead_and_new_nodes_match_the_control_plane() {
         sent.contains_key("list /api/v1/pods") && sent.len() <= 6,
         "{sent:?}"
     );
+    let yaml = kubectl_ds(tb.kubeconfig(), &["overhead", "-o", "yaml"]);
+    assert!(
+        stdout(&yaml).starts_with("apiVersion: kubectl-ds/v1alpha1\nkind: OverheadReport\n"),
+        "{}",
+        stdout(&yaml)
+    );
     let table = kubectl_ds(tb.kubeconfig(), &["overhead"]);
     assert!(table.status.success());
     insta::assert_snapshot!("overhead_table", stdout(&table));

@@ -3,6 +3,7 @@
 //! scheduler can then bind there (`fitsRequest`) while the node runs nothing else yet.
 //! `overhead` evaluates every node this way; `preview --node` one node that does not exist.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
@@ -12,7 +13,7 @@ use serde::Serialize;
 
 use super::placement::{DaemonPlacement, Exclusion};
 use super::scheduling::{self, Insufficient, Resources};
-use super::{compat, quantity};
+use super::{compat, quantity, taints};
 
 /// What admission adds to a daemon pod that matters for its requests and its place in the
 /// scheduling queue: RuntimeClass overhead and PriorityClass values.
@@ -166,6 +167,41 @@ impl Verdict {
             }
         }
     }
+}
+
+/// Taints a node has only while it is unhealthy or cordoned; a node that joins does not.
+const CONDITION_TAINTS: [&str; 7] = [
+    taints::NOT_READY,
+    taints::UNREACHABLE,
+    taints::DISK_PRESSURE,
+    taints::MEMORY_PRESSURE,
+    taints::PID_PRESSURE,
+    taints::UNSCHEDULABLE,
+    taints::NETWORK_UNAVAILABLE,
+];
+
+/// The node as it is when it has just joined, healthy: without the taints the node lifecycle
+/// controller adds for its conditions (`TaintNodesByCondition`) and without a cordon. A node
+/// that is NotReady or drained for the moment still stands for its kind.
+pub fn as_joined(node: &Node) -> Cow<'_, Node> {
+    let spec = node.spec.as_ref();
+    let conditional = spec
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or(&[])
+        .iter()
+        .any(|t| CONDITION_TAINTS.contains(&t.key.as_str()));
+    let cordoned = spec.and_then(|s| s.unschedulable).unwrap_or(false);
+    if !conditional && !cordoned {
+        return Cow::Borrowed(node);
+    }
+    let mut node = node.clone();
+    if let Some(spec) = node.spec.as_mut() {
+        spec.unschedulable = None;
+        if let Some(list) = spec.taints.as_mut() {
+            list.retain(|t| !CONDITION_TAINTS.contains(&t.key.as_str()));
+        }
+    }
+    Cow::Owned(node)
 }
 
 /// The order the scheduler ends in: higher priority first (it is dequeued first, and

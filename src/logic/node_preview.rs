@@ -10,7 +10,6 @@ use serde::Serialize;
 use super::fresh_node::{self, AdmissionFacts, Daemon, Verdict};
 use super::labels::{label_key_error, label_value_error};
 use super::scheduling::{self, Resources};
-use super::taints;
 
 /// A label to set (`k=v`) or remove (`k-`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,27 +94,15 @@ fn parse_taint(item: &str) -> Result<TaintChange, String> {
     }))
 }
 
-/// Taints a node has only while it is unhealthy or cordoned; a node that joins does not.
-const CONDITION_TAINTS: [&str; 7] = [
-    taints::NOT_READY,
-    taints::UNREACHABLE,
-    taints::DISK_PRESSURE,
-    taints::MEMORY_PRESSURE,
-    taints::PID_PRESSURE,
-    taints::UNSCHEDULABLE,
-    taints::NETWORK_UNAVAILABLE,
-];
-
 /// A new node like `existing`: its labels, taints and allocatable, without the condition
-/// taints and the cordon a node only gets later, with `labels` and `taints` applied.
+/// taints and the cordon a node only gets later ([`fresh_node::as_joined`]), with `labels`
+/// and `taints` applied.
 pub fn node_like(existing: &Node, labels: &[LabelChange], taint_changes: &[TaintChange]) -> Node {
-    let mut node = existing.clone();
-    let spec = node.spec.get_or_insert_with(Default::default);
-    spec.unschedulable = None;
-    if let Some(list) = spec.taints.as_mut() {
-        list.retain(|t| !CONDITION_TAINTS.contains(&t.key.as_str()));
-    }
-    apply(node, labels, taint_changes)
+    apply(
+        fresh_node::as_joined(existing).into_owned(),
+        labels,
+        taint_changes,
+    )
 }
 
 /// `node` with `labels` and `taints` applied, in order, as `kubectl label` and `kubectl taint`

@@ -1,5 +1,5 @@
 //! `overhead`: what the DaemonSets take of each kind of node. Nodes are grouped by node pool;
-//! every node is evaluated as a fresh node of its kind ([`super::fresh_node`]: the controller's
+//! every node is evaluated as a fresh, healthy node of its kind ([`super::fresh_node`]: the controller's
 //! placement, the admitted pod's requests, the scheduler's fit), and the daemon pods really on
 //! it are compared with that prediction.
 
@@ -326,6 +326,8 @@ pub fn compute(inputs: &Inputs<'_>, grouping: &Grouping) -> OverheadReport {
     let by_node = scheduling::pods_by_node(inputs.pods);
     let mut groups: BTreeMap<String, GroupAcc> = BTreeMap::new();
     for node in inputs.nodes {
+        let node = fresh_node::as_joined(node);
+        let node = node.as_ref();
         let name = node.metadata.name.clone().unwrap_or_default();
         let on_node = by_node.get(name.as_str()).map_or(&[][..], Vec::as_slice);
         let (daemon_pods, other_pods) = split_pods(on_node, &uids);

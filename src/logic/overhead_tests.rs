@@ -316,3 +316,42 @@ fn bad_label_and_taint_changes_are_refused() {
     assert!(node_preview::parse_taints("k:Never-").is_err());
     assert!(node_preview::parse_taints("k=v:NoExecute,k2:NoSchedule").is_ok());
 }
+
+#[test]
+fn a_not_ready_or_cordoned_node_still_stands_for_its_kind() {
+    let (d, f) = (daemonsets(), facts());
+    let healthy = sized(node("p-1", &[("gpu", "false")], &[]), "4", "8Gi", "110");
+    let mut sick = sized(
+        node(
+            "p-2",
+            &[("gpu", "false")],
+            &[
+                ("node.kubernetes.io/not-ready", "", "NoSchedule"),
+                ("node.kubernetes.io/unreachable", "", "NoExecute"),
+            ],
+        ),
+        "4",
+        "8Gi",
+        "110",
+    );
+    if let Some(spec) = sick.spec.as_mut() {
+        spec.unschedulable = Some(true);
+    }
+    let nodes = [healthy, sick];
+    let r = compute(
+        &Inputs {
+            daemonsets: &d,
+            nodes: &nodes,
+            pods: &[],
+            revisions: &[],
+            facts: &f,
+        },
+        &Grouping::Pools,
+    );
+    assert_eq!(r.groups.len(), 1, "{:?}", r.groups);
+    let cpu = &r.groups[0].resources[0];
+    assert_eq!(
+        (cpu.daemon_sets.min.as_str(), cpu.daemon_sets.max.as_str()),
+        ("3600m", "3600m")
+    );
+}
