@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_kubectl_ds_global_optspecs
-    string join \n kubeconfig= context= cluster= user= n/namespace= A/all-namespaces request-timeout= o/output= no-color as= as-group= h/help V/version
+    string join \n kubeconfig= context= cluster= user= n/namespace= request-timeout= o/output= no-color as= as-group= h/help V/version
 end
 
 function __fish_kubectl_ds_needs_command
@@ -25,7 +25,7 @@ function __fish_kubectl_ds_using_subcommand
 end
 
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -36,7 +36,6 @@ json\t''
 yaml\t''"
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -l as-group -d 'Group to impersonate; repeat for several' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -s V -l version -d 'Print version'
@@ -47,13 +46,12 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "rollback" -d 
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "preview" -d 'Where a DaemonSet manifest would land, or what a new node would get, before either exists'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "overhead" -d 'What the DaemonSets take of each kind of node, and what is left for workloads'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "__complete" -d 'Print completion candidates (used by kubectl_complete-ds)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -s l -l selector -d 'Only DaemonSets matching this label selector' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l nodes -d 'Only nodes matching this label selector' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l fail-under -d 'Exit 1 when any DaemonSet\'s coverage is below this percentage' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -64,13 +62,13 @@ json\t''
 yaml\t''"
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l as-group -d 'Group to impersonate; repeat for several' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -s w -l watch -d 'Re-render on every change until interrupted'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l all-contexts -d 'Every context in the kubeconfig, each as its own cluster'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand coverage" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -81,14 +79,13 @@ json\t''
 yaml\t''"
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l as-group -d 'Group to impersonate; repeat for several' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -f -a "node" -d 'Every DaemonSet in scope (or the ones named) on one node, worst first'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -f -a "ds" -d 'One DaemonSet on every node, grouped by reason'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and not __fish_seen_subcommand_from node ds help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -103,7 +100,7 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fis
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from node" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from ds" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -121,7 +118,7 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fis
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from help" -f -a "ds" -d 'One DaemonSet on every node, grouped by reason'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand explain; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -132,7 +129,6 @@ json\t''
 yaml\t''"
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l as-group -d 'Group to impersonate; repeat for several' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -f -a "status" -d 'Whether the rollouts are done, and which nodes hold them up'
@@ -140,10 +136,10 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not _
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -f -a "undo" -d 'Same as `kubectl ds rollback`'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and not __fish_seen_subcommand_from status history undo help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s l -l selector -d 'Only DaemonSets matching this label selector' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l timeout -d 'With --watch, give up after this long (e.g. 30s, 5m; 0 = never) and exit 1' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l timeout -d 'Follow the rollouts (implies --watch), giving up after this long (e.g. 30s, 5m; 0 = never) with exit 1' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l revision -d 'Only done when this revision is the current one' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -154,14 +150,14 @@ json\t''
 yaml\t''"
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l as-group -d 'Group to impersonate; repeat for several' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s w -l watch -d 'Follow the rollouts until they are done, stuck or the timeout expires'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s A -l all-namespaces -d 'All namespaces'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s w -l watch -d 'Follow the rollouts until they are done, stuck or the timeout expires'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from status" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l revision -d 'Show this revision\'s pod template' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l diff -d 'Diff two revisions\' templates (`--diff A B`); with one number or with --revision N, that revision against the current one' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -172,12 +168,11 @@ json\t''
 yaml\t''"
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l as-group -d 'Group to impersonate; repeat for several' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from history" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l to-revision -d 'The revision to restore (default: the previous one, as kubectl does)' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -190,7 +185,6 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fis
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l as-group -d 'Group to impersonate; repeat for several' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l dry-run -d 'Print the template diff and change nothing'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -s y -l yes -d 'Do not ask for confirmation (it is only asked on a terminal)'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from undo" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from help" -f -a "status" -d 'Whether the rollouts are done, and which nodes hold them up'
@@ -199,7 +193,7 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fis
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollout; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l to-revision -d 'The revision to restore (default: the previous one, as kubectl does)' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -212,7 +206,6 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l as -d
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l as-group -d 'Group to impersonate; repeat for several' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l dry-run -d 'Print the template diff and change nothing'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s y -l yes -d 'Do not ask for confirmation (it is only asked on a terminal)'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand rollback" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -s f -l filename -d 'DaemonSet manifest file (YAML or JSON, several documents allowed), or - for standard input' -r
@@ -221,7 +214,7 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l node-l
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l labels -d 'With --node or --node-like: labels to set (k=v) or remove (k-) on the new node' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l taints -d 'With --node or --node-like: taints to add (k=v:Effect, k:Effect) or remove (k-, k:Effect-) on the new node' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -234,13 +227,12 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l as -d 
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l as-group -d 'Group to impersonate; repeat for several' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l server-dry-run -d 'Also send the manifest to the API server with dryRun=All, so admission, validation and defaulting errors show now; nothing is persisted'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l fail-if-unplaceable -d 'Exit 1 when a targeted node could not take the pod'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand preview" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l group-by -d 'Group nodes by the values of these labels instead of by node pool' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -s l -l selector -d 'Only nodes matching this label selector' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -255,7 +247,7 @@ complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -s A -l 
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand overhead" -s h -l help -d 'Print help'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l context -d 'Kubeconfig context to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l cluster -d 'Kubeconfig cluster to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l user -d 'Kubeconfig user to use' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
@@ -266,33 +258,16 @@ json\t''
 yaml\t''"
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l as -d 'Username to impersonate for the operation' -r
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l as-group -d 'Group to impersonate; repeat for several' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -s A -l all-namespaces -d 'All namespaces'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand completion" -s h -l help -d 'Print help'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l kubeconfig -d 'Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l context -d 'Kubeconfig context to use. `coverage` also accepts a comma-separated list' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l cluster -d 'Kubeconfig cluster to use' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l user -d 'Kubeconfig user to use' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -s n -l namespace -d 'Namespace (default: the context\'s namespace)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l request-timeout -d 'How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit)' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -s o -l output -d 'Output format' -r -f -a "table\t''
-wide\t''
-json\t''
-yaml\t''"
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l as -d 'Username to impersonate for the operation' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l as-group -d 'Group to impersonate; repeat for several' -r
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -s A -l all-namespaces -d 'All namespaces'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -l no-color -d 'Never colour the output (NO_COLOR is honoured too; colour is used only on a terminal)'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand __complete" -s h -l help -d 'Print help'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "coverage" -d 'Which nodes that should run a DaemonSet don\'t, and which pods sit where they shouldn\'t'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "explain" -d 'Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "rollout" -d 'Rollout status and history of DaemonSets'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "rollback" -d 'Restore a DaemonSet\'s pod template from an earlier revision'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "preview" -d 'Where a DaemonSet manifest would land, or what a new node would get, before either exists'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "overhead" -d 'What the DaemonSets take of each kind of node, and what is left for workloads'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "completion" -d 'Print a shell completion script'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "__complete" -d 'Print completion candidates (used by kubectl_complete-ds)'
-complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion __complete help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion help" -f -a "coverage" -d 'Which nodes that should run a DaemonSet don\'t, and which pods sit where they shouldn\'t'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion help" -f -a "explain" -d 'Why a node has no daemon pod, or a broken one: one verdict per DaemonSet and node'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion help" -f -a "rollout" -d 'Rollout status and history of DaemonSets'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion help" -f -a "rollback" -d 'Restore a DaemonSet\'s pod template from an earlier revision'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion help" -f -a "preview" -d 'Where a DaemonSet manifest would land, or what a new node would get, before either exists'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion help" -f -a "overhead" -d 'What the DaemonSets take of each kind of node, and what is left for workloads'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion help" -f -a "completion" -d 'Print a shell completion script'
+complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and not __fish_seen_subcommand_from coverage explain rollout rollback preview overhead completion help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from explain" -f -a "node" -d 'Every DaemonSet in scope (or the ones named) on one node, worst first'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from explain" -f -a "ds" -d 'One DaemonSet on every node, grouped by reason'
 complete -c kubectl-ds -n "__fish_kubectl_ds_using_subcommand help; and __fish_seen_subcommand_from rollout" -f -a "status" -d 'Whether the rollouts are done, and which nodes hold them up'

@@ -28,6 +28,10 @@ pub enum Error {
     /// The cluster could not be asked, or refused: exit 3.
     #[error("{0}")]
     Cluster(String),
+    /// The API server could not be reached or did not answer in time: exit 3. Kept apart so
+    /// the watching commands can retry it.
+    #[error("{0}")]
+    Unreachable(String),
     /// RBAC refused a request: exit 3. Kept apart so commands can fall back to what the user
     /// may read and report the rest.
     #[error("{0}")]
@@ -41,7 +45,9 @@ impl Error {
     pub fn exit(&self) -> Exit {
         match self {
             Error::Input(_) => Exit::Usage,
-            Error::Cluster(_) | Error::Forbidden(_) | Error::Io(_) => Exit::Cluster,
+            Error::Cluster(_) | Error::Unreachable(_) | Error::Forbidden(_) | Error::Io(_) => {
+                Exit::Cluster
+            }
         }
     }
 
@@ -51,6 +57,7 @@ impl Error {
         match self {
             Error::Input(m) => Error::Input(note(m)),
             Error::Cluster(m) => Error::Cluster(note(m)),
+            Error::Unreachable(m) => Error::Unreachable(note(m)),
             Error::Forbidden(m) => Error::Forbidden(note(m)),
             Error::Io(e) => Error::Io(e),
         }

@@ -126,7 +126,7 @@ pub fn from_kube(e: kube::Error, req: &Request, server: &str) -> Error {
                 "TLS with the API server at {server} failed ({cause}); check the kubeconfig's certificate authority"
             ));
         }
-        return Error::cluster(format!(
+        return Error::Unreachable(format!(
             "cannot reach the API server at {server} ({cause}); check that the cluster is up and the kubeconfig context is right"
         ));
     }
@@ -155,8 +155,40 @@ pub fn from_kube(e: kube::Error, req: &Request, server: &str) -> Error {
     ))
 }
 
+/// An answer about the object that was sent, not about the server: 400 Bad Request, 422
+/// Invalid, and the 500 server-side apply answers when the object does not fit the schema
+/// (`fieldmanager`'s "failed to create typed patch object", e.g. for a quantity that does not
+/// parse; `kubectl apply --dry-run=server` gets a 400 BadRequest for the same object).
+pub fn is_about_the_object(code: u16, message: &str) -> bool {
+    match code {
+        400 | 422 => true,
+        500 => {
+            message.contains("failed to create typed patch object")
+                || message.contains("quantities must match the regular expression")
+        }
+        _ => false,
+    }
+}
+
 pub fn timed_out(server: &str) -> Error {
-    Error::cluster(format!(
+    Error::Unreachable(format!(
         "the API server at {server} did not answer in time (--request-timeout); check that the cluster is up or raise the timeout"
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_about_the_object;
+
+    #[test]
+    fn validation_answers_are_about_the_object() {
+        assert!(is_about_the_object(422, "DaemonSet.apps \"x\" is invalid"));
+        assert!(is_about_the_object(400, "bad request"));
+        assert!(is_about_the_object(
+            500,
+            "failed to create typed patch object (/v1, Kind=x): .spec.template.spec.containers[name=\"main\"].resources.requests.memory: quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        ));
+        assert!(!is_about_the_object(500, "etcdserver: request timed out"));
+        assert!(!is_about_the_object(503, "unavailable"));
+    }
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
-use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
 use kube::Api;
 use kube::api::ListParams;
 use serde::de::DeserializeOwned;
@@ -185,6 +185,17 @@ pub async fn daemonsets(target: &Target, scope: &Scope) -> Result<Vec<DaemonSet>
         out.push(call_retrying(target, req, || dss.get(name)).await?);
     }
     Ok(out)
+}
+
+/// Whether namespace `ns` exists. Only a definite answer says no: when namespaces may not be
+/// read, or the question fails, it is `true` (the caller's own answer stands then).
+pub async fn namespace_exists(target: &Target, ns: &str) -> bool {
+    let api: Api<Namespace> = Api::all(target.client.clone());
+    let req = Request::new("get", "namespaces", None).named(ns);
+    !matches!(
+        call_retrying(target, req, || api.get_opt(ns)).await,
+        Ok(None)
+    )
 }
 
 /// Every node (of the selector), streamed ([`super::list_stream`]) and without the fields no

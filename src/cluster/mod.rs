@@ -6,6 +6,7 @@ pub mod errors;
 pub mod fetch;
 pub mod lean;
 pub mod list_stream;
+pub mod reach;
 pub mod watch;
 
 pub use connect::{Target, connect, context_names};

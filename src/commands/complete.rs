@@ -1,7 +1,7 @@
 //! Completion candidates for `kubectl ds <TAB>` (kubectl's plugin completion protocol: kubectl
 //! runs `kubectl_complete-ds ARGS... CURRENT`, reads one candidate per line, and an optional last
 //! line `:N` with a cobra directive). Subcommands and flags come from the command definition;
-//! DaemonSet, node and namespace names from the cluster, with a short timeout.
+//! DaemonSet, node, namespace names and revision numbers from the cluster, with a short timeout.
 
 use std::time::Duration;
 
@@ -14,9 +14,20 @@ use kube::api::ListParams;
 use crate::cli::{Cli, GlobalArgs};
 use crate::cluster;
 
-/// cobra's ShellCompDirectiveNoFileComp.
-const NO_FILE_COMP: &str = ":4";
+/// cobra's `ShellCompDirective` values (`github.com/spf13/cobra/completions.go`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Directive {
+    /// `ShellCompDirectiveDefault`: the shell may complete file names when nothing matched.
+    Files = 0,
+    /// `ShellCompDirectiveNoFileComp`.
+    NoFiles = 4,
+    /// `ShellCompDirectiveFilterFileExt`: the candidates are the file extensions to offer.
+    FileExtensions = 8,
+}
+
 const LOOKUP_TIMEOUT: Duration = Duration::from_secs(3);
+/// What `kubectl apply -f` offers (`MarkFlagFilename("filename", "json", "yaml", "yml")`).
+const MANIFEST_EXTENSIONS: [&str; 3] = ["json", "yaml", "yml"];
 
 /// What a positional argument of a subcommand path names.
 fn positional_kind(path: &[String]) -> Option<&'static str> {
@@ -27,6 +38,7 @@ fn positional_kind(path: &[String]) -> Option<&'static str> {
         .as_slice()
     {
         ["coverage"] | ["explain", "ds"] => Some("daemonset"),
+        ["rollout", "status" | "history" | "undo"] | ["rollback"] => Some("daemonset"),
         ["explain", "node"] => Some("node"),
         _ => None,
     }
@@ -71,9 +83,21 @@ where
     )
 }
 
+/// Looks something up in the cluster within `LOOKUP_TIMEOUT`; nothing when it cannot.
+async fn within_timeout<F>(lookup: F) -> Vec<String>
+where
+    F: std::future::Future<Output = Option<Vec<String>>>,
+{
+    tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
+        .await
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
 async fn names(kind: &str, words: &[String]) -> Vec<String> {
     let global = global_flags(words);
-    let lookup = async {
+    within_timeout(async {
         let target = cluster::connect(&global, None).await.ok()?;
         let client = target.client.clone();
         match kind {
@@ -85,12 +109,132 @@ async fn names(kind: &str, words: &[String]) -> Vec<String> {
                 list_names(Api::<DaemonSet>::namespaced(client, &ns)).await
             }
         }
+    })
+    .await
+}
+
+/// The revision numbers of the DaemonSet `name`.
+async fn revision_numbers(name: &str, words: &[String]) -> Vec<String> {
+    let global = GlobalArgs {
+        all_namespaces: false,
+        ..global_flags(words)
     };
-    tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
-        .await
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+    within_timeout(async {
+        let target = cluster::connect(&global, None).await.ok()?;
+        let (_, history, _) = super::rollout::fetch_one(&target, &global, name)
+            .await
+            .ok()?;
+        Some(history.iter().map(|r| r.revision.to_string()).collect())
+    })
+    .await
+}
+
+/// Where the cursor is: the subcommand path, the positional words so far, and the flag whose
+/// value is being typed, if any.
+struct Position {
+    path: Vec<String>,
+    positionals: Vec<String>,
+    value_of: Option<String>,
+}
+
+fn locate(cmd: &clap::Command, before: &[String]) -> Position {
+    let mut pos = Position {
+        path: Vec::new(),
+        positionals: Vec::new(),
+        value_of: None,
+    };
+    let mut node = cmd;
+    for w in before {
+        if pos.value_of.take().is_some() {
+            continue;
+        }
+        if w.starts_with('-') && w.len() > 1 {
+            let takes_value = node
+                .get_arguments()
+                .chain(cmd.get_arguments())
+                .find(|a| {
+                    a.get_long().is_some_and(|l| format!("--{l}") == *w)
+                        || a.get_short().is_some_and(|s| format!("-{s}") == *w)
+                })
+                .is_some_and(|a| a.get_action().takes_values());
+            if takes_value && !w.contains('=') {
+                pos.value_of = Some(w.clone());
+            }
+            continue;
+        }
+        match node.find_subcommand(w) {
+            Some(sub) if pos.positionals.is_empty() => {
+                pos.path.push(w.clone());
+                node = sub;
+            }
+            _ => pos.positionals.push(w.clone()),
+        }
+    }
+    pos
+}
+
+fn subcommand<'a>(cmd: &'a clap::Command, path: &[String]) -> &'a clap::Command {
+    path.iter()
+        .fold(cmd, |node, name| node.find_subcommand(name).unwrap_or(node))
+}
+
+/// Candidates for the value of `flag`.
+async fn flag_values(flag: &str, pos: &Position, before: &[String]) -> (Vec<String>, Directive) {
+    let values = match flag {
+        "-n" | "--namespace" => names("namespace", before).await,
+        "--node-like" => names("node", before).await,
+        "-o" | "--output" => ["table", "wide", "json", "yaml"].map(String::from).to_vec(),
+        "--context" => cluster::context_names(&global_flags(before))
+            .await
+            .unwrap_or_default(),
+        "-f" | "--filename" | "--node" => {
+            return (
+                MANIFEST_EXTENSIONS.map(String::from).to_vec(),
+                Directive::FileExtensions,
+            );
+        }
+        "--kubeconfig" => return (Vec::new(), Directive::Files),
+        "--to-revision" | "--revision" | "--diff" => match pos.positionals.first() {
+            Some(name) => revision_numbers(name, before).await,
+            None => Vec::new(),
+        },
+        _ => Vec::new(),
+    };
+    (values, Directive::NoFiles)
+}
+
+/// Candidates for a positional word: subcommands, a value enum's values, or names.
+async fn positional_values(cmd: &clap::Command, pos: &Position, before: &[String]) -> Vec<String> {
+    let node = subcommand(cmd, &pos.path);
+    if node.has_subcommands() && pos.positionals.is_empty() {
+        return node
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .map(|s| s.get_name().to_string())
+            .collect();
+    }
+    let arg = node
+        .get_positionals()
+        .nth(pos.positionals.len())
+        .or_else(|| {
+            node.get_positionals()
+                .last()
+                .filter(|a| a.get_num_args().is_some_and(|r| r.max_values() > 1))
+        });
+    if let Some(values) = arg
+        .map(|a| a.get_possible_values())
+        .filter(|v| !v.is_empty())
+    {
+        return values
+            .iter()
+            .filter(|v| !v.is_hide_set())
+            .map(|v| v.get_name().to_string())
+            .collect();
+    }
+    match positional_kind(&pos.path) {
+        Some(kind) => names(kind, before).await,
+        None => Vec::new(),
+    }
 }
 
 /// Candidates for the last word of `words`, one per line, ending with the directive line.
@@ -101,76 +245,36 @@ pub async fn candidates(words: &[String]) -> String {
     };
     let mut cmd = Cli::command();
     cmd.build();
-    // Walk the subcommand path, skipping flags and their values.
-    let mut path: Vec<String> = Vec::new();
-    let mut node = &cmd;
-    let mut expecting_value_for: Option<String> = None;
-    let mut positionals = 0usize;
-    for w in before {
-        if expecting_value_for.take().is_some() {
-            continue;
-        }
-        if w.starts_with('-') {
-            let takes_value = node
-                .get_arguments()
-                .chain(cmd.get_arguments())
-                .find(|a| {
-                    a.get_long().is_some_and(|l| format!("--{l}") == *w)
-                        || a.get_short().is_some_and(|s| format!("-{s}") == *w)
-                })
-                .is_some_and(|a| a.get_action().takes_values());
-            if takes_value && !w.contains('=') {
-                expecting_value_for = Some(w.clone());
-            }
-            continue;
-        }
-        match node.find_subcommand(w) {
-            Some(sub) => {
-                path.push(w.clone());
-                node = sub;
-            }
-            None => positionals += 1,
-        }
-    }
-    let mut out: Vec<String> = Vec::new();
-    if let Some(flag) = expecting_value_for {
-        match flag.as_str() {
-            "-n" | "--namespace" => out = names("namespace", before).await,
-            "--node-like" => out = names("node", before).await,
-            "-o" | "--output" => out = ["table", "wide", "json", "yaml"].map(String::from).to_vec(),
-            "--context" => {
-                out = cluster::context_names(&global_flags(before))
-                    .await
-                    .unwrap_or_default();
-            }
-            _ => {}
-        }
+    let pos = locate(&cmd, before);
+    let (mut out, directive) = if let Some(flag) = &pos.value_of {
+        flag_values(flag, &pos, before).await
     } else if current.starts_with('-') {
-        for a in node.get_arguments().chain(cmd.get_arguments()) {
-            if a.is_hide_set() {
-                continue;
-            }
-            if let Some(l) = a.get_long() {
-                out.push(format!("--{l}"));
-            }
-        }
-    } else if node.has_subcommands() && positionals == 0 {
-        out = node
-            .get_subcommands()
-            .filter(|s| !s.is_hide_set())
-            .map(|s| s.get_name().to_string())
+        let node = subcommand(&cmd, &pos.path);
+        let flags = node
+            .get_arguments()
+            .chain(cmd.get_arguments())
+            .filter(|a| !a.is_hide_set())
+            .filter_map(|a| a.get_long().map(|l| format!("--{l}")))
             .collect();
-    } else if let Some(kind) = positional_kind(&path) {
-        out = names(kind, before).await;
+        (flags, Directive::NoFiles)
+    } else {
+        (
+            positional_values(&cmd, &pos, before).await,
+            Directive::NoFiles,
+        )
+    };
+    if directive != Directive::FileExtensions {
+        out.retain(|c| c.starts_with(current));
     }
-    out.retain(|c| c.starts_with(current));
-    out.sort();
-    out.dedup();
+    if directive == Directive::NoFiles {
+        // Numbers (revisions) in numeric order, words alphabetically.
+        out.sort_by_key(|c| (c.parse::<i64>().ok(), c.clone()));
+        out.dedup();
+    }
     let mut text = out.join("\n");
     if !text.is_empty() {
         text.push('\n');
     }
-    text.push_str(NO_FILE_COMP);
-    text.push('\n');
+    text.push_str(&format!(":{}\n", directive as u8));
     text
 }

@@ -41,8 +41,24 @@ pub fn scope(
     }
 }
 
-/// With `-A` a named DaemonSet is looked up in every namespace.
+/// With `-A` a named DaemonSet is looked up in every namespace. Nothing found in a namespace
+/// that does not exist says so.
 pub async fn fetch(target: &Target, scope: &Scope, keep: Keep) -> Result<Snapshot> {
+    let namespace = scope.namespace.as_deref();
+    match fetch_in_scope(target, scope, keep).await {
+        Ok(snap) if snap.daemonsets.is_empty() => {
+            super::check_namespace(target, namespace).await?;
+            Ok(snap)
+        }
+        Err(Error::Input(m)) => {
+            super::check_namespace(target, namespace).await?;
+            Err(Error::Input(m))
+        }
+        other => other,
+    }
+}
+
+async fn fetch_in_scope(target: &Target, scope: &Scope, keep: Keep) -> Result<Snapshot> {
     if scope.namespace.is_none() && !scope.names.is_empty() {
         let all = Scope {
             names: Vec::new(),
@@ -145,14 +161,39 @@ fn render_report(out: &Output, report: &CoverageReport, single: bool) -> Result<
     }
 }
 
+/// 3 when a cluster could not be reported on; 1 when a DaemonSet is under `--fail-under`,
+/// naming them on stderr.
 fn verdict(report: &CoverageReport, args: &CoverageArgs) -> Exit {
     if !report.errors.is_empty() {
         return Exit::Cluster;
     }
-    match args.fail_under {
-        Some(p) if report.below(p) => Exit::Problem,
-        _ => Exit::Ok,
+    let Some(bar) = args.fail_under else {
+        return Exit::Ok;
+    };
+    let under: Vec<String> = report
+        .under(bar)
+        .map(|i| {
+            let c = &i.coverage;
+            let ctx = i
+                .context
+                .as_deref()
+                .map(|c| format!("{c}: "))
+                .unwrap_or_default();
+            format!(
+                "{ctx}{}/{} ({:.1}%)",
+                c.namespace, c.name, c.summary.coverage_percent
+            )
+        })
+        .collect();
+    if under.is_empty() {
+        return Exit::Ok;
     }
+    eprintln!(
+        "coverage is under --fail-under {bar}% for {}: {}",
+        render::plural(under.len(), "DaemonSet"),
+        under.join(", ")
+    );
+    Exit::Problem
 }
 
 /// Several clusters in parallel; a cluster that fails is a row with its error.
@@ -195,6 +236,7 @@ async fn multi(
 /// Re-renders on every change. On a terminal the screen is redrawn; piped, each state is
 /// printed in turn (as JSON lines with -o json). Ctrl-C ends it with code 130.
 async fn watch(target: &Target, scope: &Scope, args: &CoverageArgs, out: &Output) -> Result<Exit> {
+    super::wait_for_server(target).await?;
     let tty = std::io::stdout().is_terminal();
     let single = args.name.is_some();
     let mut last: Option<String> = None;
@@ -212,6 +254,12 @@ async fn watch(target: &Target, scope: &Scope, args: &CoverageArgs, out: &Output
                         s
                     })
                     .map_err(|e| Error::cluster(e.to_string())),
+                _ if tty && out.format != OutputFormat::Yaml => Ok(render::coverage::frame(
+                    out,
+                    &report,
+                    single,
+                    super::screen().map(|(_, h)| h),
+                )),
                 _ => render_report(out, &report, single),
             };
             let text = match text {

@@ -72,7 +72,9 @@ async fn server_dry_run(target: &Target, ds: &DaemonSet) -> Result<DaemonSet> {
     body.metadata.resource_version = None;
     match api.patch(&name, &params, &Patch::Apply(&body)).await {
         Ok(d) => Ok(d),
-        Err(kube::Error::Api(status)) if status.code == 422 || status.code == 400 => {
+        Err(kube::Error::Api(status))
+            if cluster::errors::is_about_the_object(status.code, &status.message) =>
+        {
             Err(Error::input(format!(
                 "the API server rejected daemonset {ns}/{name} (dry run): {}",
                 status.message

@@ -150,8 +150,10 @@ pub async fn run(global: &GlobalArgs, args: &RollbackArgs, out: &Output) -> Resu
                 print(&render_doc(&result("DryRun", diff, None))?)?;
             } else {
                 print(&format!(
-                    "{diff}daemonset.apps/{} would be rolled back to revision {} (dry run: nothing changed)\n",
-                    args.name, rev.revision
+                    "{}daemonset.apps/{} would be rolled back to revision {} (dry run: nothing changed)\n",
+                    out.styles.diff(&diff),
+                    args.name,
+                    rev.revision
                 ))?;
             }
             return Ok(Exit::Ok);
@@ -162,7 +164,7 @@ pub async fn run(global: &GlobalArgs, args: &RollbackArgs, out: &Output) -> Resu
             && std::io::stdin().is_terminal()
             && std::io::stderr().is_terminal()
         {
-            eprint!("{diff}");
+            eprint!("{}", out.styles.diff(&diff));
             if !ask(&format!(
                 "Roll back daemonset {:?} to revision {}?",
                 args.name, rev.revision

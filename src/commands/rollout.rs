@@ -14,6 +14,7 @@ use crate::cluster::watch::{self, Update};
 use crate::cluster::{self, Target, connect};
 use crate::error::{Error, Exit, Result};
 use crate::logic::history::{self, Revision};
+use crate::logic::revisions;
 use crate::logic::rollout::{self, RolloutStatus, State};
 use crate::logic::snapshot::Snapshot;
 use crate::render::{self, Output};
@@ -93,10 +94,12 @@ async fn status(global: &GlobalArgs, args: &RolloutStatusArgs, out: &Output) -> 
         )));
     }
     let timeout = parse_duration("--timeout", &args.timeout)?;
-    if timeout.is_some() && !args.watch {
-        return Err(Error::input("--timeout needs --watch"));
-    }
+    // `kubectl rollout status NAME --timeout 60s` watches, since kubectl watches by default.
+    let watching = args.watch || timeout.is_some();
     let target = cluster::connect(global, None).await?;
+    if watching {
+        super::wait_for_server(&target).await?;
+    }
     let scope =
         super::coverage::scope(global, &target, &args.names, args.selector.as_deref(), None);
     // One fetch first: unknown names and missing permissions fail here, before any watch.
@@ -111,13 +114,30 @@ async fn status(global: &GlobalArgs, args: &RolloutStatusArgs, out: &Output) -> 
         }
         return Ok(Exit::Ok);
     }
+    if let Some(n) = args.revision {
+        check_revision_exists(&snapshot, n)?;
+    }
     let items = statuses(&snapshot, args.revision, &rollout::Failures::default());
     let state = rollout::overall(&items);
-    if !args.watch || state != State::Progressing {
+    if !watching || state != State::Progressing {
         print(&render_status(out, items)?)?;
-        return Ok(exit_for(state, args.watch));
+        return Ok(exit_for(state, watching));
     }
     watch_status(&target, &scope, args, out, timeout).await
+}
+
+/// `--revision N` beyond every DaemonSet's current revision, once the controller has seen the
+/// latest spec, would wait for a revision nothing is going to create.
+fn check_revision_exists(snapshot: &Snapshot, n: i64) -> Result<()> {
+    for ds in &snapshot.daemonsets {
+        if let Some(current) = revisions::beyond_current(ds, &snapshot.revisions, n) {
+            let name = ds.metadata.name.as_deref().unwrap_or_default();
+            return Err(Error::input(format!(
+                "daemonset {name:?} has no revision {n}: its current revision is {current} and the controller has seen its latest spec; `kubectl ds rollout history {name}` lists the revisions"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Follows the rollouts from watches until all are complete (0), one is stuck or waits for
@@ -150,7 +170,9 @@ async fn watch_status(
                 .collect();
             if !documents && lines != last_lines {
                 let text = if tty {
-                    format!("\x1b[2J\x1b[H{}", render::rollout::status(out, &items))
+                    let frame = render::rollout::status(out, &items);
+                    let height = super::screen().map(|(_, h)| h);
+                    format!("\x1b[2J\x1b[H{}", render::fit::to_height(&frame, height))
                 } else {
                     let mut t = String::new();
                     for (i, l) in lines.iter().enumerate() {
@@ -227,11 +249,6 @@ pub async fn fetch_one(
     name: &str,
 ) -> Result<(DaemonSet, Vec<Revision>, Snapshot)> {
     check_name("DaemonSet", name)?;
-    if global.all_namespaces {
-        return Err(Error::input(
-            "-A does not apply here: name the DaemonSet's namespace with -n",
-        ));
-    }
     let ns = global
         .namespace
         .clone()
@@ -241,14 +258,25 @@ pub async fn fetch_one(
         names: vec![name.to_string()],
         ..Scope::default()
     };
-    let (mut dss, revisions, pods) = tokio::try_join!(
+    let not_found = || {
+        Error::input(format!(
+            "daemonset {name:?} not found in namespace {ns:?}; check the name and the namespace (-n)"
+        ))
+    };
+    let fetched = tokio::try_join!(
         fetch::daemonsets(target, &scope),
         fetch::revisions(target, Some(&ns)),
         fetch::pods(target, Some(&ns), None),
-    )?;
-    let ds = dss
-        .pop()
-        .ok_or_else(|| Error::input(format!("daemonset {name:?} not found in namespace {ns:?}")))?;
+    );
+    let (mut dss, revisions, pods) = match fetched {
+        Ok(f) => f,
+        Err(Error::Input(_)) => {
+            super::check_namespace(target, Some(&ns)).await?;
+            return Err(not_found());
+        }
+        Err(e) => return Err(e),
+    };
+    let ds = dss.pop().ok_or_else(not_found)?;
     let hist = history::history(&ds, &revisions, &pods);
     let snapshot = Snapshot {
         daemonsets: vec![ds.clone()],
@@ -285,6 +313,12 @@ struct RolloutHistory<'a> {
 
 async fn history_cmd(global: &GlobalArgs, args: &RolloutHistoryArgs, out: &Output) -> Result<Exit> {
     super::check_name("DaemonSet", &args.name)?;
+    let numbers = args.revision.iter().chain(args.diff.iter().flatten());
+    if let Some(n) = numbers.copied().find(|n| *n <= 0) {
+        return Err(Error::input(format!(
+            "revision must be a positive integer: {n}"
+        )));
+    }
     let target = cluster::connect(global, None).await?;
     let (ds, hist, _) = fetch_one(&target, global, &args.name).await?;
     let namespace = ds.metadata.namespace.clone().unwrap_or_default();
@@ -317,7 +351,7 @@ async fn history_cmd(global: &GlobalArgs, args: &RolloutHistoryArgs, out: &Outpu
                         a.revision, b.revision
                     ))?;
                 } else {
-                    print(&d)?;
+                    print(&out.styles.diff(&d))?;
                 }
                 Ok(Exit::Ok)
             }

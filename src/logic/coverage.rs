@@ -426,8 +426,13 @@ pub struct CoverageReport {
 impl CoverageReport {
     /// True when some DaemonSet's coverage is below `pct`.
     pub fn below(&self, pct: f64) -> bool {
+        self.under(pct).next().is_some()
+    }
+
+    /// The DaemonSets whose coverage is below `pct`.
+    pub fn under(&self, pct: f64) -> impl Iterator<Item = &CoverageItem> {
         self.items
             .iter()
-            .any(|i| i.coverage.summary.coverage_percent < pct)
+            .filter(move |i| i.coverage.summary.coverage_percent < pct)
     }
 }

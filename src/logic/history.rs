@@ -146,6 +146,8 @@ pub enum FindError {
     NoPrevious,
     /// The number is not in the history; the ones that are.
     Unknown { wanted: i64, existing: Vec<i64> },
+    /// A rollback to revision `wanted`'s template gave it the number `now`.
+    Renumbered { wanted: i64, now: i64 },
 }
 
 impl std::fmt::Display for FindError {
@@ -164,6 +166,10 @@ impl std::fmt::Display for FindError {
                     }
                 )
             }
+            FindError::Renumbered { wanted, now } => write!(
+                f,
+                "revision {wanted} became revision {now} when a rollback restored its template (the controller renumbers the restored revision); use revision {now}"
+            ),
         }
     }
 }
@@ -176,13 +182,60 @@ pub fn find(history: &[Revision], to_revision: i64) -> Result<&Revision, FindErr
         }
         return Ok(&history[history.len() - 2]);
     }
-    history
-        .iter()
-        .find(|r| r.revision == to_revision)
-        .ok_or_else(|| FindError::Unknown {
+    if let Some(r) = history.iter().find(|r| r.revision == to_revision) {
+        return Ok(r);
+    }
+    Err(match renumbered(history, to_revision) {
+        Some(now) => FindError::Renumbered {
+            wanted: to_revision,
+            now,
+        },
+        None => FindError::Unknown {
             wanted: to_revision,
             existing: history.iter().map(|r| r.revision).collect(),
-        })
+        },
+    })
+}
+
+/// The number revision `n` has now, when a rollback renumbered it. `constructHistory`
+/// (`pkg/controller/daemon/update.go`) gives a new revision `max + 1`, so numbers rise with
+/// creation time; restoring an old template moves its revision to `max + 1` instead of creating
+/// one. A revision numbered above one created after it was therefore renumbered, and its old
+/// number lies between those of its neighbours in creation order. `Some` only when that leaves
+/// exactly `n`; `None` when creation times tie or are missing (the order is then unknown).
+pub fn renumbered(history: &[Revision], n: i64) -> Option<i64> {
+    let mut by_age: Vec<(Timestamp, i64)> = history
+        .iter()
+        .map(|r| r.created.map(|t| (t, r.revision)))
+        .collect::<Option<_>>()?;
+    by_age.sort();
+    if by_age.windows(2).any(|w| w[0].0 == w[1].0) {
+        return None;
+    }
+    let numbers: Vec<i64> = by_age.iter().map(|(_, r)| *r).collect();
+    let moved: Vec<bool> = (0..numbers.len())
+        .map(|i| numbers[i + 1..].iter().any(|later| *later < numbers[i]))
+        .collect();
+    // The lowest and highest number each revision can have been created with.
+    let mut lowest = vec![0; numbers.len()];
+    let mut floor = 0;
+    for i in 0..numbers.len() {
+        lowest[i] = if moved[i] { floor + 1 } else { numbers[i] };
+        floor = lowest[i];
+    }
+    let mut highest = vec![0; numbers.len()];
+    let mut ceiling = i64::MAX;
+    for i in (0..numbers.len()).rev() {
+        highest[i] = if moved[i] {
+            ceiling.min(numbers[i]) - 1
+        } else {
+            numbers[i]
+        };
+        ceiling = highest[i];
+    }
+    (0..numbers.len())
+        .find(|&i| moved[i] && lowest[i] == n && highest[i] == n)
+        .map(|i| numbers[i])
 }
 
 /// True when the DaemonSet's template already equals the revision's, semantically
@@ -209,61 +262,70 @@ pub fn rollback_patch(rev: &ControllerRevision, resource_version: &str) -> Resul
     Ok(body)
 }
 
-/// A unified-style line diff with `context` lines around each change.
+/// A unified diff with `context` lines around each change; empty when the texts are equal.
 pub fn line_diff(a: &str, b: &str, label_a: &str, label_b: &str, context: usize) -> String {
-    let a: Vec<&str> = a.lines().collect();
-    let b: Vec<&str> = b.lines().collect();
-    // Longest common subsequence table, from the end.
-    let mut lcs = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for i in (0..a.len()).rev() {
-        for j in (0..b.len()).rev() {
-            lcs[i][j] = if a[i] == b[j] {
-                lcs[i + 1][j + 1] + 1
-            } else {
-                lcs[i + 1][j].max(lcs[i][j + 1])
-            };
-        }
-    }
-    // Edit script: (' ' | '-' | '+', line).
-    let mut ops: Vec<(char, &str)> = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() || j < b.len() {
-        if i < a.len() && j < b.len() && a[i] == b[j] {
-            ops.push((' ', a[i]));
-            i += 1;
-            j += 1;
-        } else if i < a.len() && (j == b.len() || lcs[i + 1][j] >= lcs[i][j + 1]) {
-            ops.push(('-', a[i]));
-            i += 1;
-        } else {
-            ops.push(('+', b[j]));
-            j += 1;
-        }
-    }
-    if ops.iter().all(|(op, _)| *op == ' ') {
+    let diff = similar::TextDiff::from_lines(a, b);
+    if diff
+        .ops()
+        .iter()
+        .all(|op| op.tag() == similar::DiffTag::Equal)
+    {
         return String::new();
     }
-    let mut out = format!("--- {label_a}\n+++ {label_b}\n");
-    let changed: Vec<usize> = (0..ops.len()).filter(|&k| ops[k].0 != ' ').collect();
-    let mut k = 0;
-    while k < changed.len() {
-        let start = changed[k].saturating_sub(context);
-        let mut end = changed[k];
-        while k < changed.len() && changed[k] <= end + 2 * context + 1 {
-            end = changed[k];
-            k += 1;
-        }
-        let end = (end + context + 1).min(ops.len());
-        let line_a = 1 + ops[..start].iter().filter(|(op, _)| *op != '+').count();
-        let line_b = 1 + ops[..start].iter().filter(|(op, _)| *op != '-').count();
-        let len_a = ops[start..end].iter().filter(|(op, _)| *op != '+').count();
-        let len_b = ops[start..end].iter().filter(|(op, _)| *op != '-').count();
-        out.push_str(&format!("@@ -{line_a},{len_a} +{line_b},{len_b} @@\n"));
-        for (op, line) in &ops[start..end] {
-            out.push(*op);
-            out.push_str(line);
-            out.push('\n');
-        }
+    diff.unified_diff()
+        .context_radius(context)
+        .header(label_a, label_b)
+        .to_string()
+}
+
+#[cfg(test)]
+mod renumber_tests {
+    use super::*;
+
+    /// Revisions as (number now, creation second).
+    fn revs(list: &[(i64, i64)]) -> Vec<Revision> {
+        let mut out: Vec<Revision> = list
+            .iter()
+            .map(|&(revision, second)| Revision {
+                revision,
+                name: format!("agent-{revision}"),
+                hash: format!("h{revision}"),
+                created: Some(Timestamp::from_second(1_700_000_000 + second).unwrap()),
+                current: false,
+                images: Vec::new(),
+                change_cause: None,
+                pods: 0,
+                template: Value::Null,
+            })
+            .collect();
+        out.sort_by_key(|r| r.revision);
+        out
     }
-    out
+
+    #[test]
+    fn a_restored_revision_is_found_under_its_new_number() {
+        // 1 (A) and 2 (B); rolling back to A renumbers it to 3.
+        let h = revs(&[(3, 0), (2, 10)]);
+        assert_eq!(renumbered(&h, 1), Some(3));
+        assert_eq!(
+            find(&h, 1).unwrap_err(),
+            FindError::Renumbered { wanted: 1, now: 3 }
+        );
+        // 1, 2, 3; back to 1 (now 4), then to 2 (now 5).
+        let h = revs(&[(4, 0), (5, 10), (3, 20)]);
+        assert_eq!(renumbered(&h, 1), Some(4));
+        assert_eq!(renumbered(&h, 2), Some(5));
+        assert_eq!(renumbered(&h, 3), None);
+    }
+
+    #[test]
+    fn gaps_from_pruning_and_unknown_order_are_not_renumbering() {
+        // Revision 1 pruned: nothing moved.
+        let h = revs(&[(2, 10), (3, 20)]);
+        assert_eq!(renumbered(&h, 1), None);
+        assert!(matches!(find(&h, 1), Err(FindError::Unknown { .. })));
+        // Same creation second: the order is unknown.
+        let h = revs(&[(3, 0), (2, 0)]);
+        assert_eq!(renumbered(&h, 1), None);
+    }
 }

@@ -4,9 +4,12 @@
 //! plus unknown fields, each error naming the file and line or the field path.
 
 use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde_json::Value;
 
 use super::labels::{self, Selector};
+use super::quantity;
 
 /// A DaemonSet read from the stream, with where it started.
 #[derive(Clone, Debug)]
@@ -184,6 +187,45 @@ fn validate(ds: &DaemonSet) -> Result<(), String> {
     if pod.containers.is_empty() {
         return Err("spec.template.spec.containers must have at least one container".into());
     }
+    check_quantities(pod)
+}
+
+/// Every resource quantity parses (`ValidateResourceRequirements` in
+/// `pkg/apis/core/validation`, after the decoder's `resource.ParseQuantity`): the API server
+/// refuses the object otherwise, and the scheduler arithmetic would silently skip the value.
+fn check_quantities(pod: &PodSpec) -> Result<(), String> {
+    let bad = |path: String, q: &Quantity| {
+        Err(format!(
+            "{path}: {:?} is not a valid quantity (write it like 500m, 64Mi or 1Gi)",
+            q.0
+        ))
+    };
+    let groups = [
+        (
+            "initContainers",
+            pod.init_containers.as_deref().unwrap_or(&[]),
+        ),
+        ("containers", &pod.containers[..]),
+    ];
+    for (field, containers) in groups {
+        for (i, c) in containers.iter().enumerate() {
+            let Some(r) = &c.resources else { continue };
+            for (kind, list) in [("requests", &r.requests), ("limits", &r.limits)] {
+                for (name, q) in list.iter().flatten() {
+                    if quantity::parse_milli(&q.0).is_none() {
+                        let path =
+                            format!("spec.template.spec.{field}[{i}].resources.{kind}.{name}");
+                        return bad(path, q);
+                    }
+                }
+            }
+        }
+    }
+    for (name, q) in pod.overhead.iter().flatten() {
+        if quantity::parse_milli(&q.0).is_none() {
+            return bad(format!("spec.template.spec.overhead.{name}"), q);
+        }
+    }
     Ok(())
 }
 
@@ -246,5 +288,15 @@ spec:
         );
         let e = read("f.yaml", &DS.replace("apps/v1", "extensions/v1beta1")).unwrap_err();
         assert!(e.contains("needs apiVersion apps/v1"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_quantity_names_its_field() {
+        let e = read("f.yaml", &DS.replace("memory: 64Mi", "memory: 1Gb")).unwrap_err();
+        assert_eq!(
+            e,
+            "f.yaml:1: spec.template.spec.containers[0].resources.requests.memory: \"1Gb\" is not a valid quantity (write it like 500m, 64Mi or 1Gi)"
+        );
+        assert!(read("f.yaml", &DS.replace("memory: 64Mi", "memory: 1.5Gi")).is_ok());
     }
 }

@@ -53,3 +53,16 @@ pub fn template_generation(ds: &DaemonSet) -> Option<i64> {
         .parse()
         .ok()
 }
+
+/// The current revision number when `n` is above it although the controller has observed the
+/// DaemonSet's latest spec: `constructHistory` (`pkg/controller/daemon/update.go`) creates the
+/// revision of a new template in the same sync that records `observedGeneration`, so no
+/// revision `n` is coming.
+pub fn beyond_current(ds: &DaemonSet, revisions: &[ControllerRevision], n: i64) -> Option<i64> {
+    let current = owned(ds, revisions)
+        .last()
+        .map(|r| super::compat::revision_number(r))
+        .unwrap_or(0);
+    let observed = ds.status.as_ref().and_then(|s| s.observed_generation) >= ds.metadata.generation;
+    (n > current && observed).then_some(current)
+}

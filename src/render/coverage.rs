@@ -2,26 +2,17 @@
 
 use std::fmt::Write as _;
 
+use super::fit::{self, sample};
 use super::{Output, table};
-use crate::logic::coverage::{CoverageItem, CoverageReport, DaemonSetCoverage, NodeState};
+use crate::logic::coverage::{
+    CoverageItem, CoverageReport, DaemonSetCoverage, NodeCoverage, NodeState,
+};
 
 /// Node names shown inline before "and N more".
 const NAME_SAMPLE: usize = 5;
 
 fn percent(p: f64) -> String {
     format!("{p:.1}%")
-}
-
-fn sample(names: &[String], limit: usize) -> String {
-    if names.len() <= limit {
-        names.join(", ")
-    } else {
-        format!(
-            "{}, ... {} more",
-            names[..limit].join(", "),
-            names.len() - limit
-        )
-    }
 }
 
 fn state_cell(out: &Output, state: NodeState) -> String {
@@ -43,19 +34,32 @@ fn coverage_cell(out: &Output, c: &DaemonSetCoverage) -> String {
 }
 
 pub fn render(out: &Output, report: &CoverageReport, single: bool) -> String {
-    let mut text = String::new();
+    render_rows(out, report, single, false)
+}
+
+/// A `--watch` frame for a screen `height` lines tall: when the full report is taller, healthy
+/// rows (Ready nodes, fully covered DaemonSets) are collapsed into a count first, then the rest
+/// is cut.
+pub fn frame(out: &Output, report: &CoverageReport, single: bool, height: Option<u16>) -> String {
+    let full = render_rows(out, report, single, false);
+    if fit::fits(&full, height) {
+        return full;
+    }
+    fit::to_height(&render_rows(out, report, single, true), height)
+}
+
+fn render_rows(out: &Output, report: &CoverageReport, single: bool, collapse: bool) -> String {
     if report.items.is_empty() && report.errors.is_empty() {
         return "No DaemonSets found.\n".to_string();
     }
     if single && report.items.len() == 1 && report.errors.is_empty() {
-        text.push_str(&per_node(out, &report.items[0]));
+        per_node(out, &report.items[0], collapse)
     } else {
-        text.push_str(&summary(out, report));
+        summary(out, report, collapse)
     }
-    text
 }
 
-fn summary(out: &Output, report: &CoverageReport) -> String {
+fn summary(out: &Output, report: &CoverageReport, collapse: bool) -> String {
     let multi = report.items.iter().any(|i| i.context.is_some()) || !report.errors.is_empty();
     let mut headers = Vec::new();
     if multi {
@@ -75,9 +79,14 @@ fn summary(out: &Output, report: &CoverageReport) -> String {
         headers.extend(["NOT-COVERED", "EXCLUDED"]);
     }
     let mut t = table::new(&headers, out.width);
+    let mut hidden = 0;
     for item in &report.items {
         let c = &item.coverage;
         let s = &c.summary;
+        if collapse && s.covered == s.should_run && s.misscheduled == 0 {
+            hidden += 1;
+            continue;
+        }
         let mut row = Vec::new();
         if multi {
             row.push(item.context.clone().unwrap_or_default());
@@ -115,15 +124,35 @@ fn summary(out: &Output, report: &CoverageReport) -> String {
         }
         t.add_row(row);
     }
-    for e in &report.errors {
-        let mut row = vec![e.context.clone(), out.styles.bad("ERROR"), e.error.clone()];
-        row.resize(headers.len(), String::new());
-        t.add_row(row);
+    // Errors go below the table: their text would stretch a column past the screen.
+    let mut text = if report.items.is_empty() {
+        String::new()
+    } else {
+        table::to_text(&t)
+    };
+    if hidden > 0 {
+        let _ = writeln!(
+            text,
+            "({} more fully covered)",
+            super::plural(hidden, "DaemonSet")
+        );
     }
-    table::to_text(&t)
+    if !report.errors.is_empty() && !text.is_empty() {
+        text.push('\n');
+    }
+    for e in &report.errors {
+        let _ = writeln!(
+            text,
+            "{} context {}: {}",
+            out.styles.bad("error:"),
+            e.context,
+            e.error
+        );
+    }
+    text
 }
 
-fn per_node(out: &Output, item: &CoverageItem) -> String {
+fn per_node(out: &Output, item: &CoverageItem, collapse: bool) -> String {
     let c = &item.coverage;
     let s = &c.summary;
     let mut text = String::new();
@@ -156,7 +185,13 @@ fn per_node(out: &Output, item: &CoverageItem) -> String {
     if !c.nodes.is_empty() {
         text.push('\n');
         let mut t = table::new(&["NODE", "STATE", "POD", "REVISION"], out.width);
-        for n in &c.nodes {
+        let ready = |n: &&NodeCoverage| n.state == NodeState::Ready && n.up_to_date;
+        let hidden = if collapse {
+            c.nodes.iter().filter(ready).count()
+        } else {
+            0
+        };
+        for n in c.nodes.iter().filter(|n| !collapse || !ready(n)) {
             t.add_row(vec![
                 n.node.clone(),
                 state_cell(out, n.state),
@@ -169,6 +204,13 @@ fn per_node(out: &Output, item: &CoverageItem) -> String {
             ]);
         }
         text.push_str(&table::to_text(&t));
+        if hidden > 0 {
+            let _ = writeln!(
+                text,
+                "({} more ready on the current revision)",
+                super::plural(hidden, "node")
+            );
+        }
     }
     if !c.misscheduled.is_empty() {
         text.push_str("\nMisscheduled pods (on nodes that should not run them):\n");

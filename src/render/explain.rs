@@ -82,14 +82,10 @@ pub fn daemonset(
     let _ = writeln!(text, "DaemonSet {namespace}/{name} on {total} nodes:\n");
     let mut t = table::new(&["NODES", "VERDICT", "REASON", "EXAMPLES"], out.width);
     for g in groups {
-        let examples = if out.wide() || g.nodes.len() <= 5 {
+        let examples = if out.wide() {
             g.nodes.join(", ")
         } else {
-            format!(
-                "{}, ... {} more",
-                g.nodes[..5].join(", "),
-                g.nodes.len() - 5
-            )
+            super::fit::sample(&g.nodes, 5)
         };
         t.add_row(vec![
             g.count.to_string(),

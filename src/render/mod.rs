@@ -3,6 +3,7 @@
 pub mod coverage;
 pub mod document;
 pub mod explain;
+pub mod fit;
 pub mod overhead;
 pub mod preview;
 pub mod rollout;
@@ -32,5 +33,14 @@ impl Output {
 
     pub fn wide(&self) -> bool {
         self.format == OutputFormat::Wide
+    }
+}
+
+/// `1 node`, `2 nodes`: a count with its noun, plural unless it is one.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

@@ -2,14 +2,14 @@
 
 use std::fmt::Write as _;
 
-use super::Output;
+use super::{Output, plural};
 use crate::logic::preview::Preview;
 
 fn names(list: &[String], wide: bool) -> String {
-    if wide || list.len() <= 6 {
+    if wide {
         list.join(", ")
     } else {
-        format!("{}, ... {} more", list[..6].join(", "), list.len() - 6)
+        super::fit::sample(list, 6)
     }
 }
 
@@ -33,21 +33,21 @@ pub fn render(out: &Output, items: &[Preview]) -> String {
         if !p.unplaceable.is_empty() {
             let _ = writeln!(
                 text,
-                "  {} {} node(s):",
+                "  {} {}:",
                 out.styles.bad("would not fit on"),
-                p.unplaceable.len()
+                plural(p.unplaceable.len(), "node")
             );
             for u in &p.unplaceable {
                 let _ = writeln!(text, "    {}: {}", u.node, u.reason);
             }
         }
         if !p.excluded.is_empty() {
-            let _ = writeln!(text, "  not targeted ({excluded} node(s)):");
+            let _ = writeln!(text, "  not targeted ({}):", plural(excluded, "node"));
             for g in &p.excluded {
                 let _ = writeln!(
                     text,
-                    "    {} node(s): {} ({})",
-                    g.count,
+                    "    {}: {} ({})",
+                    plural(g.count, "node"),
                     g.reason,
                     names(&g.nodes, out.wide())
                 );
@@ -83,14 +83,14 @@ pub fn render(out: &Output, items: &[Preview]) -> String {
         if let Some(c) = &p.change {
             let _ = writeln!(
                 text,
-                "  change: {} node(s) gained{}, {} node(s) lost{}",
-                c.gained.len(),
+                "  change: {} gained{}, {} lost{}",
+                plural(c.gained.len(), "node"),
                 if c.gained.is_empty() {
                     String::new()
                 } else {
                     format!(" ({})", names(&c.gained, out.wide()))
                 },
-                c.lost.len(),
+                plural(c.lost.len(), "node"),
                 if c.lost.is_empty() {
                     String::new()
                 } else {
@@ -102,8 +102,8 @@ pub fn render(out: &Output, items: &[Preview]) -> String {
             } else if c.strategy == "OnDelete" {
                 let _ = writeln!(
                     text,
-                    "  rollout: OnDelete: {} pod(s) run the old template until deleted",
-                    c.replaced
+                    "  rollout: OnDelete: {} run the old template until deleted",
+                    plural(c.replaced, "pod")
                 );
             } else {
                 let (budget, n) = if c.max_surge > 0 {
@@ -113,8 +113,9 @@ pub fn render(out: &Output, items: &[Preview]) -> String {
                 };
                 let _ = writeln!(
                     text,
-                    "  rollout: {} pod(s) replaced in {} wave(s) ({budget}={n})",
-                    c.replaced, c.waves
+                    "  rollout: {} replaced in {} ({budget}={n})",
+                    plural(c.replaced, "pod"),
+                    plural(c.waves, "wave")
                 );
             }
         }

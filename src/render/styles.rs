@@ -48,6 +48,34 @@ impl Styles {
         self.paint(text, Style::new().dimmed())
     }
 
+    /// A unified diff, coloured as `diff --color` colours it.
+    pub fn diff(&self, text: &str) -> String {
+        if !self.enabled {
+            return text.to_string();
+        }
+        let mut out = String::new();
+        for line in text.split_inclusive('\n') {
+            let (body, end) = match line.strip_suffix('\n') {
+                Some(b) => (b, "\n"),
+                None => (line, ""),
+            };
+            let painted = if body.starts_with("+++") || body.starts_with("---") {
+                self.paint(body, Style::new().bold())
+            } else if body.starts_with("@@") {
+                self.paint(body, Style::new().cyan())
+            } else if body.starts_with('+') {
+                self.paint(body, Style::new().green())
+            } else if body.starts_with('-') {
+                self.paint(body, Style::new().red())
+            } else {
+                body.to_string()
+            };
+            out.push_str(&painted);
+            out.push_str(end);
+        }
+        out
+    }
+
     pub fn bold(&self, text: &str) -> String {
         self.paint(text, Style::new().bold())
     }
@@ -64,5 +92,15 @@ mod tests {
         assert!(!Styles::resolve(true, None, true).enabled);
         assert!(!Styles::resolve(false, Some("1"), true).enabled);
         assert!(Styles::resolve(false, Some(""), true).enabled);
+    }
+
+    #[test]
+    fn diffs_are_coloured_only_when_colour_is_on() {
+        let d = "--- a\n+++ b\n@@ -1 +1 @@\n-x\n+y\n z\n";
+        assert_eq!(Styles::plain().diff(d), d);
+        let c = Styles::colored().diff(d);
+        assert!(c.contains("\x1b[31m-x\x1b[0m\n"), "{c:?}");
+        assert!(c.contains("\x1b[32m+y\x1b[0m\n"), "{c:?}");
+        assert!(c.ends_with(" z\n"), "{c:?}");
     }
 }
