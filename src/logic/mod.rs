@@ -26,7 +26,7 @@ pub mod taints;
 #[cfg(test)]
 mod coverage_tests;
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod overhead_tests;
 #[cfg(test)]

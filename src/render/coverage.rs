@@ -131,11 +131,12 @@ fn summary(out: &Output, report: &CoverageReport, collapse: bool) -> String {
         table::to_text(&t)
     };
     if hidden > 0 {
-        let _ = writeln!(
-            text,
-            "({} more fully covered)",
-            super::plural(hidden, "DaemonSet")
-        );
+        let noun = if hidden == 1 {
+            "DaemonSet"
+        } else {
+            "DaemonSets"
+        };
+        let _ = writeln!(text, "({hidden} more {noun} fully covered)");
     }
     if !report.errors.is_empty() && !text.is_empty() {
         text.push('\n');
@@ -205,11 +206,8 @@ fn per_node(out: &Output, item: &CoverageItem, collapse: bool) -> String {
         }
         text.push_str(&table::to_text(&t));
         if hidden > 0 {
-            let _ = writeln!(
-                text,
-                "({} more ready on the current revision)",
-                super::plural(hidden, "node")
-            );
+            let noun = if hidden == 1 { "node" } else { "nodes" };
+            let _ = writeln!(text, "({hidden} more {noun} ready on the current revision)");
         }
     }
     if !c.misscheduled.is_empty() {

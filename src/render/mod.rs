@@ -7,6 +7,8 @@ pub mod fit;
 pub mod overhead;
 pub mod preview;
 pub mod rollout;
+#[cfg(test)]
+mod snapshot_tests;
 pub mod styles;
 pub mod table;
 
