@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use k8s_openapi::api::apps::v1::ControllerRevision;
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{NodeCondition, NodeStatus, Pod};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::jiff::Timestamp;
 
 use super::{Output, coverage, explain, preview, rollout};
@@ -43,7 +44,7 @@ fn revision(hash: &str, number: i64, image: &str) -> ControllerRevision {
     .expect("fixture revision")
 }
 
-/// Eight general-pool nodes (one tainted NotReady, one with an old pod, one pending, one
+/// Nine general-pool nodes (one NotReady and tainted, one with an old pod, one pending, one
 /// missing), three GPU nodes the DaemonSet does not target.
 fn cluster() -> Snapshot {
     let mut nodes: Vec<_> = (1..=8)
@@ -55,6 +56,25 @@ fn cluster() -> Snapshot {
         &[("node.kubernetes.io/not-ready", "", "NoSchedule")],
     ));
     nodes.extend((1..=3).map(|i| node(&format!("gpu-{i}"), &[("pool", "gpu")], &[])));
+    for n in &mut nodes {
+        let ready = n.metadata.name.as_deref() != Some("general-09");
+        let room = [("cpu", "4"), ("memory", "8Gi"), ("pods", "110")];
+        n.status = Some(NodeStatus {
+            allocatable: Some(
+                room.iter()
+                    .map(|(k, v)| (k.to_string(), Quantity(v.to_string())))
+                    .collect(),
+            ),
+            conditions: ready.then(|| {
+                vec![NodeCondition {
+                    type_: "Ready".into(),
+                    status: "True".into(),
+                    ..Default::default()
+                }]
+            }),
+            ..Default::default()
+        });
+    }
     let mut pods: Vec<Pod> = (1..=5)
         .map(|i| {
             let n = format!("general-{i:02}");
@@ -165,7 +185,7 @@ fn explain_tables() {
 #[test]
 fn rollout_tables() {
     let snapshot = cluster();
-    let statuses = rollouts::compute(&snapshot, now());
+    let statuses = rollouts::compute(&snapshot, now(), &rollouts::Failures::default());
     let revisions = history::history(&snapshot.daemonsets[0], &snapshot.revisions, &snapshot.pods);
     let mut second = statuses[0].clone();
     second.name = "agent-canary".into();
