@@ -470,3 +470,70 @@ fn watching_an_unreachable_server_says_so_and_exits_3() {
     }
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Whether `shell` is installed; the checks of a shell that is not are reported and left out.
+fn installed(shell: &str) -> bool {
+    let found = Command::new(shell)
+        .arg("-c")
+        .arg("exit 0")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        eprintln!("{shell} is not installed: its completion script is not checked");
+    }
+    found
+}
+
+/// zsh, fish and PowerShell, as far as the machine allows: fish's own completion engine
+/// (`complete -C`) on the generated script, zsh's parser and loader, the PowerShell script's
+/// registration.
+#[test]
+fn other_shells_complete_the_binary() {
+    let dir = completion_workdir("other-shells");
+    if installed("fish") {
+        let script = common::stdout(&run(&["completion", "fish"], &[]));
+        std::fs::write(dir.join("kubectl-ds.fish"), script).unwrap();
+        let fish = |line: &str| {
+            let out = Command::new("fish")
+                .arg("-c")
+                .arg(format!("source ./kubectl-ds.fish; complete -C '{line}'"))
+                .current_dir(&dir)
+                .output()
+                .expect("fish");
+            assert!(out.status.success(), "{}", common::stderr(&out));
+            common::stdout(&out)
+        };
+        let top = fish("kubectl-ds ");
+        assert!(
+            top.contains("coverage\t") && !top.contains("__complete"),
+            "{top}"
+        );
+        let flags = fish("kubectl-ds rollout status --");
+        assert!(
+            flags.contains("--watch\t") && flags.contains("--timeout\t"),
+            "{flags}"
+        );
+        assert!(!flags.contains("--to-revision"), "{flags}");
+    }
+    if installed("zsh") {
+        let script = common::stdout(&run(&["completion", "zsh"], &[]));
+        std::fs::write(dir.join("_kubectl-ds"), &script).unwrap();
+        assert!(script.starts_with("#compdef kubectl-ds\n") && !script.contains("__complete"));
+        let out = Command::new("zsh")
+            .arg("-c")
+            .arg("zsh -n ./_kubectl-ds && autoload -U compinit && compinit -u -D && source ./_kubectl-ds && whence -w _kubectl-ds")
+            .current_dir(&dir)
+            .output()
+            .expect("zsh");
+        assert_eq!(
+            common::stdout(&out),
+            "_kubectl-ds: function\n",
+            "{}",
+            common::stderr(&out)
+        );
+    }
+    let ps = common::stdout(&run(&["completion", "powershell"], &[]));
+    assert!(ps.contains("Register-ArgumentCompleter -Native -CommandName 'kubectl-ds'"));
+    assert!(ps.contains("'kubectl-ds;rollout;status'") && !ps.contains("__complete"));
+    std::fs::remove_dir_all(&dir).ok();
+}

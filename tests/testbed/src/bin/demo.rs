@@ -140,6 +140,51 @@ async fn settle(client: &kube::Client) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// Waits until every node has a Ready condition (a node whose kubelet never reported gets
+/// `Unknown` from the node lifecycle controller after its grace period) and neither the nodes'
+/// conditions and taints nor the DaemonSets' status changed for ten seconds.
+async fn nodes_settled(client: &kube::Client) -> Result<(), BoxError> {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let daemonsets: Api<DaemonSet> = Api::all(client.clone());
+    let mut last = String::new();
+    let mut since = std::time::Instant::now();
+    for _ in 0..600 {
+        let n = nodes.list(&ListParams::default()).await?;
+        let d = daemonsets.list(&ListParams::default()).await?;
+        let every_ready_known = n.items.iter().all(|node| {
+            let conditions = node.status.as_ref().and_then(|s| s.conditions.as_ref());
+            conditions.is_some_and(|c| c.iter().any(|c| c.type_ == "Ready"))
+        });
+        let state = serde_json::to_string(&(
+            n.items
+                .iter()
+                .map(|node| {
+                    let spec = node.spec.as_ref().and_then(|s| s.taints.as_ref());
+                    let ready = node
+                        .status
+                        .as_ref()
+                        .and_then(|s| s.conditions.as_ref())
+                        .map(|c| {
+                            c.iter()
+                                .map(|c| (c.type_.clone(), c.status.clone()))
+                                .collect::<Vec<_>>()
+                        });
+                    (&node.metadata.name, spec, ready)
+                })
+                .collect::<Vec<_>>(),
+            d.items.iter().map(|d| &d.status).collect::<Vec<_>>(),
+        ))?;
+        if state != last || !every_ready_known {
+            last = state;
+            since = std::time::Instant::now();
+        } else if since.elapsed() >= Duration::from_secs(10) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    Err("the cluster did not settle within five minutes".into())
+}
+
 async fn run() -> Result<u8, BoxError> {
     eprintln!("Starting the demo cluster...");
     let tb = Testbed::start(Options::default()).await?;
@@ -162,10 +207,23 @@ async fn run() -> Result<u8, BoxError> {
     settle(&client).await?;
 
     println!("$ kubectl ds coverage -A");
-    let status = Command::new("kubectl-ds")
-        .args(["coverage", "-A"])
-        .env("KUBECONFIG", tb.kubeconfig())
-        .status()?;
+    let coverage = || {
+        Command::new("kubectl-ds")
+            .args(["coverage", "-A"])
+            .env("KUBECONFIG", tb.kubeconfig())
+            .status()
+    };
+    coverage()?;
+    eprintln!(
+        "\nWaiting for the cluster to settle: the node lifecycle controller marks the dead node within a minute, and the numbers change until then..."
+    );
+    let started = std::time::Instant::now();
+    nodes_settled(&client).await?;
+    println!(
+        "\nThe cluster has settled after {} s; from now on the numbers stay:\n\n$ kubectl ds coverage -A",
+        started.elapsed().as_secs()
+    );
+    let status = coverage()?;
     println!(
         "\nThe demo cluster keeps running until Ctrl-C. In another shell:\n\n  export KUBECONFIG={}\n  kubectl ds coverage -n kube-system csi-node\n  kubectl ds explain node general-18 -A\n  kubectl ds rollout status -n kube-system csi-node\n  kubectl ds rollout history -n kube-system csi-node\n  kubectl get nodes\n",
         tb.kubeconfig().display()
