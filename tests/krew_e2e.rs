@@ -47,9 +47,17 @@ fn krew_installs_the_release_archive_and_kubectl_runs_it() {
     let _ = std::fs::remove_dir_all(&home);
     std::fs::create_dir_all(home.join("bin")).unwrap();
     let dist = home.join("dist");
-    let binaries = Path::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+    let built_dir = Path::new(env!("CARGO_BIN_EXE_kubectl-ds"))
         .parent()
         .unwrap();
+    // The test build's binaries, without their debug info: a tenth of the size to pack and
+    // unpack (left as they are where `strip` is missing).
+    let binaries = &home.join("built");
+    std::fs::create_dir_all(binaries).unwrap();
+    for b in ["kubectl-ds", "kubectl_complete-ds"] {
+        std::fs::copy(built_dir.join(b), binaries.join(b)).unwrap();
+        let _ = Command::new("strip").arg(binaries.join(b)).status();
+    }
     let released = script(
         "plugins/release",
         &[
@@ -97,7 +105,7 @@ fn krew_installs_the_release_archive_and_kubectl_runs_it() {
             .chain(std::env::split_paths(
                 &std::env::var_os("PATH").unwrap_or_default(),
             ))
-            .filter(|p| !p.starts_with(binaries)),
+            .filter(|p| !p.starts_with(built_dir)),
     )
     .unwrap();
     let manifest_arg = format!("--manifest={}", dist.join("ds.yaml").display());
