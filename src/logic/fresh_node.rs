@@ -12,7 +12,7 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde::Serialize;
 
 use super::placement::{DaemonPlacement, Exclusion};
-use super::scheduling::{self, Insufficient, Resources};
+use super::scheduling::{self, HostPort, Insufficient, PortConflict, Resources};
 use super::{compat, quantity, taints};
 
 /// What admission adds to a daemon pod that matters for its requests and its place in the
@@ -69,6 +69,8 @@ pub struct Daemon<'a> {
     pub request: Resources,
     pub priority: i32,
     pub priority_class: Option<String>,
+    /// Host ports of one pod (`util.GetHostPorts`).
+    pub ports: Vec<HostPort>,
 }
 
 impl<'a> Daemon<'a> {
@@ -82,6 +84,7 @@ impl<'a> Daemon<'a> {
             uid: ds.metadata.uid.clone().unwrap_or_default(),
             placement: DaemonPlacement::new(ds)?,
             request: scheduling::pod_requests(&admitted),
+            ports: scheduling::host_ports(&admitted),
             priority: admitted.priority.unwrap_or(0),
             priority_class: admitted.priority_class_name.filter(|c| !c.is_empty()),
         })
@@ -115,6 +118,8 @@ pub enum Verdict {
     /// The pod is created but stays Pending.
     Pending {
         insufficient: Vec<Insufficient>,
+        /// Host ports another daemon pod on the node holds (NodePorts).
+        port_conflicts: Vec<PortConflict>,
         /// It would fit alone: the daemon pods of higher priority (or, with `contended`, of
         /// equal priority) take the room first.
         fits_alone: bool,
@@ -144,10 +149,11 @@ impl Verdict {
             Verdict::NotTargeted { exclusion } => Some(exclusion.sentence()),
             Verdict::Pending {
                 insufficient,
+                port_conflicts,
                 fits_alone,
                 contended,
             } => {
-                let what: Vec<String> = insufficient
+                let mut what: Vec<String> = insufficient
                     .iter()
                     .map(|i| {
                         format!(
@@ -156,6 +162,11 @@ impl Verdict {
                         )
                     })
                     .collect();
+                what.extend(
+                    port_conflicts
+                        .iter()
+                        .map(|c| format!("host port {} is held by {}", c.wanted, c.pod)),
+                );
                 let why = if *contended {
                     "; it fits alone, so it may land instead of a DaemonSet of equal priority"
                 } else if *fits_alone {
@@ -217,12 +228,14 @@ fn queue_order(daemons: &[Daemon<'_>]) -> Vec<usize> {
     order
 }
 
-/// The verdict of every DaemonSet (in `daemons`' order) on `node` as if it ran nothing yet.
+/// The verdict of every DaemonSet (in `daemons`' order) on `node` as if it ran nothing yet:
+/// its daemon pods taken in queue order, each checked by `fitsRequest` and NodePorts against
+/// those already bound.
 pub fn evaluate(node: &Node, daemons: &[Daemon<'_>]) -> Vec<Verdict> {
     let alloc = scheduling::allocatable(node);
     let mut verdicts = vec![Verdict::Lands; daemons.len()];
     let mut used = Resources::new();
-    let mut placed: Vec<i32> = Vec::new();
+    let mut placed: Vec<usize> = Vec::new();
     for i in queue_order(daemons) {
         let d = &daemons[i];
         let p = d.placement.evaluate(node);
@@ -231,22 +244,44 @@ pub fn evaluate(node: &Node, daemons: &[Daemon<'_>]) -> Vec<Verdict> {
             continue;
         }
         let short = scheduling::shortfalls(&d.request, &alloc, &used, placed.len());
-        if short.is_empty() {
+        let ports = held_ports(d, placed.iter().map(|&j| &daemons[j]));
+        if short.is_empty() && ports.is_empty() {
             for (k, v) in &d.request {
                 *used.entry(k.clone()).or_default() += v;
             }
-            placed.push(d.priority);
+            placed.push(i);
             continue;
         }
         let fits_alone =
             scheduling::shortfalls(&d.request, &alloc, &Resources::new(), 0).is_empty();
         verdicts[i] = Verdict::Pending {
             insufficient: short,
+            port_conflicts: ports,
             fits_alone,
-            contended: fits_alone && placed.contains(&d.priority),
+            contended: fits_alone && placed.iter().any(|&j| daemons[j].priority == d.priority),
         };
     }
     verdicts
+}
+
+/// The host ports `d` wants that daemon pods already bound hold.
+fn held_ports<'d>(
+    d: &Daemon<'_>,
+    placed: impl Iterator<Item = &'d Daemon<'d>>,
+) -> Vec<PortConflict> {
+    let mut out = Vec::new();
+    for other in placed {
+        for held in &other.ports {
+            for wanted in d.ports.iter().filter(|w| scheduling::ports_clash(w, held)) {
+                out.push(PortConflict {
+                    wanted: wanted.clone(),
+                    held: held.clone(),
+                    pod: format!("DaemonSet {}", other.id()),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// Resources for people: `cpu 100m, memory 128Mi`.

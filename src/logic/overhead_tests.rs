@@ -355,3 +355,34 @@ fn a_not_ready_or_cordoned_node_still_stands_for_its_kind() {
         ("3600m", "3600m")
     );
 }
+
+#[test]
+fn daemon_pods_wanting_the_same_host_port_do_not_both_land() {
+    let n = sized(node("n", &[], &[]), "4", "8Gi", "110");
+    let port = "containers: [{name: c, image: a, ports: [{containerPort: 9100, hostPort: 9100}]}]";
+    let mut f = AdmissionFacts::default();
+    f.priority_classes.insert("high".into(), 1000);
+    let dss = [
+        named(port, "exporter-a", None),
+        named(port, "exporter-b", Some("high")),
+        named(
+            "containers: [{name: c, image: a, ports: [{containerPort: 9100, hostPort: 9100, protocol: UDP}]}]",
+            "udp",
+            None,
+        ),
+    ];
+    let p = node_preview::preview(&n, &dss, &f);
+    let verdict = |name: &str| {
+        &p.daemon_sets
+            .iter()
+            .find(|d| d.name == name)
+            .unwrap()
+            .verdict
+    };
+    assert!(verdict("exporter-b").lands());
+    assert!(verdict("udp").lands(), "another protocol does not conflict");
+    assert!(
+        matches!(verdict("exporter-a"), Verdict::Pending { port_conflicts, contended: false, .. }
+        if port_conflicts.len() == 1 && port_conflicts[0].pod == "DaemonSet default/exporter-b")
+    );
+}

@@ -288,8 +288,17 @@ pub struct PortConflict {
     pub pod: String,
 }
 
-/// `HostPortInfo.CheckConflict`: 0.0.0.0 conflicts with the same protocol and port on any IP;
-/// a specific IP conflicts with the same one or with 0.0.0.0.
+/// `HostPortInfo.CheckConflict` for one pair: 0.0.0.0 conflicts with the same protocol and
+/// port on any IP; a specific IP conflicts with the same one or with 0.0.0.0.
+pub fn ports_clash(wanted: &HostPort, held: &HostPort) -> bool {
+    held.protocol == wanted.protocol
+        && held.port == wanted.port
+        && (wanted.host_ip == "0.0.0.0"
+            || held.host_ip == "0.0.0.0"
+            || held.host_ip == wanted.host_ip)
+}
+
+/// [`ports_clash`] for every wanted port against the ports of the pods on the node.
 pub fn port_conflicts(spec: &PodSpec, on_node: &[&Pod]) -> Vec<PortConflict> {
     let wanted = host_ports(spec);
     let mut out = Vec::new();
@@ -298,12 +307,7 @@ pub fn port_conflicts(spec: &PodSpec, on_node: &[&Pod]) -> Vec<PortConflict> {
             let Some(pspec) = &p.spec else { continue };
             // Pods on the node are already defaulted by the API server.
             for held in host_ports(pspec) {
-                let clash = held.protocol == w.protocol
-                    && held.port == w.port
-                    && (w.host_ip == "0.0.0.0"
-                        || held.host_ip == "0.0.0.0"
-                        || held.host_ip == w.host_ip);
-                if clash {
+                if ports_clash(w, &held) {
                     out.push(PortConflict {
                         wanted: w.clone(),
                         held,
