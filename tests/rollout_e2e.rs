@@ -14,7 +14,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams};
 use kubectl_ds_testbed::{
-    FakeNode, Options, Testbed, add_node, apply_yaml, wait_daemonset_settled,
+    Component, FakeNode, Options, Testbed, add_node, apply_yaml, wait_daemonset_settled,
 };
 use serde_json::Value;
 
@@ -979,7 +979,7 @@ async fn wait_ours(kc: &Path, name: &str, what: &str, pred: impl Fn(&Value) -> b
 /// Terminating pod and the pods that will never start.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
-    let tb = Testbed::start(Options {
+    let mut tb = Testbed::start(Options {
         node_monitor_grace_period: Duration::from_secs(8),
         node_startup_grace_period: Duration::from_secs(8),
         ..Options::default()
@@ -987,7 +987,8 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     .await
     .expect("testbed");
     let client = tb.client().await.expect("client");
-    let kc = tb.kubeconfig();
+    let kc_path = tb.kubeconfig().to_path_buf();
+    let kc = kc_path.as_path();
     for n in ["node-1", "node-2", "node-3"] {
         add_node(&client, &FakeNode::new(n)).await.expect("node");
     }
@@ -1151,8 +1152,11 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     let text = stdout(&kubectl_ds(kc, &["coverage", "plain"]));
     println!("$ kubectl ds coverage plain\n{text}");
     assert!(text.contains("Terminating, stuck"), "{text}");
-    let explained = stdout(&kubectl_ds(kc, &["explain", "node", "dead", "-n", NS]));
-    println!("$ kubectl ds explain node dead\n{explained}");
+    let explained = stdout(&kubectl_ds(
+        kc,
+        &["explain", "node", "dead", "everywhere", "plain", "-n", NS],
+    ));
+    println!("$ kubectl ds explain node dead everywhere plain\n{explained}");
     assert!(!explained.contains("ContainerCreating"), "{explained}");
     let text = stdout(&kubectl_ds(kc, &["rollout", "status", "plain"]));
     println!("$ kubectl ds rollout status plain\n{text}");
@@ -1197,6 +1201,50 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
         stderr(&followed)
     );
     assert!(pods_on(&client, "third", "dead").await.is_empty());
+
+    // The healthy nodes' kubelets die with Ready pods on them (point 7): those pods are not
+    // coverage anybody can vouch for, whether or not the node-lifecycle controller marked them
+    // NotReady.
+    let covered = |doc: &Value| doc["items"][0]["summary"]["covered"].as_u64();
+    let before = json_of(&kubectl_ds(kc, &["coverage", "everywhere", "-o", "json"]));
+    assert_eq!(covered(&before), Some(3), "{before}");
+    tb.stop_component(Component::Kwok).await.expect("stop kwok");
+    kubectl_ds_testbed::wait_for("node-3 to be Unknown", SETTLE, || async {
+        let n = nodes.get("node-3").await?;
+        Ok::<_, kubectl_ds_testbed::Error>(lifecycle_unknown(&n).then_some(()))
+    })
+    .await
+    .expect("node-3 dies");
+    let after = json_of(&kubectl_ds(kc, &["coverage", "everywhere", "-o", "json"]));
+    let row = after["items"][0]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["node"] == "node-3")
+        .cloned()
+        .expect("node-3 row");
+    println!("node-3 after its kubelet died: {row}");
+    assert!(
+        row["state"] == "Unverified" || row["state"] == "NotReady",
+        "{row}"
+    );
+    assert_eq!(covered(&after), Some(0), "{after}");
+    let gate = kubectl_ds(kc, &["coverage", "everywhere", "--fail-under", "60"]);
+    println!(
+        "$ kubectl ds coverage everywhere --fail-under 60\n{}",
+        stdout(&gate)
+    );
+    assert_eq!(gate.status.code(), Some(1));
+}
+
+fn lifecycle_unknown(n: &Node) -> bool {
+    n.status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| {
+            cs.iter()
+                .any(|c| c.type_ == "Ready" && c.status == "Unknown")
+        })
 }
 
 /// A DaemonSet on the nodes labelled `pool`, requesting `cpu`, with the given strategy and

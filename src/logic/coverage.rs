@@ -27,6 +27,10 @@ pub enum NodeState {
     Pending,
     /// Running but not Ready.
     NotReady,
+    /// Ready as last reported, but the node's kubelet stopped reporting: nobody vouches for
+    /// the pod since the node's last heartbeat (daemon pods tolerate unreachable forever, so
+    /// nothing evicts them; kubernetes/kubernetes#96641).
+    Unverified,
     /// Being deleted.
     Terminating,
     /// Ready, but on an old revision.
@@ -42,6 +46,7 @@ impl NodeState {
             NodeState::Failed => "Failed",
             NodeState::Pending => "Pending",
             NodeState::NotReady => "NotReady",
+            NodeState::Unverified => "Unverified",
             NodeState::Terminating => "Terminating",
             NodeState::OldRevision => "OldRevision",
             NodeState::Ready => "Ready",
@@ -58,6 +63,9 @@ pub struct NodeCoverage {
     pub pod: Option<String>,
     /// Whether that pod runs the current revision.
     pub up_to_date: bool,
+    /// Unverified: the node's last heartbeat (RFC 3339).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unverified_since: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -132,7 +140,7 @@ pub struct Summary {
     pub up_to_date: usize,
     pub missing: usize,
     pub misscheduled: usize,
-    /// Should-run nodes with a Ready pod on the current revision.
+    /// Should-run nodes with a Ready pod on the current revision, on a node that reports.
     pub covered: usize,
     /// `covered / should_run` in percent; 100 when no node should run the DaemonSet.
     pub coverage_percent: f64,
@@ -277,6 +285,7 @@ pub fn for_daemonset(
                     state: NodeState::Missing,
                     pod: None,
                     up_to_date: false,
+                    unverified_since: None,
                 });
                 continue;
             };
@@ -301,7 +310,12 @@ pub fn for_daemonset(
                 .find(|pod| !pods::is_terminating(pod) && pods::is_ready(pod) && updated(pod))
                 .unwrap_or(oldest);
             let up_to_date = updated(shown);
-            let state = state_of(shown, up_to_date);
+            let mut state = state_of(shown, up_to_date);
+            // A Ready pod on a node whose kubelet is gone is not coverage anybody can vouch for.
+            let unreachable = lifecycle::kubelet_silent(node);
+            if state == NodeState::Ready && unreachable.is_some() {
+                state = NodeState::Unverified;
+            }
             if state == NodeState::Ready {
                 summary.covered += 1;
             }
@@ -310,6 +324,9 @@ pub fn for_daemonset(
                 state,
                 pod: Some(pods::name(shown).to_string()),
                 up_to_date,
+                unverified_since: unreachable
+                    .filter(|_| state == NodeState::Unverified)
+                    .and_then(|d| d.last_heartbeat),
             });
         } else {
             let Some(exclusion) = p.exclusion else {

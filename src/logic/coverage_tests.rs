@@ -155,3 +155,39 @@ fn percent_never_rounds_up_to_full() {
     assert_eq!(super::coverage::percent(9999, 10000), 99.9);
     assert_eq!(super::coverage::percent(1, 3), 33.3);
 }
+
+#[test]
+fn a_ready_pod_on_an_unreachable_node_is_unverified_not_covered() {
+    let mut dead = node(
+        "dead",
+        &[],
+        &[("node.kubernetes.io/unreachable", "", "NoExecute")],
+    );
+    dead.status = Some(
+        crate::yaml::from_str(
+            "conditions: [{type: Ready, status: Unknown, lastHeartbeatTime: '2026-01-01T00:05:00Z'}]",
+        )
+        .expect("status"),
+    );
+    let snapshot = Snapshot {
+        // Tolerates everything, so the dead node still should run it.
+        daemonsets: vec![ds("tolerations: [{operator: Exists}]")],
+        nodes: vec![node("a", &[], &[]), dead],
+        pods: vec![
+            daemon_pod("p-a", "a", true, "new", "Running", true),
+            daemon_pod("p-dead", "dead", true, "new", "Running", true),
+        ],
+        revisions: vec![revision("agent-new", "new", 1)],
+    };
+    let c = &compute(&snapshot, Timestamp::UNIX_EPOCH)[0];
+    assert_eq!((c.summary.covered, c.summary.should_run), (1, 2));
+    assert_eq!(c.summary.coverage_percent, 50.0);
+    // The controller's own counters still count the pod Ready.
+    assert_eq!(c.summary.ready, 2);
+    let row = c.nodes.iter().find(|n| n.node == "dead").expect("row");
+    assert_eq!(row.state, NodeState::Unverified);
+    assert_eq!(
+        row.unverified_since.as_deref(),
+        Some("2026-01-01T00:05:00Z")
+    );
+}

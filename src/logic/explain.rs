@@ -211,10 +211,21 @@ fn last_termination(cs: &ContainerStatus) -> Option<String> {
 /// A pod that will not start, or not finish terminating, because of its node
 /// (`lifecycle::fate`, the same reasons `rollout status` gives).
 fn node_down_verdict(pod: &Pod, node: &Node, now: Timestamp) -> Option<(Code, String, String)> {
-    let Fate::Blocked(b) = lifecycle::fate(pod, Some(node), 0, 0, now) else {
+    let name = pods::name(pod);
+    let fate = lifecycle::fate(pod, Some(node), 0, 0, now);
+    if let (Fate::Available, Some(down)) = (&fate, lifecycle::kubelet_silent(node)) {
+        return Some((
+            Code::NodeDown,
+            "unverified: node unreachable".into(),
+            format!(
+                "pod {name} was Ready when the node last reported, but {}: nobody vouches for it since (daemon pods tolerate unreachable forever, so nothing evicts them)",
+                down.phrase()
+            ),
+        ));
+    }
+    let Fate::Blocked(b) = fate else {
         return None;
     };
-    let name = pods::name(pod);
     match &b {
         Blocker::TerminatingOnUnreachableNode { .. } => Some((
             Code::PodTerminating,

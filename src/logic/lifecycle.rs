@@ -66,7 +66,8 @@ fn ready_condition(node: &Node) -> Option<&NodeCondition> {
         .find(|c| c.type_ == "Ready")
 }
 
-/// The node's Ready condition says its pods cannot run: Unknown (or absent) or False.
+/// The node's Ready condition says its pods cannot run: Unknown (or no condition at all, as
+/// `explain`'s node notes read it) or False.
 pub fn node_down(node: &Node) -> Option<NodeDown> {
     let ready = ready_condition(node);
     let status = ready.map_or("Unknown", |c| c.status.as_str());
@@ -85,6 +86,13 @@ pub fn node_down(node: &Node) -> Option<NodeDown> {
         unreachable: status != "False",
         last_heartbeat: heartbeat,
     })
+}
+
+/// The node reported once and its kubelet then went silent: the node-lifecycle controller set
+/// Ready=Unknown (`tryUpdateNodeHealth`). What its pods last reported is unverified since.
+pub fn kubelet_silent(node: &Node) -> Option<NodeDown> {
+    ready_condition(node).filter(|c| c.status == "Unknown")?;
+    node_down(node)
 }
 
 fn out_of_service(node: &Node) -> bool {

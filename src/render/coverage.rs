@@ -19,7 +19,10 @@ fn state_cell(out: &Output, state: NodeState) -> String {
     let s = state.as_str();
     match state {
         NodeState::Ready => out.styles.good(s),
-        NodeState::OldRevision | NodeState::Pending | NodeState::Terminating => out.styles.warn(s),
+        NodeState::OldRevision
+        | NodeState::Pending
+        | NodeState::Terminating
+        | NodeState::Unverified => out.styles.warn(s),
         _ => out.styles.bad(s),
     }
 }
@@ -208,6 +211,16 @@ fn per_node(out: &Output, item: &CoverageItem, collapse: bool) -> String {
         if hidden > 0 {
             let noun = if hidden == 1 { "node" } else { "nodes" };
             let _ = writeln!(text, "({hidden} more {noun} ready on the current revision)");
+        }
+        for n in c.nodes.iter().filter(|n| n.state == NodeState::Unverified) {
+            let _ = writeln!(
+                text,
+                "{}: Unverified since {}: the pod was Ready when the node last reported; its kubelet is gone, so it is not counted as covered",
+                n.node,
+                n.unverified_since
+                    .as_deref()
+                    .unwrap_or("the node's last heartbeat")
+            );
         }
     }
     if !c.misscheduled.is_empty() {
