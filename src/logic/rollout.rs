@@ -581,8 +581,9 @@ fn message(name: &str, state: State, kubectl: &KubectlVerdict, t: &Tally, b: Bud
     }
     if !t.excluded_old.is_empty() {
         let names: Vec<&str> = t.excluded_old.iter().map(|r| r.node.as_str()).collect();
+        let noun = if names.len() == 1 { "node" } else { "nodes" };
         m.push_str(&format!(
-            "; {} node(s) outside the desired count still run an old revision: {}",
+            "; {} {noun} outside the desired count still run an old revision: {}",
             names.len(),
             names.join(", ")
         ));
