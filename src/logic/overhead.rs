@@ -147,7 +147,8 @@ impl Trap {
                 nodes,
                 reason,
             } => format!(
-                "{daemon_set} does not fit a fresh node ({nodes} node(s)): {reason}; it stays Pending and no autoscaler adds room for it"
+                "{daemon_set} does not fit a fresh node ({nodes} {}): {reason}; it stays Pending and no autoscaler adds room for it",
+                if *nodes == 1 { "node" } else { "nodes" }
             ),
             Trap::NoPriorityClass { daemon_set } => format!(
                 "{daemon_set} has no priorityClassName: its pods can be preempted and cannot preempt"

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::{Output, table};
+use super::{Output, plural, table};
 use crate::logic::node_preview::NodePreview;
 use crate::logic::overhead::{Group, OverheadReport, Range, ResourceLine, Trap};
 
@@ -71,15 +71,7 @@ fn legend() -> String {
 }
 
 fn sample(names: &[String]) -> String {
-    if names.len() <= NAME_SAMPLE {
-        names.join(", ")
-    } else {
-        format!(
-            "{}, ... {} more",
-            names[..NAME_SAMPLE].join(", "),
-            names.len() - NAME_SAMPLE
-        )
-    }
+    super::fit::sample(names, NAME_SAMPLE)
 }
 
 fn line<'a>(g: &'a Group, resource: &str) -> Option<&'a ResourceLine> {
@@ -177,9 +169,9 @@ fn group_block(out: &Output, g: &Group) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "{}: {} node(s) ({})",
+        "{}: {} ({})",
         out.styles.bold(&g.key),
-        g.nodes,
+        plural(g.nodes, "node"),
         sample(&g.node_names)
     );
     text.push_str(&bars(out, g));
@@ -260,9 +252,14 @@ pub fn render_node(out: &Output, p: &NodePreview, notes: &[String]) -> String {
     let mut text = String::new();
     let _ = writeln!(
         text,
-        "New node {}: {} DaemonSet(s) land, {} stay Pending, {} not targeted",
+        "New node {}: {} {}, {} Pending, {} not targeted",
         out.styles.bold(&p.node),
-        out.styles.good(&p.count("Lands").to_string()),
+        out.styles.good(&plural(p.count("Lands"), "DaemonSet")),
+        if p.count("Lands") == 1 {
+            "lands"
+        } else {
+            "land"
+        },
         p.count("Pending"),
         p.count("NotTargeted")
     );

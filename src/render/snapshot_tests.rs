@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{NodeCondition, NodeStatus, Pod};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::jiff::Timestamp;
 
-use super::{Output, coverage, explain, preview, rollout};
+use super::{Output, coverage, explain, overhead, preview, rollout};
 use crate::cli::OutputFormat;
 use crate::logic::coverage::{CoverageItem, CoverageReport, compute};
 use crate::logic::explain::{self as verdicts, Context};
@@ -215,6 +215,56 @@ fn preview_report() {
         insta::assert_snapshot!(
             format!("preview_{w}"),
             preview::render(&at(w), std::slice::from_ref(&p))
+        );
+    }
+}
+
+/// The overhead of the cluster's DaemonSet plus a sidecar-only one with requests, and what a
+/// new GPU node like gpu-1 would get.
+#[test]
+fn overhead_report_and_new_node() {
+    use crate::logic::fresh_node::AdmissionFacts;
+    use crate::logic::{node_preview, overhead as overheads};
+    let snapshot = cluster();
+    let mut shipper = ds(
+        "initContainers: [{name: s, image: s, restartPolicy: Always, resources: {requests: {cpu: 250m, memory: 128Mi}}}]",
+    );
+    shipper.metadata.name = Some("log-shipper".into());
+    shipper.metadata.uid = Some("shipper-uid".into());
+    let daemonsets = [snapshot.daemonsets.clone(), vec![shipper]].concat();
+    let facts = AdmissionFacts::default();
+    let report = overheads::compute(
+        &overheads::Inputs {
+            daemonsets: &daemonsets,
+            nodes: &snapshot.nodes,
+            pods: &snapshot.pods,
+            revisions: &snapshot.revisions,
+            facts: &facts,
+        },
+        &overheads::Grouping::Labels(vec!["pool".into()]),
+    );
+    let gpu = snapshot
+        .nodes
+        .iter()
+        .find(|n| n.metadata.name.as_deref() == Some("gpu-1"))
+        .expect("gpu-1");
+    let new = node_preview::preview(
+        &node_preview::node_like(
+            gpu,
+            &[],
+            &node_preview::parse_taints("gpu=yes:NoSchedule").expect("taint"),
+        ),
+        &daemonsets,
+        &facts,
+    );
+    for w in WIDTHS {
+        insta::assert_snapshot!(
+            format!("overhead_{w}"),
+            overhead::render(&at(w), &report, &[])
+        );
+        insta::assert_snapshot!(
+            format!("preview_node_{w}"),
+            overhead::render_node(&at(w), &new, &[])
         );
     }
 }
