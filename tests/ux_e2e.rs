@@ -63,6 +63,8 @@ async fn prompt_answers_name_what_is_wrong() {
         &["rollout", "status", "-n", "nosuchns"],
         &["rollout", "history", "agent", "-n", "nosuchns"],
         &["rollback", "agent", "-n", "nosuchns", "--dry-run"],
+        &["explain", "node", "n1", "-n", "nosuchns"],
+        &["explain", "ds", "agent", "-n", "nosuchns"],
     ] {
         let out = kubectl_ds(kc, args);
         expect_input_error(

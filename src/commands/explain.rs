@@ -49,6 +49,10 @@ pub async fn run(global: &GlobalArgs, cmd: &ExplainCommand, out: &Output) -> Res
             }
             let target = cluster::connect(global, None).await?;
             let report = node_report(global, &target, &a.node, &a.daemonsets).await?;
+            if report.verdicts.is_empty() {
+                let ns = namespace_of(global, &target);
+                super::check_namespace(&target, ns.as_deref()).await?;
+            }
             let text = match out.format {
                 OutputFormat::Json | OutputFormat::Yaml => {
                     document(out.format, "ExplainNodeReport", &report)?
@@ -67,7 +71,14 @@ pub async fn run(global: &GlobalArgs, cmd: &ExplainCommand, out: &Output) -> Res
         ExplainCommand::Ds(a) => {
             check_name("DaemonSet", &a.name)?;
             let target = cluster::connect(global, None).await?;
-            let report = ds_report(global, &target, &a.name).await?;
+            let report = match ds_report(global, &target, &a.name).await {
+                Err(Error::Input(m)) => {
+                    let ns = namespace_of(global, &target);
+                    super::check_namespace(&target, ns.as_deref()).await?;
+                    return Err(Error::Input(m));
+                }
+                other => other?,
+            };
             let text = match out.format {
                 OutputFormat::Json | OutputFormat::Yaml => {
                     document(out.format, "ExplainDaemonSetReport", &report)?
