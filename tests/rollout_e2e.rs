@@ -907,7 +907,8 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
     assert!(text.contains("timed out after 3s"), "{text}");
 }
 
-/// Waits until `node` is Ready=Unknown and tainted unreachable (its kubelet never reported).
+/// Waits until `node` is tainted unreachable, NoExecute too (its kubelet never reported; the
+/// NoSchedule taint comes first, the NoExecute one through the rate-limited tainter).
 async fn wait_unreachable(client: &kube::Client, node: &str) {
     let nodes: Api<Node> = Api::all(client.clone());
     kubectl_ds_testbed::wait_for(
@@ -921,7 +922,7 @@ async fn wait_unreachable(client: &kube::Client, node: &str) {
                 .and_then(|s| s.taints.as_ref())
                 .is_some_and(|ts| {
                     ts.iter().any(|t| {
-                        t.key == "node.kubernetes.io/unreachable" && t.effect == "NoSchedule"
+                        t.key == "node.kubernetes.io/unreachable" && t.effect == "NoExecute"
                     })
                 });
             Ok::<_, kubectl_ds_testbed::Error>(tainted.then_some(()))
@@ -1023,8 +1024,26 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
         "",
         "tolerations: [{operator: Exists}]",
     ));
+    // Tolerates NoExecute taints for 25 s only: that toleration comes before the controller's
+    // own forever-tolerations (point 6).
+    all.push_str("---\n");
+    all.push_str(&manifest(
+        "evict-soon",
+        good,
+        ROLLING,
+        "",
+        "tolerations: [{operator: Exists, effect: NoExecute, tolerationSeconds: 25}]",
+    ));
+    all.push_str("---\n");
+    all.push_str(&manifest(
+        "evict-loop",
+        good,
+        ROLLING,
+        "",
+        "tolerations: [{key: maintenance, operator: Exists, effect: NoExecute, tolerationSeconds: 3}]",
+    ));
     apply_yaml(&client, &all).await.expect("apply");
-    for (name, ..) in &cases {
+    for name in cases.iter().map(|c| c.0).chain(["evict-soon"]) {
         let bound =
             kubectl_ds_testbed::wait_for("a pod bound to the dead node", SETTLE, || async {
                 let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
@@ -1040,6 +1059,16 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
         bound.await.expect("bound to the dead node before it died");
     }
     wait_unreachable(&client, "dead").await;
+    // The taint-eviction controller's countdown, in coverage before it runs out.
+    let cov = json_of(&kubectl_ds(kc, &["coverage", "evict-soon", "-o", "json"]));
+    let m = &cov["items"][0]["misscheduled"][0];
+    println!("evict-soon on the dead node: {m}");
+    assert_eq!(m["willBeRemoved"], true, "{m}");
+    let left = m["eviction"]["secondsLeft"].as_i64().expect("seconds left");
+    assert!((10..=25).contains(&left), "{m}");
+    let text = stdout(&kubectl_ds(kc, &["coverage", "evict-soon"]));
+    println!("$ kubectl ds coverage evict-soon\n{text}");
+    assert!(text.contains("evicted"), "{text}");
 
     // Nothing to roll out: complete, though the dead node's pod never starts (point 8).
     let item = wait_ours(kc, "everywhere", "complete", |i| i["state"] == "Complete").await;
@@ -1175,6 +1204,14 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     .expect("force delete");
     let (k_watch, o_watch, _, text) = watch_both(kc, "plain", "60s");
     assert_eq!((k_watch, o_watch), (Some(0), Some(0)), "{text}");
+    // The taint-eviction countdown runs out: the pod is evicted, and not recreated.
+    kubectl_ds_testbed::wait_for("evict-soon's pod to be evicted", SETTLE, || async {
+        let on_dead = pods_on(&client, "evict-soon", "dead").await;
+        let evicted = on_dead.len() == 1 && on_dead[0].1;
+        Ok::<_, kubectl_ds_testbed::Error>(evicted.then_some(()))
+    })
+    .await
+    .expect("evicted");
     // Way out 2: the out-of-service taint; PodGC finishes the deletion.
     let nodes: Api<Node> = Api::all(client.clone());
     let taint = serde_json::json!({"spec": {"taints": [
@@ -1202,6 +1239,43 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     );
     assert!(pods_on(&client, "third", "dead").await.is_empty());
 
+    // A custom NoExecute taint tolerated for 3 s: evicted and recreated without end.
+    let maintenance = serde_json::json!({"spec": {"taints": [{"key": "maintenance", "value": "true", "effect": "NoExecute"}]}});
+    nodes
+        .patch(
+            "node-2",
+            &PatchParams::default(),
+            &Patch::Merge(&maintenance),
+        )
+        .await
+        .expect("taint node-2");
+    let cov = wait_ours_doc(kc, &["coverage", "evict-loop", "-o", "json"], |doc| {
+        doc["items"][0]["nodes"].as_array().is_some_and(|ns| {
+            ns.iter()
+                .any(|n| n["node"] == "node-2" && n["eviction"]["recreated"] == true)
+        })
+    })
+    .await;
+    println!("evict-loop: {}", cov["items"][0]["nodes"]);
+    let mut names = BTreeSet::new();
+    let end = Instant::now() + Duration::from_secs(12);
+    while Instant::now() < end {
+        names.extend(
+            pods_on(&client, "evict-loop", "node-2")
+                .await
+                .into_iter()
+                .map(|p| p.0),
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(names.len() >= 3, "evicted and recreated: {names:?}");
+    let explained = stdout(&kubectl_ds(
+        kc,
+        &["explain", "node", "node-2", "evict-loop", "-n", NS],
+    ));
+    println!("$ kubectl ds explain node node-2 evict-loop\n{explained}");
+    assert!(explained.contains("without end"), "{explained}");
+
     // The healthy nodes' kubelets die with Ready pods on them (point 7): those pods are not
     // coverage anybody can vouch for, whether or not the node-lifecycle controller marked them
     // NotReady.
@@ -1209,9 +1283,12 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     let before = json_of(&kubectl_ds(kc, &["coverage", "everywhere", "-o", "json"]));
     assert_eq!(covered(&before), Some(3), "{before}");
     tb.stop_component(Component::Kwok).await.expect("stop kwok");
-    kubectl_ds_testbed::wait_for("node-3 to be Unknown", SETTLE, || async {
-        let n = nodes.get("node-3").await?;
-        Ok::<_, kubectl_ds_testbed::Error>(lifecycle_unknown(&n).then_some(()))
+    kubectl_ds_testbed::wait_for("every kubelet to be silent", SETTLE, || async {
+        let mut all = true;
+        for n in ["node-1", "node-2", "node-3"] {
+            all &= lifecycle_unknown(&nodes.get(n).await?);
+        }
+        Ok::<_, kubectl_ds_testbed::Error>(all.then_some(()))
     })
     .await
     .expect("node-3 dies");
@@ -1235,6 +1312,19 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
         stdout(&gate)
     );
     assert_eq!(gate.status.code(), Some(1));
+}
+
+/// Polls a kubectl-ds JSON document until `pred` holds for it.
+async fn wait_ours_doc(kc: &Path, args: &[&str], pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + SETTLE;
+    loop {
+        let doc = json_of(&kubectl_ds(kc, args));
+        if pred(&doc) {
+            return doc;
+        }
+        assert!(Instant::now() < deadline, "{args:?}: never so: {doc}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
 }
 
 fn lifecycle_unknown(n: &Node) -> bool {

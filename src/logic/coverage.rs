@@ -10,6 +10,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use super::eviction::{self, Eviction};
 use super::lifecycle;
 use super::placement::{DaemonPlacement, Exclusion};
 use super::pods;
@@ -66,6 +67,9 @@ pub struct NodeCoverage {
     /// Unverified: the node's last heartbeat (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unverified_since: Option<String>,
+    /// The taint-eviction controller evicts the pod when a toleration's seconds run out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eviction: Option<Eviction>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -85,6 +89,9 @@ pub struct Misscheduled {
     /// is gone), and the way out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waits_for: Option<String>,
+    /// The taint-eviction controller deletes these pods when a toleration's seconds run out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eviction: Option<Eviction>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -286,6 +293,7 @@ pub fn for_daemonset(
                     pod: None,
                     up_to_date: false,
                     unverified_since: None,
+                    eviction: None,
                 });
                 continue;
             };
@@ -327,6 +335,9 @@ pub fn for_daemonset(
                 unverified_since: unreachable
                     .filter(|_| state == NodeState::Unverified)
                     .and_then(|d| d.last_heartbeat),
+                eviction: (!pods::is_terminating(shown))
+                    .then(|| eviction::pending(node, placement.tolerations(), true, now))
+                    .flatten(),
             });
         } else {
             let Some(exclusion) = p.exclusion else {
@@ -334,11 +345,12 @@ pub fn for_daemonset(
             };
             if !on_node.is_empty() {
                 summary.misscheduled += 1;
+                let tolerations = placement.tolerations();
                 misscheduled.push(misscheduled_entry(
                     node,
                     on_node,
                     &exclusion,
-                    p.should_continue,
+                    (p.should_continue, tolerations),
                     now,
                 ));
             }
@@ -376,20 +388,26 @@ fn misscheduled_entry(
     node: &Node,
     on_node: &[&Pod],
     exclusion: &Exclusion,
-    should_continue: bool,
+    (should_continue, tolerations): (bool, &[k8s_openapi::api::core::v1::Toleration]),
     now: Timestamp,
 ) -> Misscheduled {
     let terminating = on_node.iter().all(|p| pods::is_terminating(p));
+    // Kept by the DaemonSet controller, but maybe not by the taint-eviction controller; it is
+    // not recreated here (the node does not run the DaemonSet).
+    let eviction = (!terminating && should_continue)
+        .then(|| eviction::pending(node, tolerations, false, now))
+        .flatten();
     Misscheduled {
         node: node.metadata.name.clone().unwrap_or_default(),
         pods: on_node.iter().map(|p| pods::name(p).to_string()).collect(),
         reason: exclusion.sentence(),
         exclusion: exclusion.clone(),
-        will_be_removed: !should_continue || terminating,
+        will_be_removed: !should_continue || terminating || eviction.is_some(),
         terminating,
         waits_for: terminating
             .then(|| stuck_terminating(on_node, node, now))
             .flatten(),
+        eviction,
     }
 }
 

@@ -9,6 +9,7 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use super::eviction;
 use super::lifecycle::{self, Blocker, Fate};
 use super::placement::{DaemonPlacement, Exclusion};
 use super::pods;
@@ -457,11 +458,19 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
                     exclusion.sentence()
                 )
             } else if p.should_continue {
-                format!(
-                    "pod {} runs here although {}; it is kept (a NoSchedule taint only blocks new pods)",
-                    pods::name(first),
-                    exclusion.sentence()
-                )
+                match eviction::pending(node, placement.tolerations(), false, ctx.now) {
+                    Some(e) => format!(
+                        "pod {} runs here although {}; {}",
+                        pods::name(first),
+                        exclusion.sentence(),
+                        e.sentence()
+                    ),
+                    None => format!(
+                        "pod {} runs here although {}; it is kept (a NoSchedule taint only blocks new pods)",
+                        pods::name(first),
+                        exclusion.sentence()
+                    ),
+                }
             } else {
                 format!(
                     "pod {} runs here although {}; the controller deletes it",
@@ -560,6 +569,11 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
     v.code = code;
     v.group = group;
     v.message = message;
+    if !pods::is_terminating(pod)
+        && let Some(e) = eviction::pending(node, placement.tolerations(), true, ctx.now)
+    {
+        v.message.push_str(&format!("; {}", e.sentence()));
+    }
     v
 }
 

@@ -3,6 +3,7 @@
 
 pub mod compat;
 pub mod coverage;
+pub mod eviction;
 pub mod explain;
 pub mod fresh_node;
 pub mod history;

@@ -212,6 +212,11 @@ fn per_node(out: &Output, item: &CoverageItem, collapse: bool) -> String {
             let noun = if hidden == 1 { "node" } else { "nodes" };
             let _ = writeln!(text, "({hidden} more {noun} ready on the current revision)");
         }
+        for n in &c.nodes {
+            if let Some(e) = &n.eviction {
+                let _ = writeln!(text, "{}: {}", n.node, e.sentence());
+            }
+        }
         for n in c.nodes.iter().filter(|n| n.state == NodeState::Unverified) {
             let _ = writeln!(
                 text,
@@ -230,6 +235,17 @@ fn per_node(out: &Output, item: &CoverageItem, collapse: bool) -> String {
             let (action, reason) = match (&m.waits_for, m.terminating, m.will_be_removed) {
                 (Some(w), _, _) => ("Terminating, stuck", format!("{w}; {}", m.reason)),
                 (None, true, _) => ("Terminating", m.reason.clone()),
+                (None, false, _) if m.eviction.is_some() => (
+                    "evicted",
+                    format!(
+                        "{}; {}",
+                        m.eviction
+                            .as_ref()
+                            .map(|e| e.sentence())
+                            .unwrap_or_default(),
+                        m.reason
+                    ),
+                ),
                 (None, false, true) => ("controller deletes", m.reason.clone()),
                 (None, false, false) => ("kept", m.reason.clone()),
             };
