@@ -14,6 +14,7 @@ use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::coverage::PodIndex;
 use crate::logic::explain::{self, Context, NodeNote, Verdict, VerdictGroup};
+use crate::logic::scheduler::ClusterView;
 use crate::logic::{pods, revisions, scheduling};
 use crate::render::{self, Output};
 
@@ -145,6 +146,7 @@ fn priority(ds: &DaemonSet, classes: &(HashMap<String, i32>, i32)) -> i32 {
 
 struct Inputs<'a> {
     pods_on_node: Vec<&'a Pod>,
+    view: &'a ClusterView<'a>,
     events: &'a HashMap<String, String>,
     classes: &'a (HashMap<String, i32>, i32),
     revisions: &'a [k8s_openapi::api::apps::v1::ControllerRevision],
@@ -155,6 +157,7 @@ fn verdict(ds: &DaemonSet, node: &Node, inputs: &Inputs<'_>, now: Timestamp) -> 
     let hash = revisions::current_hash(ds, inputs.revisions);
     let ctx = Context {
         pods_on_node: &inputs.pods_on_node,
+        view: inputs.view,
         scheduling_events: inputs.events,
         priority: priority(ds, inputs.classes),
         current_hash: hash.as_deref(),
@@ -240,8 +243,16 @@ async fn node_report(
     let mut all_pods = bound;
     all_pods.extend(unbound);
     let index = PodIndex::new(&all_pods);
+    let pods_on_node = scheduling::pods_on_node(node_name, &all_pods);
+    // Only this node and its pods are read, so filters over other nodes say "not checked".
+    let view = ClusterView {
+        nodes: &[&node],
+        pods: &pods_on_node,
+        complete: false,
+    };
     let inputs = Inputs {
-        pods_on_node: scheduling::pods_on_node(node_name, &all_pods),
+        pods_on_node: pods_on_node.clone(),
+        view: &view,
         events: &events,
         classes: &classes,
         revisions: &revs,
@@ -341,13 +352,22 @@ async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<D
     let classes = or_note(classes, "PriorityClasses (preemption checks)", &mut notes);
     let index = PodIndex::new(&pods);
     let now = Timestamp::now();
+    let by_node = scheduling::pods_by_node(&pods);
+    let all_nodes: Vec<&Node> = nodes.iter().collect();
+    let bound = crate::logic::scheduler::bound_pods(&pods);
+    let view = ClusterView {
+        nodes: &all_nodes,
+        pods: &bound,
+        complete: true,
+    };
     let mut verdicts = Vec::with_capacity(nodes.len());
     for node in &nodes {
         let inputs = Inputs {
-            pods_on_node: scheduling::pods_on_node(
-                node.metadata.name.as_deref().unwrap_or(""),
-                &pods,
-            ),
+            pods_on_node: by_node
+                .get(node.metadata.name.as_deref().unwrap_or(""))
+                .cloned()
+                .unwrap_or_default(),
+            view: &view,
             events: &events,
             classes: &classes,
             revisions: &revs,

@@ -13,6 +13,7 @@ use super::eviction;
 use super::lifecycle::{self, Blocker, Fate};
 use super::placement::{DaemonPlacement, Exclusion};
 use super::pods;
+use super::scheduler::{self, ClusterView, FilterResult, IncomingPod};
 use super::scheduling::{self, Preemption};
 
 /// Stable reason codes, worst first. Documented in the README.
@@ -22,6 +23,10 @@ pub enum Code {
     InsufficientResources,
     /// Should run, but a host port the pod needs is taken on the node.
     HostPortConflict,
+    /// Should run, but the pod's (anti-)affinity, or an existing pod's anti-affinity, rejects it.
+    PodAffinityConflict,
+    /// Should run, but a DoNotSchedule topology spread constraint rejects the node.
+    TopologySpreadConflict,
     /// A container cannot start: CrashLoopBackOff, ImagePullBackOff, ErrImagePull, ...
     ContainerWaiting,
     /// The pod ended (Failed) and waits for the controller to replace it.
@@ -59,6 +64,8 @@ impl Code {
         match self {
             Code::InsufficientResources => "InsufficientResources",
             Code::HostPortConflict => "HostPortConflict",
+            Code::PodAffinityConflict => "PodAffinityConflict",
+            Code::TopologySpreadConflict => "TopologySpreadConflict",
             Code::ContainerWaiting => "ContainerWaiting",
             Code::PodFailed => "PodFailed",
             Code::NodeDown => "NodeDown",
@@ -114,6 +121,10 @@ pub struct Verdict {
     pub port_conflicts: Vec<scheduling::PortConflict>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preemption: Option<Preemption>,
+    /// The other scheduler filters, each passed, rejected with the scheduler's reason, or not
+    /// checked with why; empty when the pod is already bound (nothing is left to filter).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<FilterResult>,
 }
 
 /// A node-level fact and what it means for daemon pods.
@@ -180,6 +191,8 @@ pub fn node_notes(node: &Node) -> Vec<NodeNote> {
 pub struct Context<'a> {
     /// All pods bound to the node (any namespace), for resource and port accounting.
     pub pods_on_node: &'a [&'a Pod],
+    /// The nodes and bound pods the other filters read (the whole cluster, or just this node).
+    pub view: &'a ClusterView<'a>,
     /// FailedScheduling messages by pod name (namespace/name).
     pub scheduling_events: &'a HashMap<String, String>,
     /// The priority the DaemonSet's pods get (from their priority class), when known.
@@ -425,6 +438,7 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
         insufficient: Vec::new(),
         port_conflicts: Vec::new(),
         preemption: None,
+        filters: Vec::new(),
     };
     let Some(placement) = DaemonPlacement::new(ds) else {
         v.code = Code::NodeNameMismatch;
@@ -537,6 +551,24 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
             v.port_conflicts = ports;
             return v;
         }
+        let empty = BTreeMap::new();
+        let incoming = IncomingPod {
+            namespace: &namespace,
+            labels: super::compat::daemonset_spec(ds)
+                .and_then(|s| s.template.metadata.as_ref())
+                .and_then(|m| m.labels.as_ref())
+                .unwrap_or(&empty),
+            spec,
+        };
+        v.filters = scheduler::run_all(&incoming, node, ctx.view);
+        if ports.is_empty()
+            && let Some((code, group, message)) = filter_verdict(&v.filters)
+        {
+            v.code = code;
+            v.group = group;
+            v.message = message;
+            return v;
+        }
         if !ports.is_empty() {
             let parts: Vec<String> = ports
                 .iter()
@@ -575,6 +607,26 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
         v.message.push_str(&format!("; {}", e.sentence()));
     }
     v
+}
+
+/// The first filter that rejects the pod, as a verdict.
+fn filter_verdict(filters: &[FilterResult]) -> Option<(Code, String, String)> {
+    filters.iter().find_map(|f| {
+        let (reason, detail) = f.rejected()?;
+        let code = if f.plugin == "PodTopologySpread" {
+            Code::TopologySpreadConflict
+        } else {
+            Code::PodAffinityConflict
+        };
+        Some((
+            code,
+            reason.to_string(),
+            format!(
+                "should run, but the scheduler rejects the node ({}): {reason}; {detail}",
+                f.plugin
+            ),
+        ))
+    })
 }
 
 /// Verdicts grouped by cause, with counts and example nodes (`explain ds`).

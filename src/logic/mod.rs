@@ -20,6 +20,7 @@ pub mod quantity;
 pub mod revisions;
 pub mod rolling;
 pub mod rollout;
+pub mod scheduler;
 pub mod scheduling;
 pub mod snapshot;
 pub mod taints;

@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::coverage::{ExclusionGroup, Exclusions, PodIndex};
 use super::placement::DaemonPlacement;
 use super::quantity::show;
+use super::scheduler::{self, ClusterView, FilterResult, IncomingPod, Outcome};
 use super::scheduling::{self, Insufficient, PortConflict, Resources};
 use super::{compat, pods, rollout};
 
@@ -22,6 +23,20 @@ pub struct Unplaceable {
     pub reason: String,
     pub insufficient: Vec<Insufficient>,
     pub port_conflicts: Vec<PortConflict>,
+    /// The other scheduler filters that reject the node, with the scheduler's reason.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub filters: Vec<FilterResult>,
+}
+
+/// A filter that could not be decided from what was read, and the nodes it concerns: they are
+/// counted as would-run only as far as the other filters go.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotChecked {
+    pub plugin: String,
+    /// `not checked: <why>`.
+    pub reason: String,
+    pub nodes: Vec<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -67,6 +82,9 @@ pub struct Preview {
     /// Targeted nodes where the scheduler would reject the pod.
     pub unplaceable: Vec<Unplaceable>,
     pub excluded: Vec<ExclusionGroup>,
+    /// Filters not evaluated on some would-run nodes, and why.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_checked: Vec<NotChecked>,
     /// Requests of one pod, and of all pods that would run.
     pub per_pod: BTreeMap<String, String>,
     pub total: BTreeMap<String, String>,
@@ -164,6 +182,32 @@ pub fn preview(
     let mut headroom = Vec::new();
     let mut before = BTreeSet::new();
     let mut after = BTreeSet::new();
+    // The DaemonSet's own pods are replaced, so they are left out of every filter.
+    let not_own = |p: &&Pod| {
+        existing_uid
+            .as_deref()
+            .is_none_or(|uid| !pods::is_controlled_by(p, uid))
+    };
+    let all_nodes: Vec<&Node> = nodes.iter().collect();
+    let bound: Vec<&Pod> = scheduler::bound_pods(pods)
+        .into_iter()
+        .filter(not_own)
+        .collect();
+    let view = ClusterView {
+        nodes: &all_nodes,
+        pods: &bound,
+        complete: true,
+    };
+    let empty = BTreeMap::new();
+    let incoming = IncomingPod {
+        namespace: ds.metadata.namespace.as_deref().unwrap_or(""),
+        labels: compat::daemonset_spec(ds)
+            .and_then(|s| s.template.metadata.as_ref())
+            .and_then(|m| m.labels.as_ref())
+            .unwrap_or(&empty),
+        spec: &spec,
+    };
+    let mut not_checked: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for node in nodes {
         let name = node.metadata.name.clone().unwrap_or_default();
         let own: &[&Pod] = existing_uid
@@ -190,15 +234,28 @@ pub fn preview(
             .into_iter()
             .flatten()
             .copied()
-            .filter(|p| {
-                existing_uid
-                    .as_deref()
-                    .is_none_or(|uid| !pods::is_controlled_by(p, uid))
-            })
+            .filter(not_own)
             .collect();
         let short = scheduling::insufficient(&request, node, &others);
         let ports = scheduling::port_conflicts(&spec, &others);
-        if short.is_empty() && ports.is_empty() {
+        let filters: Vec<FilterResult> = if short.is_empty() && ports.is_empty() {
+            scheduler::run_all(&incoming, node, &view)
+        } else {
+            Vec::new()
+        };
+        for f in &filters {
+            if let Outcome::NotChecked { reason } = &f.outcome {
+                not_checked
+                    .entry((f.plugin.to_string(), reason.clone()))
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+        let rejected: Vec<FilterResult> = filters
+            .into_iter()
+            .filter(|f| f.rejected().is_some())
+            .collect();
+        if short.is_empty() && ports.is_empty() && rejected.is_empty() {
             if let Some(h) = room_left(&request, node, &others, &name) {
                 headroom.push(h);
             }
@@ -219,11 +276,18 @@ pub fn preview(
                 .iter()
                 .map(|c| format!("host port {} is held by pod {}", c.wanted, c.pod)),
         );
+        parts.extend(
+            rejected
+                .iter()
+                .filter_map(|f| f.rejected())
+                .map(|(reason, detail)| format!("{reason} ({detail})")),
+        );
         unplaceable.push(Unplaceable {
             node: name,
             reason: parts.join("; "),
             insufficient: short,
             port_conflicts: ports,
+            filters: rejected,
         });
     }
     headroom.sort_by(|a, b| {
@@ -278,6 +342,14 @@ pub fn preview(
         would_run,
         unplaceable,
         excluded,
+        not_checked: not_checked
+            .into_iter()
+            .map(|((plugin, reason), nodes)| NotChecked {
+                plugin,
+                reason,
+                nodes,
+            })
+            .collect(),
         per_pod,
         total,
         least_headroom: headroom,

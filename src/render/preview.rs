@@ -41,6 +41,16 @@ pub fn render(out: &Output, items: &[Preview]) -> String {
                 let _ = writeln!(text, "    {}: {}", u.node, u.reason);
             }
         }
+        for n in &p.not_checked {
+            let _ = writeln!(
+                text,
+                "  {} {} on {} node(s) ({})",
+                n.plugin,
+                n.reason,
+                n.nodes.len(),
+                names(&n.nodes, out.wide())
+            );
+        }
         if !p.excluded.is_empty() {
             let _ = writeln!(text, "  not targeted ({}):", plural(excluded, "node"));
             for g in &p.excluded {

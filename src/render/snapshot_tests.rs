@@ -152,8 +152,14 @@ fn explain_tables() {
             .iter()
             .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
             .collect();
+        let view = crate::logic::scheduler::ClusterView {
+            nodes: &[n],
+            pods: &on_node,
+            complete: false,
+        };
         let ctx = Context {
             pods_on_node: &on_node,
+            view: &view,
             scheduling_events: &events,
             priority: 0,
             current_hash: Some("new"),

@@ -1,0 +1,220 @@
+//! The InterPodAffinity and PodTopologySpread filters against the upstream rules, on pods and
+//! nodes shaped as the testbed's API server returns them.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::{Node, Pod, PodSpec};
+
+use super::interpod_affinity::{AFFINITY, ANTI_AFFINITY, EXISTING_ANTI_AFFINITY};
+use super::topology_spread::{MISSING_LABEL, NOT_MATCH};
+use super::{ClusterView, IncomingPod, Outcome, interpod_affinity, topology_spread};
+use crate::logic::fixtures::{node, pod};
+
+fn spec(yaml: &str) -> PodSpec {
+    crate::yaml::from_str(&format!("containers: [{{name: c}}]\n{yaml}")).expect("pod spec")
+}
+
+fn agent_labels() -> BTreeMap<String, String> {
+    [("app".to_string(), "agent".to_string())].into()
+}
+
+fn bound(name: &str, node: &str, labels: &str, extra: &str) -> Pod {
+    pod(&format!(
+        "metadata: {{name: {name}, namespace: default, labels: {{{labels}}}}}\nspec:\n  nodeName: {node}\n  containers: [{{name: c}}]\n{extra}"
+    ))
+}
+
+fn zoned(name: &str, zone: &str) -> Node {
+    node(
+        name,
+        &[("kubernetes.io/hostname", name), ("zone", zone)],
+        &[],
+    )
+}
+
+fn reason(o: &Outcome) -> &str {
+    match o {
+        Outcome::Reject { reason, .. } | Outcome::NotChecked { reason } => reason,
+        Outcome::Pass => "pass",
+    }
+}
+
+const GUARD: &str = "  affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchLabels: {app: agent}}}]}}";
+
+#[test]
+fn existing_pod_anti_affinity_in_the_zone_rejects_the_daemon_pod() {
+    // satisfyExistingPodsAntiAffinity: the guard on n2 shares zone a with n1.
+    let (n1, n2, n3) = (zoned("n1", "a"), zoned("n2", "a"), zoned("n3", "b"));
+    let guard = bound("guard", "n2", "app: guard", GUARD);
+    let s = spec("");
+    let labels = agent_labels();
+    let pod = IncomingPod {
+        namespace: "default",
+        labels: &labels,
+        spec: &s,
+    };
+    let view = ClusterView {
+        nodes: &[&n1, &n2, &n3],
+        pods: &[&guard],
+        complete: true,
+    };
+    assert_eq!(
+        reason(&interpod_affinity::filter(&pod, &n1, &view)),
+        EXISTING_ANTI_AFFINITY
+    );
+    assert_eq!(interpod_affinity::filter(&pod, &n3, &view), Outcome::Pass);
+    // Another namespace's daemon pod is not selected by the guard's term.
+    let other = IncomingPod {
+        namespace: "kube-system",
+        ..pod
+    };
+    assert_eq!(interpod_affinity::filter(&other, &n1, &view), Outcome::Pass);
+    // Reading only n1's pods cannot rule out a guard elsewhere in zone a.
+    let local = ClusterView {
+        nodes: &[&n1],
+        pods: &[],
+        complete: false,
+    };
+    assert!(reason(&interpod_affinity::filter(&pod, &n1, &local)).starts_with("not checked: "));
+}
+
+#[test]
+fn the_pods_own_anti_affinity_and_affinity() {
+    let (n1, n2) = (zoned("n1", "a"), zoned("n2", "b"));
+    let db = bound("db", "n1", "app: db", "");
+    let labels = agent_labels();
+    let view = ClusterView {
+        nodes: &[&n1, &n2],
+        pods: &[&db],
+        complete: true,
+    };
+    // satisfyPodAntiAffinity.
+    let anti = spec(
+        "affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchLabels: {app: db}}}]}}",
+    );
+    let pod = IncomingPod {
+        namespace: "default",
+        labels: &labels,
+        spec: &anti,
+    };
+    assert_eq!(
+        reason(&interpod_affinity::filter(&pod, &n1, &view)),
+        ANTI_AFFINITY
+    );
+    assert_eq!(interpod_affinity::filter(&pod, &n2, &view), Outcome::Pass);
+    // satisfyPodAffinity: only where a db pod runs in the zone.
+    let aff = spec(
+        "affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchLabels: {app: db}}}]}}",
+    );
+    let pod = IncomingPod {
+        namespace: "default",
+        labels: &labels,
+        spec: &aff,
+    };
+    assert_eq!(interpod_affinity::filter(&pod, &n1, &view), Outcome::Pass);
+    assert_eq!(
+        reason(&interpod_affinity::filter(&pod, &n2, &view)),
+        AFFINITY
+    );
+    // A node without the topology key never satisfies affinity.
+    let bare = node("bare", &[], &[]);
+    assert_eq!(
+        reason(&interpod_affinity::filter(&pod, &bare, &view)),
+        AFFINITY
+    );
+    // The first pod of a series with affinity to itself is let through.
+    let selfish = spec(
+        "affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchLabels: {app: agent}}}]}}",
+    );
+    let pod = IncomingPod {
+        namespace: "default",
+        labels: &labels,
+        spec: &selfish,
+    };
+    assert_eq!(interpod_affinity::filter(&pod, &n2, &view), Outcome::Pass);
+}
+
+#[test]
+fn spread_rejects_a_node_without_the_topology_label() {
+    // PodTopologySpread.Filter: ErrReasonNodeLabelNotMatch.
+    let s = spec(
+        "topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: agent}}}]",
+    );
+    let labels = agent_labels();
+    let pod = IncomingPod {
+        namespace: "default",
+        labels: &labels,
+        spec: &s,
+    };
+    let (n1, bare) = (zoned("n1", "a"), node("bare", &[], &[]));
+    let view = ClusterView {
+        nodes: &[&n1, &bare],
+        pods: &[],
+        complete: true,
+    };
+    assert_eq!(
+        reason(&topology_spread::filter(&pod, &bare, &view)),
+        MISSING_LABEL
+    );
+    assert_eq!(topology_spread::filter(&pod, &n1, &view), Outcome::Pass);
+    // ScheduleAnyway is not a filter.
+    let soft = spec(
+        "topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: agent}}}]",
+    );
+    let pod = IncomingPod {
+        namespace: "default",
+        labels: &labels,
+        spec: &soft,
+    };
+    assert_eq!(topology_spread::filter(&pod, &bare, &view), Outcome::Pass);
+}
+
+#[test]
+fn spread_counts_only_the_pinned_node_unless_node_affinity_is_ignored() {
+    // calPreFilterState + matchNodeInclusionPolicies: under Honor only n1 counts, so two
+    // agents already in zone a do not skew it; under Ignore zone b's zero does.
+    let (n1, n2, n3) = (zoned("n1", "a"), zoned("n2", "a"), zoned("n3", "b"));
+    let a = bound("a", "n2", "app: agent", "");
+    let labels = agent_labels();
+    let view = ClusterView {
+        nodes: &[&n1, &n2, &n3],
+        pods: &[&a],
+        complete: true,
+    };
+    let honor = spec(
+        "topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: agent}}}]",
+    );
+    let pod = IncomingPod {
+        namespace: "default",
+        labels: &labels,
+        spec: &honor,
+    };
+    assert_eq!(topology_spread::filter(&pod, &n1, &view), Outcome::Pass);
+    let ignore = spec(
+        "topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, nodeAffinityPolicy: Ignore, labelSelector: {matchLabels: {app: agent}}}]",
+    );
+    let pod = IncomingPod {
+        namespace: "default",
+        labels: &labels,
+        spec: &ignore,
+    };
+    assert_eq!(
+        reason(&topology_spread::filter(&pod, &n1, &view)),
+        NOT_MATCH
+    );
+    assert_eq!(topology_spread::filter(&pod, &n3, &view), Outcome::Pass);
+    // minDomains above the domains counted makes the global minimum zero (minMatchNum).
+    let min = spec(
+        "topologySpreadConstraints: [{maxSkew: 1, minDomains: 2, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: agent}}}]",
+    );
+    let pod = IncomingPod {
+        namespace: "default",
+        labels: &labels,
+        spec: &min,
+    };
+    assert_eq!(
+        reason(&topology_spread::filter(&pod, &n2, &view)),
+        NOT_MATCH
+    );
+    assert_eq!(topology_spread::filter(&pod, &n1, &view), Outcome::Pass);
+}

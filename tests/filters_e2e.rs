@@ -1,0 +1,330 @@
+//! InterPodAffinity and PodTopologySpread (DoNotSchedule) as `preview` and `explain` model
+//! them, against what the real scheduler then does with the daemon pods: the preview is taken,
+//! the DaemonSet applied, and every node's outcome compared, reason string included.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use common::{Rng, daemonset, json_report, wait_stable};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::Api;
+use kube::api::ListParams;
+use kubectl_ds_testbed::{FakeNode, Options, Testbed, add_node, apply_yaml};
+use serde_json::Value;
+
+const NS: &str = "default";
+
+/// Nodes with a bound pod of DaemonSet `name`, and the Pending ones with the scheduler's
+/// message, once the scheduler has reported on every Pending pod.
+async fn outcome(
+    client: &kube::Client,
+    name: &str,
+) -> (BTreeSet<String>, BTreeMap<String, String>) {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let events: Api<Event> = Api::namespaced(client.clone(), NS);
+    for _ in 0..60 {
+        let messages: BTreeMap<String, String> = events
+            .list(&ListParams::default().fields("reason=FailedScheduling"))
+            .await
+            .expect("events")
+            .items
+            .into_iter()
+            .filter_map(|e| Some((e.involved_object.name?, e.message.unwrap_or_default())))
+            .collect();
+        let mut running = BTreeSet::new();
+        let mut pending = BTreeMap::new();
+        let listed = pods
+            .list(&ListParams::default().labels(&format!("app={name}")))
+            .await
+            .expect("pods");
+        for p in listed
+            .items
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+        {
+            let node = common::pod_node(p).unwrap_or_default();
+            if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some() {
+                running.insert(node);
+            } else {
+                let pod_name = p.metadata.name.clone().unwrap_or_default();
+                pending.insert(node, messages.get(&pod_name).cloned().unwrap_or_default());
+            }
+        }
+        if pending.values().all(|m| !m.is_empty()) {
+            return (running, pending);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("{name}: Pending pods without a FailedScheduling event");
+}
+
+fn strings(v: &Value) -> BTreeSet<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Every reason string we give for an unplaceable node.
+fn our_reasons(u: &Value) -> Vec<String> {
+    let mut out: Vec<String> = u["insufficient"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|i| i["reason"].as_str().unwrap_or("").to_string())
+        .collect();
+    if !u["portConflicts"].as_array().is_none_or(|a| a.is_empty()) {
+        out.push("node(s) didn't have free ports for the requested pod ports".into());
+    }
+    out.extend(
+        u["filters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|f| f["reason"].as_str().unwrap_or("").to_string()),
+    );
+    out
+}
+
+/// Previews `manifest`, applies it, and checks preview and `explain ds` against the outcome.
+/// Returns how many node verdicts were compared.
+async fn check(tb: &Testbed, client: &kube::Client, name: &str, manifest: &str) -> usize {
+    let file = tb.dir().join(format!("{name}.yaml"));
+    std::fs::write(&file, manifest).unwrap();
+    let report = json_report(
+        tb.kubeconfig(),
+        &["preview", "-f", file.to_str().unwrap(), "-o", "json"],
+    );
+    let p = report["items"][0].clone();
+    assert!(
+        p["notChecked"].is_null(),
+        "{name}: preview left filters unchecked: {p}"
+    );
+    apply_yaml(client, manifest).await.expect("apply");
+    wait_stable(client, NS, Duration::from_secs(120)).await;
+    let (running, pending) = outcome(client, name).await;
+    assert_eq!(
+        running,
+        strings(&p["wouldRun"]),
+        "{name}: bound pods vs wouldRun ({p})"
+    );
+    let unplaceable: BTreeMap<String, Value> = p["unplaceable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| (u["node"].as_str().unwrap().to_string(), u.clone()))
+        .collect();
+    assert_eq!(
+        pending.keys().cloned().collect::<BTreeSet<_>>(),
+        unplaceable.keys().cloned().collect::<BTreeSet<_>>(),
+        "{name}: Pending pods vs unplaceable ({p})"
+    );
+    for (node, msg) in &pending {
+        let ours = our_reasons(&unplaceable[node]);
+        assert!(
+            ours.iter().any(|r| msg.contains(&format!("1 {r}"))),
+            "{name} on {node}: we said {ours:?}, the scheduler said {msg}"
+        );
+    }
+    // explain ds gives the same reason, from the model rather than the event.
+    let explained = json_report(tb.kubeconfig(), &["explain", "ds", name, "-o", "json"]);
+    for v in explained["verdicts"].as_array().unwrap() {
+        let node = v["node"].as_str().unwrap();
+        if let Some(msg) = pending.get(node) {
+            let code = v["code"].as_str().unwrap();
+            if code == "PodAffinityConflict" || code == "TopologySpreadConflict" {
+                assert!(
+                    msg.contains(&format!("1 {}", v["group"].as_str().unwrap())),
+                    "{name} on {node}: explain said {v}, the scheduler said {msg}"
+                );
+            }
+        }
+    }
+    running.len() + pending.len()
+}
+
+/// A pod bound straight to `node` with these labels and pod spec lines.
+fn bound_pod(name: &str, node: &str, labels: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: {NS}, labels: {{{labels}}}}}
+spec:
+  nodeName: {node}
+  tolerations: [{{operator: Exists}}]
+  containers: [{{name: main, image: registry.example/filler:1}}]
+{extra}
+"
+    )
+}
+
+fn anti(key: &str, app: &str) -> String {
+    format!(
+        "  affinity: {{podAntiAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: [{{topologyKey: {key}, labelSelector: {{matchLabels: {{guarded: '{app}'}}}}}}]}}}}"
+    )
+}
+
+fn with_labels(manifest: String, name: &str, labels: &str) -> String {
+    manifest.replace(
+        &format!("      labels: {{app: {name}}}\n"),
+        &format!("      labels: {{app: {name}, {labels}}}\n"),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn affinity_and_spread_verdicts_equal_the_scheduler() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    for n in [
+        FakeNode::new("a-1").label("zone", "a"),
+        FakeNode::new("a-2").label("zone", "a"),
+        FakeNode::new("b-1").label("zone", "b"),
+        FakeNode::new("c-1").label("zone", "c"),
+        FakeNode::new("bare"),
+    ] {
+        add_node(&client, &n).await.expect("node");
+    }
+    // A guard in zone a against `guarded: zone`, one on b-1 against `guarded: host`, a db pod
+    // on b-1, and a pod counted by the `tier: edge` spread selector on c-1.
+    apply_yaml(
+        &client,
+        &[
+            bound_pod("zone-guard", "a-2", "app: guard", &anti("zone", "zone")),
+            bound_pod(
+                "host-guard",
+                "b-1",
+                "app: guard",
+                &anti("kubernetes.io/hostname", "host"),
+            ),
+            bound_pod("db", "b-1", "app: db", ""),
+            bound_pod("edge", "c-1", "tier: edge", ""),
+        ]
+        .join("---\n"),
+    )
+    .await
+    .expect("pods");
+
+    let spread = |extra: &str| {
+        format!(
+            "topologySpreadConstraints: [{{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {{matchLabels: {{tier: edge}}}}{extra}}}]"
+        )
+    };
+    let scenarios: Vec<(&str, String)> = vec![
+        // The issue's first miss: existing pods' anti-affinity, by zone and by host.
+        (
+            "zone-guarded",
+            with_labels(
+                daemonset("zone-guarded", NS, ""),
+                "zone-guarded",
+                "guarded: zone",
+            ),
+        ),
+        (
+            "host-guarded",
+            with_labels(
+                daemonset("host-guarded", NS, ""),
+                "host-guarded",
+                "guarded: host",
+            ),
+        ),
+        // The second: a node without the topology key of a DoNotSchedule constraint.
+        (
+            "spread",
+            with_labels(daemonset("spread", NS, &spread("")), "spread", "tier: edge"),
+        ),
+        (
+            "spread-min",
+            with_labels(
+                daemonset("spread-min", NS, &spread(", minDomains: 5")),
+                "spread-min",
+                "tier: edge",
+            ),
+        ),
+        (
+            "spread-soft",
+            daemonset(
+                "spread-soft",
+                NS,
+                "topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: ScheduleAnyway, labelSelector: {matchLabels: {app: spread-soft}}}]",
+            ),
+        ),
+        (
+            "away-from-db",
+            daemonset(
+                "away-from-db",
+                NS,
+                "affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchLabels: {app: db}}}]}}",
+            ),
+        ),
+        (
+            "near-db",
+            daemonset(
+                "near-db",
+                NS,
+                "affinity: {podAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchLabels: {app: db}}}]}}",
+            ),
+        ),
+    ];
+    let mut compared = 0;
+    for (name, manifest) in &scenarios {
+        compared += check(&tb, &client, name, manifest).await;
+    }
+
+    // explain node on the node without a zone: the spread filter's field and reason.
+    let bare = json_report(tb.kubeconfig(), &["explain", "node", "bare", "-o", "json"]);
+    let v = bare["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["daemonSet"] == "spread")
+        .expect("spread verdict")
+        .clone();
+    assert_eq!(v["code"], "TopologySpreadConflict", "{v}");
+    let f = v["filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["plugin"] == "PodTopologySpread")
+        .expect("spread filter");
+    assert_eq!(f["status"], "reject");
+    assert_eq!(
+        f["reason"],
+        "node(s) didn't match pod topology spread constraints (missing required label)"
+    );
+
+    // Randomised: guards, anti-affinity and spread constraints with a fixed seed.
+    let mut rng = Rng::new(17_2026);
+    for i in 0..8 {
+        let name = format!("rand-{i}");
+        let mut extra = String::new();
+        let mut labels = String::new();
+        if rng.chance(50) {
+            labels = format!("guarded: {}", rng.pick(&["zone", "host", "none"]));
+        }
+        match rng.below(4) {
+            0 => extra.push_str(&format!(
+                "affinity: {{podAntiAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: [{{topologyKey: {}, labelSelector: {{matchLabels: {{app: {}}}}}}}]}}}}\n",
+                rng.pick(&["zone", "kubernetes.io/hostname"]),
+                rng.pick(&["db", "guard", "edge"])
+            )),
+            1 => extra.push_str(&format!(
+                "topologySpreadConstraints: [{{maxSkew: {}, topologyKey: {}, whenUnsatisfiable: DoNotSchedule, labelSelector: {{matchLabels: {{app: {name}}}}}{}}}]\n",
+                1 + rng.below(2),
+                rng.pick(&["zone", "rack", "kubernetes.io/hostname"]),
+                rng.pick(&["", ", minDomains: 3", ", nodeAffinityPolicy: Honor"])
+            )),
+            _ => {}
+        }
+        let manifest = daemonset(&name, NS, &extra);
+        let manifest = if labels.is_empty() {
+            manifest
+        } else {
+            with_labels(manifest, &name, &labels)
+        };
+        compared += check(&tb, &client, &name, &manifest).await;
+    }
+    assert!(compared >= 70, "{compared} node verdicts compared");
+}
