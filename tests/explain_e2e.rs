@@ -438,13 +438,13 @@ subjects: [{kind: User, name: partial}]
         report["notes"][0]
             .as_str()
             .unwrap()
-            .contains("namespace(s) default"),
+            .contains("in namespaces default, "),
         "{report}"
     );
     let text = kubectl_ds(&partial, &["explain", "node", "small-2", "-A"]);
     assert!(
         stdout(&text)
-            .contains("note: not allowed to read DaemonSets or pods in namespace(s) default"),
+            .contains("note: not allowed to read DaemonSets or pods in namespaces default, "),
         "{}",
         stdout(&text)
     );

@@ -311,8 +311,13 @@ async fn readable_namespaces(
         }
     }
     if !skipped.is_empty() {
+        let noun = if skipped.len() == 1 {
+            "namespace"
+        } else {
+            "namespaces"
+        };
         notes.push(format!(
-            "not allowed to read DaemonSets or pods in namespace(s) {}: they are left out, and resource checks do not see their pods",
+            "not allowed to read DaemonSets or pods in {noun} {}: they are left out, and resource checks do not see their pods",
             skipped.join(", ")
         ));
     }
