@@ -1,4 +1,4 @@
-//! The krew install path: `plugins/release` packs this build's binaries and renders the krew
+//! The krew install path: `.ci/release` packs this build's binaries and renders the krew
 //! manifest, krew (built from the Go module proxy by `tests/krew/build`) installs them into a
 //! temporary KREW_ROOT, and kubectl runs the plugin and its completion helper from there.
 
@@ -59,7 +59,7 @@ fn krew_installs_the_release_archive_and_kubectl_runs_it() {
         let _ = Command::new("strip").arg(binaries.join(b)).status();
     }
     let released = script(
-        "plugins/release",
+        ".ci/release",
         &[
             "--out",
             dist.to_str().unwrap(),
