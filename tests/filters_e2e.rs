@@ -327,4 +327,57 @@ async fn affinity_and_spread_verdicts_equal_the_scheduler() {
         compared += check(&tb, &client, &name, &manifest).await;
     }
     assert!(compared >= 70, "{compared} node verdicts compared");
+
+    // In-place resize: a pod whose status shows 1500m allocated, though its spec asks 500m,
+    // leaves 500m of the node's 2 cpus, so an 800m daemon pod stays Pending.
+    add_node(
+        &client,
+        &FakeNode::new("resized").cpu("2").label("pool", "resized"),
+    )
+    .await
+    .expect("node");
+    apply_yaml(&client, &common::filler("grown", "resized", "500m", ""))
+        .await
+        .expect("grown");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    kubectl_ds_testbed::wait_for("grown running", Duration::from_secs(60), || async {
+        let p = pods.get("grown").await?;
+        let running = p.status.and_then(|s| s.phase).as_deref() == Some("Running");
+        Ok::<_, kube::Error>(running.then_some(()))
+    })
+    .await
+    .expect("grown running");
+    let status = serde_json::json!({"status": {"containerStatuses": [{
+        "name": "main", "image": "registry.example/filler:1", "imageID": "", "ready": true,
+        "restartCount": 0, "state": {"running": {}},
+        "allocatedResources": {"cpu": "1500m"},
+        "resources": {"requests": {"cpu": "1500m"}}
+    }]}});
+    pods.patch_status(
+        "grown",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(&status),
+    )
+    .await
+    .expect("resize status");
+    let sized = daemonset("after-resize", NS, "nodeSelector: {pool: resized}").replace(
+        "        image: registry.example/agent:1\n",
+        "        image: registry.example/agent:1\n        resources: {requests: {cpu: 800m}}\n",
+    );
+    check(&tb, &client, "after-resize", &sized).await;
+    let resized = json_report(
+        tb.kubeconfig(),
+        &["explain", "node", "resized", "after-resize", "-o", "json"],
+    );
+    let v = &resized["verdicts"][0];
+    assert_eq!(v["code"], "InsufficientResources", "{v}");
+    assert_eq!(v["insufficient"][0]["used"], "1500m", "{v}");
+    let allocated = pods.get("grown").await.expect("grown");
+    assert!(
+        serde_json::to_string(&allocated.status)
+            .unwrap()
+            .contains("1500m"),
+        "the resize status was kept: {:?}",
+        allocated.status
+    );
 }

@@ -147,6 +147,7 @@ fn priority(ds: &DaemonSet, classes: &(HashMap<String, i32>, i32)) -> i32 {
 struct Inputs<'a> {
     pods_on_node: Vec<&'a Pod>,
     view: &'a ClusterView<'a>,
+    nominated: &'a [&'a Pod],
     events: &'a HashMap<String, String>,
     classes: &'a (HashMap<String, i32>, i32),
     revisions: &'a [k8s_openapi::api::apps::v1::ControllerRevision],
@@ -158,6 +159,7 @@ fn verdict(ds: &DaemonSet, node: &Node, inputs: &Inputs<'_>, now: Timestamp) -> 
     let ctx = Context {
         pods_on_node: &inputs.pods_on_node,
         view: inputs.view,
+        nominated: inputs.nominated,
         scheduling_events: inputs.events,
         priority: priority(ds, inputs.classes),
         current_hash: hash.as_deref(),
@@ -250,9 +252,14 @@ async fn node_report(
         pods: &pods_on_node,
         complete: false,
     };
+    let nominated: Vec<&Pod> = all_pods
+        .iter()
+        .filter(|p| crate::logic::scheduler::nominated::is_nominated_to(p, node_name))
+        .collect();
     let inputs = Inputs {
         pods_on_node: pods_on_node.clone(),
         view: &view,
+        nominated: &nominated,
         events: &events,
         classes: &classes,
         revisions: &revs,
@@ -365,9 +372,11 @@ async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<D
         pods: &bound,
         complete: true,
     };
+    let waiting: Vec<&Pod> = pods.iter().filter(|p| !pods::is_bound(p)).collect();
     let mut verdicts = Vec::with_capacity(nodes.len());
     for node in &nodes {
         let inputs = Inputs {
+            nominated: &waiting,
             pods_on_node: by_node
                 .get(node.metadata.name.as_deref().unwrap_or(""))
                 .cloned()

@@ -125,6 +125,10 @@ pub struct Verdict {
     /// checked with why; empty when the pod is already bound (nothing is left to filter).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub filters: Vec<FilterResult>,
+    /// Pending pods nominated to the node whose room the pod must leave them (equal or higher
+    /// priority), counted in `insufficient` and `portConflicts`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nominated: Vec<String>,
 }
 
 /// A node-level fact and what it means for daemon pods.
@@ -193,6 +197,8 @@ pub struct Context<'a> {
     pub pods_on_node: &'a [&'a Pod],
     /// The nodes and bound pods the other filters read (the whole cluster, or just this node).
     pub view: &'a ClusterView<'a>,
+    /// Pending pods nominated to this node (`status.nominatedNodeName`), any priority.
+    pub nominated: &'a [&'a Pod],
     /// FailedScheduling messages by pod name (namespace/name).
     pub scheduling_events: &'a HashMap<String, String>,
     /// The priority the DaemonSet's pods get (from their priority class), when known.
@@ -439,6 +445,7 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
         port_conflicts: Vec::new(),
         preemption: None,
         filters: Vec::new(),
+        nominated: Vec::new(),
     };
     let Some(placement) = DaemonPlacement::new(ds) else {
         v.code = Code::NodeNameMismatch;
@@ -518,10 +525,15 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
     }
     if needs_fit {
         let request = scheduling::pod_requests(spec);
-        let short = scheduling::insufficient(&request, node, ctx.pods_on_node);
-        let ports = scheduling::port_conflicts(spec, ctx.pods_on_node);
+        let own_uid = ds.metadata.uid.as_deref().unwrap_or("");
+        let held = scheduler::nominated::counted(ctx.nominated, &node_name, ctx.priority, own_uid);
+        v.nominated = held.iter().map(|p| pods::name(p).to_string()).collect();
+        let mut on_node = ctx.pods_on_node.to_vec();
+        on_node.extend(held);
+        let short = scheduling::insufficient(&request, node, &on_node);
+        let ports = scheduling::port_conflicts(spec, &on_node);
         if !short.is_empty() {
-            let pre = scheduling::preemption(&request, ctx.priority, node, ctx.pods_on_node);
+            let pre = scheduling::preemption(&request, ctx.priority, node, &on_node);
             let parts: Vec<String> = short
                 .iter()
                 .map(|i| {

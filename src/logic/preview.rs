@@ -367,17 +367,7 @@ fn room_left(request: &Resources, node: &Node, others: &[&Pod], name: &str) -> O
         .iter()
         .filter_map(|(k, q)| super::quantity::parse_milli(&q.0).map(|v| (k.clone(), v)))
         .collect();
-    let mut used = Resources::new();
-    for p in others {
-        for (k, v) in p
-            .spec
-            .as_ref()
-            .map(scheduling::pod_requests)
-            .unwrap_or_default()
-        {
-            *used.entry(k).or_default() += v;
-        }
-    }
+    let used = scheduling::requested_by(others);
     let left = |r: &str| {
         alloc.get(r).copied().unwrap_or(0)
             - used.get(r).copied().unwrap_or(0)

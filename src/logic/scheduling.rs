@@ -5,7 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Container, ContainerPort, Node, Pod, PodSpec};
+use k8s_openapi::api::core::v1::{Container, ContainerPort, ContainerStatus, Node, Pod, PodSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde::Serialize;
 
 use super::pods;
@@ -146,11 +147,72 @@ pub fn pods_by_node(pods: &[Pod]) -> std::collections::HashMap<&str, Vec<&Pod>> 
 pub fn requested_by(pods: &[&Pod]) -> Resources {
     let mut total = Resources::new();
     for p in pods {
-        if let Some(spec) = &p.spec {
-            add(&mut total, &pod_requests(spec));
-        }
+        add(&mut total, &scheduled_requests(p));
     }
     total
+}
+
+/// `resource.PodRequests` with `UseStatusResources`, as the scheduler counts a pod already on
+/// a node: a container (or sidecar) that reports resources counts the larger of its spec, its
+/// actual (`status.resources`) and its allocated requests (`determineContainerReqs`); when the
+/// kubelet found the resize infeasible, only actual and allocated.
+pub fn scheduled_requests(pod: &Pod) -> Resources {
+    let Some(spec) = &pod.spec else {
+        return Resources::new();
+    };
+    let Some(status) = &pod.status else {
+        return pod_requests(spec);
+    };
+    let infeasible = status
+        .conditions
+        .iter()
+        .flatten()
+        .any(|c| c.type_ == "PodResizePending" && c.reason.as_deref() == Some("Infeasible"));
+    let mut spec = spec.clone();
+    let statuses = |list: &Option<Vec<ContainerStatus>>| {
+        list.iter()
+            .flatten()
+            .map(|cs| (cs.name.clone(), cs.clone()))
+            .collect::<BTreeMap<String, ContainerStatus>>()
+    };
+    let main = statuses(&status.container_statuses);
+    let init = statuses(&status.init_container_statuses);
+    for c in &mut spec.containers {
+        effective_requests(c, main.get(&c.name), infeasible);
+    }
+    for c in spec
+        .init_containers
+        .iter_mut()
+        .flatten()
+        .filter(|c| is_sidecar(c))
+    {
+        effective_requests(c, init.get(&c.name), infeasible);
+    }
+    pod_requests(&spec)
+}
+
+/// `determineContainerReqs` for one container, written back into its requests.
+fn effective_requests(c: &mut Container, cs: Option<&ContainerStatus>, infeasible: bool) {
+    let Some(cs) = cs else { return };
+    let Some(actual) = &cs.resources else { return };
+    let quantities = |m: Option<&BTreeMap<String, Quantity>>| -> Resources {
+        m.into_iter()
+            .flatten()
+            .filter_map(|(k, q)| parse_milli(&q.0).map(|v| (k.clone(), v)))
+            .collect()
+    };
+    let mut effective = if infeasible {
+        Resources::new()
+    } else {
+        container_requests(c)
+    };
+    max_into(&mut effective, &quantities(actual.requests.as_ref()));
+    max_into(&mut effective, &quantities(cs.allocated_resources.as_ref()));
+    let requests = effective
+        .into_iter()
+        .map(|(k, v)| (k, Quantity(format!("{v}m"))))
+        .collect();
+    c.resources.get_or_insert_with(Default::default).requests = Some(requests);
 }
 
 /// `fitsRequest`: pod count first, then (unless the pod requests nothing) cpu, memory,

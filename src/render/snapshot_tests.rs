@@ -160,6 +160,7 @@ fn explain_tables() {
         let ctx = Context {
             pods_on_node: &on_node,
             view: &view,
+            nominated: &[],
             scheduling_events: &events,
             priority: 0,
             current_hash: Some("new"),

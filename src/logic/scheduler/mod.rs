@@ -4,6 +4,7 @@
 //! a filter is never passed silently.
 
 pub mod interpod_affinity;
+pub mod nominated;
 pub mod topology_spread;
 
 use std::collections::BTreeMap;

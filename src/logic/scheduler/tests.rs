@@ -218,3 +218,58 @@ fn spread_counts_only_the_pinned_node_unless_node_affinity_is_ignored() {
     );
     assert_eq!(topology_spread::filter(&pod, &n1, &view), Outcome::Pass);
 }
+
+#[test]
+fn a_resized_pod_counts_the_larger_of_spec_allocated_and_actual() {
+    // component-helpers PodRequests with UseStatusResources, determineContainerReqs.
+    use crate::logic::scheduling::scheduled_requests;
+    let grown = pod("metadata: {name: grown, namespace: default}
+spec:
+  nodeName: n1
+  containers: [{name: c, resources: {requests: {cpu: 500m, memory: 1Gi}}}]
+status:
+  containerStatuses:
+  - {name: c, image: i, imageID: '', ready: true, restartCount: 0, allocatedResources: {cpu: 1500m}, resources: {requests: {cpu: 1200m, memory: 512Mi}}}");
+    let r = scheduled_requests(&grown);
+    assert_eq!(r["cpu"], 1500);
+    assert_eq!(r["memory"], 1024 * 1024 * 1024 * 1000);
+    // An infeasible resize: the spec's larger request is not what the node holds.
+    let mut infeasible = grown.clone();
+    infeasible.spec.as_mut().unwrap().containers[0].resources =
+        Some(crate::yaml::from_str("requests: {cpu: '4'}").unwrap());
+    infeasible.status.as_mut().unwrap().conditions = Some(vec![
+        crate::yaml::from_str("{type: PodResizePending, status: 'True', reason: Infeasible}")
+            .unwrap(),
+    ]);
+    assert_eq!(scheduled_requests(&infeasible)["cpu"], 1500);
+    // No reported resources: the spec alone.
+    let plain = bound("plain", "n1", "app: x", "");
+    assert!(scheduled_requests(&plain).is_empty());
+}
+
+#[test]
+fn nominated_pods_of_equal_or_higher_priority_hold_their_room() {
+    // addGENominatedPods: priority >= the incoming pod's, not the pod itself, still Pending.
+    use super::nominated::counted;
+    let waiting = |name: &str, prio: i32, owner: &str| {
+        pod(&format!("metadata:
+  name: {name}
+  namespace: default
+  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: o, uid: {owner}, controller: true}}]
+spec: {{priority: {prio}, containers: [{{name: c}}]}}
+status: {{phase: Pending, nominatedNodeName: n1}}"))
+    };
+    let (high, equal, low, own) = (
+        waiting("high", 100, "x"),
+        waiting("equal", 10, "x"),
+        waiting("low", 5, "x"),
+        waiting("own", 100, "ds-uid"),
+    );
+    let all = [&high, &equal, &low, &own];
+    let names: Vec<&str> = counted(&all, "n1", 10, "ds-uid")
+        .iter()
+        .map(|p| crate::logic::pods::name(p))
+        .collect();
+    assert_eq!(names, ["high", "equal"]);
+    assert!(counted(&all, "n2", 10, "ds-uid").is_empty());
+}
