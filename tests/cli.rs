@@ -311,7 +311,10 @@ fn kubectl_completion_offers_manifests_after_preview_f() {
     // kubectl's bash completion does not work at all without bash-completion; where it is
     // installed (a prerequisite in the README), drive it too.
     if !std::path::Path::new(BASH_COMPLETION).exists() {
-        assert!(std::env::var_os("CI").is_none(), "{BASH_COMPLETION} is not installed");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{BASH_COMPLETION} is not installed"
+        );
         eprintln!("{BASH_COMPLETION} is not installed: kubectl's bash completion is not driven");
         std::fs::remove_dir_all(&dir).ok();
         return;

@@ -491,7 +491,85 @@ async fn overhead_and_new_nodes_match_the_control_plane() {
         limited["example"].as_str().unwrap().contains("cpu 100m"),
         "{limited}"
     );
+
+    // Two exporters on the same host port: the one of higher priority gets it (preempting the
+    // other if that came first), the other stays Pending on every node of the pool.
+    apply_yaml(&client, PORTS).await.expect("port daemonsets");
+    let real = settled(&client).await;
+    let report = json(tb.kubeconfig(), &["overhead", "-o", "json"]);
+    let gpu = report["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["key"] == "karpenter.sh/nodepool=gpu")
+        .expect("gpu pool")
+        .clone();
+    let nodes: Vec<&str> = gpu["nodeNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(nodes, ["gpu-1", "gpu-2"]);
+    let entry = |name: &str| -> (u64, u64) {
+        let d = gpu["daemonSets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {gpu}"));
+        (d["nodes"].as_u64().unwrap(), d["pending"].as_u64().unwrap())
+    };
+    assert_eq!(entry("port-high"), (2, 0), "{gpu}");
+    assert_eq!(entry("port-low"), (0, 2), "{gpu}");
+    for n in nodes {
+        assert!(
+            real.running[n].contains("default/port-high"),
+            "{n}: {:?}",
+            real.running
+        );
+        assert!(
+            real.pending[n].contains("default/port-low"),
+            "{n}: {:?}",
+            real.pending
+        );
+    }
 }
+
+/// Two DaemonSets on the gpu pool that want host port 9400; one has a higher priority.
+const PORTS: &str = r#"
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: daemon-high}
+value: 1000
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: port-low, namespace: default}
+spec:
+  selector: {matchLabels: {app: port-low}}
+  template:
+    metadata: {labels: {app: port-low}}
+    spec:
+      nodeSelector: {karpenter.sh/nodepool: gpu}
+      tolerations: [{operator: Exists}]
+      containers:
+      - {name: main, image: registry.example/exporter:1, ports: [{containerPort: 9400, hostPort: 9400}], resources: {requests: {cpu: 10m}}}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: port-high, namespace: default}
+spec:
+  selector: {matchLabels: {app: port-high}}
+  template:
+    metadata: {labels: {app: port-high}}
+    spec:
+      priorityClassName: daemon-high
+      nodeSelector: {karpenter.sh/nodepool: gpu}
+      tolerations: [{operator: Exists}]
+      containers:
+      - {name: main, image: registry.example/exporter:1, ports: [{containerPort: 9400, hostPort: 9400}], resources: {requests: {cpu: 10m}}}
+"#;
 
 /// An OnDelete DaemonSet on the general pool requesting `cpu`.
 fn on_delete_agent(cpu: &str) -> String {
