@@ -492,3 +492,115 @@ async fn bad_input_and_nothing_written() {
         "{verbs:?}"
     );
 }
+
+/// A DaemonSet requesting 600m of cpu with the given update strategy and image.
+fn growing(name: &str, strategy: &str, image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: {name}, namespace: {NS}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  updateStrategy: {strategy}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      containers:
+      - name: main
+        image: {image}
+        resources: {{requests: {{cpu: 600m}}}}
+"
+    )
+}
+
+/// A template change, previewed and then applied: with maxSurge the new pod must fit beside
+/// the old one, which still holds its cpu (the scheduler then says Insufficient cpu where
+/// without surge the pod fits); and a node where the old pod may stay but no new one may be
+/// created (a NoSchedule taint that came after it) is lost, not replaced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_template_change_under_surge_and_behind_a_new_taint() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    // small: room for both DaemonSets' pods (1200m), not for a third beside them.
+    for (n, cpu) in [("small", "1500m"), ("big", "4"), ("tainted", "4")] {
+        add_node(&client, &FakeNode::new(n).cpu(cpu))
+            .await
+            .expect("node");
+    }
+    let surge = "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: 1}}";
+    let plain = "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 1}}";
+    let v1 = "registry.example/agent:1";
+    let v2 = "registry.example/agent:2";
+    apply_yaml(
+        &client,
+        &format!(
+            "{}---\n{}",
+            growing("grow", surge, v1),
+            growing("grow-plain", plain, v1)
+        ),
+    )
+    .await
+    .expect("apply");
+    wait_stable(&client, NS, Duration::from_secs(60)).await;
+    let nodes: Api<k8s_openapi::api::core::v1::Node> = Api::all(client.clone());
+    let taint = serde_json::json!({"spec": {"taints": [{"key": "maintenance", "value": "true", "effect": "NoSchedule"}]}});
+    nodes
+        .patch(
+            "tainted",
+            &kube::api::PatchParams::default(),
+            &kube::api::Patch::Merge(&taint),
+        )
+        .await
+        .expect("taint");
+    // One after the other, so the second's preview sees the first's outcome.
+    for (name, strategy, small_fits) in [("grow-plain", plain, true), ("grow", surge, false)] {
+        let manifest = growing(name, strategy, v2);
+        let file = tb.dir().join(format!("{name}.yaml"));
+        std::fs::write(&file, &manifest).expect("manifest");
+        let report = json_report(
+            tb.kubeconfig(),
+            &["preview", "-f", file.to_str().expect("path"), "-o", "json"],
+        );
+        let p = &report["items"][0];
+        println!("{name}: {p}");
+        assert_eq!(
+            strings(&p["change"]["lost"]),
+            BTreeSet::from(["tainted".to_string()]),
+            "{p}"
+        );
+        assert_eq!(strings(&p["wouldRun"]).contains("small"), small_fits, "{p}");
+        let text = kubectl_ds(
+            tb.kubeconfig(),
+            &["preview", "-f", file.to_str().expect("path")],
+        );
+        println!(
+            "$ kubectl ds preview -f {name}.yaml\n{}",
+            common::stdout(&text)
+        );
+        apply_yaml(&client, &manifest).await.expect("apply");
+        // What the controller and the scheduler then do.
+        let got = kubectl_ds_testbed::wait_for(
+            "the rollout to play out",
+            Duration::from_secs(60),
+            || async {
+                let (running, pending) = outcome(&client, name).await;
+                let tainted_gone = !running.contains("tainted");
+                let small_settled = if small_fits {
+                    pending.is_empty() && running.contains("small")
+                } else {
+                    pending.get("small").is_some_and(|m| !m.is_empty())
+                };
+                Ok::<_, kubectl_ds_testbed::Error>(
+                    (tainted_gone && small_settled).then_some((running, pending)),
+                )
+            },
+        )
+        .await
+        .expect("outcome");
+        println!("{name}: running {:?}, pending {:?}", got.0, got.1);
+        if !small_fits {
+            assert!(got.1["small"].contains("Insufficient cpu"), "{:?}", got.1);
+        }
+        wait_stable(&client, NS, Duration::from_secs(60)).await;
+    }
+}

@@ -182,7 +182,8 @@ pub fn preview(
     let mut headroom = Vec::new();
     let mut before = BTreeSet::new();
     let mut after = BTreeSet::new();
-    // The DaemonSet's own pods are replaced, so they are left out of every filter.
+    // The DaemonSet's own pods are replaced, so they are left out of the filters (but for
+    // resources and ports when surging, below).
     let not_own = |p: &&Pod| {
         existing_uid
             .as_deref()
@@ -208,6 +209,10 @@ pub fn preview(
         spec: &spec,
     };
     let mut not_checked: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    let rolls = existing.is_some_and(|live| !subset(&template_json(ds), &template_json(live)))
+        && rollout::strategy(ds) == rollout::Strategy::RollingUpdate;
+    // `rollingUpdate` surging: the new pod is created while the old one still runs.
+    let beside_old = rolls && rollout::budget(ds, 1).max_surge > 0;
     for node in nodes {
         let name = node.metadata.name.clone().unwrap_or_default();
         let own: &[&Pod] = existing_uid
@@ -219,7 +224,11 @@ pub fn preview(
         }
         let p = placement.evaluate(node);
         if !p.should_run {
-            if has_pod && p.should_continue {
+            // A pod that may continue but should not be created again stays only while the
+            // template is the same: `rollingUpdate` deletes old pods on every node that has
+            // one (a no-surge candidate; surging, a shouldNotRun pod once enough are
+            // available), and nothing replaces them.
+            if has_pod && p.should_continue && !rolls {
                 after.insert(name.clone());
             }
             if let Some(e) = p.exclusion {
@@ -228,13 +237,14 @@ pub fn preview(
             continue;
         }
         after.insert(name.clone());
-        // The DaemonSet's own pods would be replaced, so they do not take room from the new one.
+        // Without surge the DaemonSet's own pod is deleted before its replacement is created,
+        // so it takes no room from the new one; surging, the new pod must fit beside it.
         let others: Vec<&Pod> = by_node
             .get(name.as_str())
             .into_iter()
             .flatten()
             .copied()
-            .filter(not_own)
+            .filter(|p| beside_old || not_own(p))
             .collect();
         let short = scheduling::insufficient(&request, node, &others);
         let ports = scheduling::port_conflicts(&spec, &others);
@@ -282,9 +292,14 @@ pub fn preview(
                 .filter_map(|f| f.rejected())
                 .map(|(reason, detail)| format!("{reason} ({detail})")),
         );
+        let beside = if beside_old && has_pod {
+            " (with maxSurge the new pod is scheduled while the old one still holds its share)"
+        } else {
+            ""
+        };
         unplaceable.push(Unplaceable {
             node: name,
-            reason: parts.join("; "),
+            reason: format!("{}{beside}", parts.join("; ")),
             insufficient: short,
             port_conflicts: ports,
             filters: rejected,
