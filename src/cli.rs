@@ -134,8 +134,13 @@ Examples:
   # Fail a pipeline when a DaemonSet covers less than 95% of its nodes, in two clusters
   kubectl ds coverage -A --fail-under 95 --context prod-eu,prod-us";
 
+/// Printing a script talks to no cluster, so its help leaves out kubectl's global flags (still
+/// accepted): clap's `{options}` would list them, and `--help` is the only option of its own.
 #[derive(Debug, Args)]
-#[command(after_help = COMPLETION_EXAMPLES)]
+#[command(
+    after_help = COMPLETION_EXAMPLES,
+    help_template = "{about-with-newline}\n{usage-heading} {usage}\n\nArguments:\n{positionals}\n\nOptions:\n  -h, --help  Print help{after-help}"
+)]
 pub struct CompletionArgs {
     /// The shell to print the script for.
     #[arg(value_enum)]

@@ -425,6 +425,10 @@ fn help_lists_own_flags_then_global_options() {
         assert!(help(args).contains("Examples:"), "{args:?}");
     }
     assert!(help(&["rollout", "status", "--help"]).contains("--all-namespaces"));
+    // Printing a script talks to no cluster: none of kubectl's flags mean anything there.
+    let completion = help(&["completion", "--help"]);
+    assert!(!completion.contains("Global options"), "{completion}");
+    assert!(!completion.contains("--kubeconfig"), "{completion}");
     // -A where it does not apply is a usage error, not a suggestion followed by a refusal.
     let out = run(&["rollback", "agent", "-A"], &[]);
     assert_eq!(out.status.code(), Some(2));
