@@ -295,28 +295,65 @@ async fn affinity_and_spread_verdicts_equal_the_scheduler() {
         "node(s) didn't match pod topology spread constraints (missing required label)"
     );
 
-    // Randomised: guards, anti-affinity and spread constraints with a fixed seed.
+    assert!(compared >= 35, "{compared} node verdicts compared");
+
+    // Randomised with a fixed seed: more nodes with or without zone and rack labels, guards
+    // with anti-affinity by zone or host, and templates with anti-affinity, affinity and
+    // spread constraints over pods that do not move (the DaemonSet's own pods would make the
+    // outcome depend on the order the scheduler binds them in).
     let mut rng = Rng::new(17_2026);
-    for i in 0..8 {
+    for i in 0..6 {
+        let mut n = FakeNode::new(format!("r-{i}"));
+        if rng.chance(70) {
+            n = n.label("zone", *rng.pick(&["a", "b", "c"]));
+        }
+        if rng.chance(60) {
+            n = n.label("rack", *rng.pick(&["x", "y"]));
+        }
+        add_node(&client, &n).await.expect("random node");
+    }
+    for i in 0..3 {
+        let node = format!("r-{}", rng.below(6));
+        let key = *rng.pick(&["zone", "rack", "kubernetes.io/hostname"]);
+        let against = *rng.pick(&["zone", "host", "rack"]);
+        apply_yaml(
+            &client,
+            &bound_pod(
+                &format!("r-guard-{i}"),
+                &node,
+                "app: guard",
+                &anti(key, against),
+            ),
+        )
+        .await
+        .expect("random guard");
+    }
+    wait_stable(&client, NS, Duration::from_secs(120)).await;
+    let mut random = 0;
+    for i in 0..16 {
         let name = format!("rand-{i}");
         let mut extra = String::new();
         let mut labels = String::new();
-        if rng.chance(50) {
-            labels = format!("guarded: {}", rng.pick(&["zone", "host", "none"]));
+        if rng.chance(60) {
+            labels = format!("guarded: {}", rng.pick(&["zone", "host", "rack", "none"]));
         }
+        let key = *rng.pick(&["zone", "rack", "kubernetes.io/hostname"]);
+        let other = *rng.pick(&["db", "guard", "edge"]);
         match rng.below(4) {
             0 => extra.push_str(&format!(
-                "affinity: {{podAntiAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: [{{topologyKey: {}, labelSelector: {{matchLabels: {{app: {}}}}}}}]}}}}\n",
-                rng.pick(&["zone", "kubernetes.io/hostname"]),
-                rng.pick(&["db", "guard", "edge"])
+                "affinity: {{podAntiAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: [{{topologyKey: {key}, labelSelector: {{matchLabels: {{app: {other}}}}}}}]}}}}\n"
             )),
             1 => extra.push_str(&format!(
-                "topologySpreadConstraints: [{{maxSkew: {}, topologyKey: {}, whenUnsatisfiable: DoNotSchedule, labelSelector: {{matchLabels: {{app: {name}}}}}{}}}]\n",
+                "affinity: {{podAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: [{{topologyKey: {key}, labelSelector: {{matchLabels: {{app: {other}}}}}}}]}}}}\n"
+            )),
+            2 => extra.push_str(&format!(
+                "topologySpreadConstraints: [{{maxSkew: {}, topologyKey: {key}, whenUnsatisfiable: DoNotSchedule, labelSelector: {{matchLabels: {{app: {name}}}}}{}}}]\n",
                 1 + rng.below(2),
-                rng.pick(&["zone", "rack", "kubernetes.io/hostname"]),
                 rng.pick(&["", ", minDomains: 3", ", nodeAffinityPolicy: Honor"])
             )),
-            _ => {}
+            _ => extra.push_str(&format!(
+                "topologySpreadConstraints: [{{maxSkew: 1, topologyKey: {key}, whenUnsatisfiable: DoNotSchedule, nodeAffinityPolicy: Ignore, labelSelector: {{matchLabels: {{tier: edge}}}}}}]\n"
+            )),
         }
         let manifest = daemonset(&name, NS, &extra);
         let manifest = if labels.is_empty() {
@@ -324,9 +361,14 @@ async fn affinity_and_spread_verdicts_equal_the_scheduler() {
         } else {
             with_labels(manifest, &name, &labels)
         };
-        compared += check(&tb, &client, &name, &manifest).await;
+        random += check(&tb, &client, &name, &manifest).await;
     }
-    assert!(compared >= 70, "{compared} node verdicts compared");
+    assert!(random >= 170, "{random} randomised node verdicts compared");
+    assert!(
+        compared + random >= 200,
+        "{} node verdicts compared",
+        compared + random
+    );
 
     // In-place resize: a pod whose status shows 1500m allocated, though its spec asks 500m,
     // leaves 500m of the node's 2 cpus, so an 800m daemon pod stays Pending.
