@@ -414,6 +414,48 @@ async fn affinity_and_spread_verdicts_equal_the_scheduler() {
     let v = &resized["verdicts"][0];
     assert_eq!(v["code"], "InsufficientResources", "{v}");
     assert_eq!(v["insufficient"][0]["used"], "1500m", "{v}");
+
+    // A template with a claim: the volume filters are named as not checked, never passed,
+    // and the scheduler indeed does not place the pod (the claim does not exist).
+    let claimed = daemonset(
+        "claimed",
+        NS,
+        "nodeSelector: {pool: resized}\nvolumes: [{name: data, persistentVolumeClaim: {claimName: shared}}]",
+    );
+    let file = tb.dir().join("claimed.yaml");
+    std::fs::write(&file, &claimed).unwrap();
+    let preview = json_report(
+        tb.kubeconfig(),
+        &["preview", "-f", file.to_str().unwrap(), "-o", "json"],
+    );
+    let unchecked = &preview["items"][0]["notChecked"][0];
+    assert_eq!(unchecked["plugin"], "VolumeBinding", "{preview}");
+    assert_eq!(
+        unchecked["nodes"],
+        serde_json::json!(["resized"]),
+        "{preview}"
+    );
+    apply_yaml(&client, &claimed).await.expect("claimed");
+    let (running, pending) = outcome(&client, "claimed").await;
+    assert!(running.is_empty(), "{running:?}");
+    assert!(
+        pending["resized"].contains("persistentvolumeclaim \"shared\" not found"),
+        "{pending:?}"
+    );
+    let explained = json_report(tb.kubeconfig(), &["explain", "ds", "claimed", "-o", "json"]);
+    let v = explained["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["node"] == "resized")
+        .expect("verdict");
+    let f = v["filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["plugin"] == "VolumeBinding")
+        .expect("filter");
+    assert_eq!(f["status"], "notChecked", "{v}");
     let allocated = pods.get("grown").await.expect("grown");
     assert!(
         serde_json::to_string(&allocated.status)

@@ -596,6 +596,16 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
             v.code = Code::PodMissing;
             v.group = "no pod yet".into();
             v.message = "should run and would fit, but has no pod yet (the controller creates it on its next sync)".into();
+            // The claims' filters decide alone; other undecided filters are in `filters`.
+            let claim_filters = v
+                .filters
+                .iter()
+                .filter(|f| matches!(f.plugin, "VolumeBinding" | "DynamicResources"));
+            for f in claim_filters {
+                if let scheduler::Outcome::NotChecked { reason } = &f.outcome {
+                    v.message.push_str(&format!("; {}: {reason}", f.plugin));
+                }
+            }
             return v;
         }
     }

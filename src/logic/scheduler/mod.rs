@@ -3,9 +3,11 @@
 //! scheduler's own reason string, or says why it could not be decided from what was read:
 //! a filter is never passed silently.
 
+pub mod dynamic_resources;
 pub mod interpod_affinity;
 pub mod nominated;
 pub mod topology_spread;
+pub mod volumes;
 
 use std::collections::BTreeMap;
 
@@ -99,12 +101,20 @@ impl ClusterView<'_> {
 pub fn run_all(pod: &IncomingPod<'_>, node: &Node, view: &ClusterView<'_>) -> Vec<FilterResult> {
     vec![
         FilterResult {
+            plugin: "VolumeBinding",
+            outcome: volumes::filter(pod.spec),
+        },
+        FilterResult {
             plugin: "PodTopologySpread",
             outcome: topology_spread::filter(pod, node, view),
         },
         FilterResult {
             plugin: "InterPodAffinity",
             outcome: interpod_affinity::filter(pod, node, view),
+        },
+        FilterResult {
+            plugin: "DynamicResources",
+            outcome: dynamic_resources::filter(pod.spec),
         },
     ]
 }

@@ -273,3 +273,22 @@ status: {{phase: Pending, nominatedNodeName: n1}}"))
     assert_eq!(names, ["high", "equal"]);
     assert!(counted(&all, "n2", 10, "ds-uid").is_empty());
 }
+
+#[test]
+fn claims_and_resource_claims_are_not_checked_rather_than_passed() {
+    // volumebinding PreFilter (podHasPVCs) and dynamicresources PreFilter skip only pods
+    // without claims.
+    let plain = spec("");
+    assert_eq!(super::volumes::filter(&plain), Outcome::Pass);
+    assert_eq!(super::dynamic_resources::filter(&plain), Outcome::Pass);
+    let pvc = spec("volumes: [{name: data, persistentVolumeClaim: {claimName: shared}}]");
+    assert!(
+        reason(&super::volumes::filter(&pvc))
+            .starts_with("not checked: the pod mounts claim(s) shared")
+    );
+    let dra = spec("resourceClaims: [{name: gpu, resourceClaimTemplateName: gpu}]");
+    assert!(
+        reason(&super::dynamic_resources::filter(&dra))
+            .starts_with("not checked: the pod has resource claim(s) gpu")
+    );
+}
