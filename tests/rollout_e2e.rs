@@ -1069,6 +1069,14 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     let text = stdout(&kubectl_ds(kc, &["coverage", "evict-soon"]));
     println!("$ kubectl ds coverage evict-soon\n{text}");
     assert!(text.contains("evicted"), "{text}");
+    let (_, item) = ours_once(kc, "evict-soon");
+    println!("evict-soon rollout status: {}", item["message"]);
+    assert!(
+        item["evictions"][0].as_str().is_some_and(
+            |e| e.starts_with("dead: the taint-eviction controller evicts the pod in ")
+        ),
+        "{item}"
+    );
 
     // Nothing to roll out: complete, though the dead node's pod never starts (point 8).
     let item = wait_ours(kc, "everywhere", "complete", |i| i["state"] == "Complete").await;

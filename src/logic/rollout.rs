@@ -15,7 +15,7 @@ use super::coverage::PodIndex;
 use super::placement::DaemonPlacement;
 use super::rolling::{Effect, NodeInput, Pass, Slot};
 use super::snapshot::Snapshot;
-use super::{lifecycle, pods, revisions};
+use super::{eviction, lifecycle, pods, revisions};
 
 /// `spec.updateStrategy.type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -243,6 +243,10 @@ pub struct RolloutStatus {
     /// Nodes outside desiredNumberScheduled (typically NotReady) whose pods still run an old
     /// revision: kubectl reports success without them.
     pub excluded_old: Vec<NodeProgress>,
+    /// Nodes whose pod the taint-eviction controller evicts when a toleration's seconds run
+    /// out: `node: sentence`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub evictions: Vec<String>,
 }
 
 impl RolloutStatus {
@@ -319,6 +323,7 @@ struct Tally {
     rollout_problem: bool,
     /// `node (why)` for every node that holds budget and stays as it is.
     blockers: Vec<String>,
+    evictions: Vec<String>,
 }
 
 impl Tally {
@@ -397,7 +402,8 @@ pub fn for_daemonset(
     let hash = revisions::current_hash(ds, &snapshot.revisions);
     let generation = revisions::template_generation(ds);
     let updated = |pod: &Pod| pods::is_updated(pod, hash.as_deref(), generation);
-    let desired: Vec<bool> = match DaemonPlacement::new(ds) {
+    let placement = DaemonPlacement::new(ds);
+    let desired: Vec<bool> = match &placement {
         Some(p) => snapshot
             .nodes
             .iter()
@@ -437,6 +443,16 @@ pub fn for_daemonset(
         if let Some(slot) = pass.classify(&input) {
             t.add(node, desired, slot, &numbers);
         }
+        // A toleration with seconds: the taint-eviction controller removes the pod (and the
+        // DaemonSet controller recreates it where the node still should run it).
+        let live = on_node.iter().any(|p| !pods::is_terminating(p));
+        if let Some(e) = placement
+            .as_ref()
+            .filter(|_| live)
+            .and_then(|p| eviction::pending(node, p.tolerations(), desired, now))
+        {
+            t.evictions.push(format!("{node_name}: {}", e.sentence()));
+        }
     }
     t.nodes.sort_by(|a, b| {
         a.progress
@@ -458,6 +474,7 @@ pub fn for_daemonset(
         counts: t.counts,
         nodes: t.nodes,
         excluded_old: t.excluded_old,
+        evictions: t.evictions,
     }
 }
 
@@ -587,6 +604,9 @@ fn message(name: &str, state: State, kubectl: &KubectlVerdict, t: &Tally, b: Bud
             names.len(),
             names.join(", ")
         ));
+    }
+    if !t.evictions.is_empty() {
+        m.push_str(&format!("; {}", t.evictions.join("; ")));
     }
     if state == State::Progressing && kubectl.message.starts_with("Waiting for daemon set spec") {
         m = format!("daemon set {name:?}: waiting for the controller to observe the spec update");
