@@ -18,6 +18,11 @@ const READ_ONLY: &[(&str, &str, &[&str])] = &[
     ("", "pods", &["get", "list", "watch"]),
     ("", "events", &["get", "list", "watch"]),
     ("", "namespaces", &["get", "list", "watch"]),
+    ("", "limitranges", &["get", "list", "watch"]),
+    ("", "serviceaccounts", &["get", "list", "watch"]),
+    ("", "resourcequotas", &["get", "list", "watch"]),
+    ("node.k8s.io", "runtimeclasses", &["get", "list", "watch"]),
+    ("policy", "poddisruptionbudgets", &["get", "list", "watch"]),
     ("apps", "daemonsets", &["get", "list", "watch"]),
     ("apps", "controllerrevisions", &["get", "list", "watch"]),
     (
@@ -196,6 +201,19 @@ async fn read_only_role_suffices_and_each_missing_verb_is_named() {
             "watch",
             &["coverage", "--watch"],
             "not allowed to watch pods",
+        ),
+        // The admission and preemption inputs are optional: a note each.
+        (
+            "serviceaccounts",
+            "list",
+            &["explain", "ds", "agent"],
+            "not allowed to list serviceaccounts",
+        ),
+        (
+            "poddisruptionbudgets",
+            "list",
+            &["explain", "node", "n1"],
+            "not allowed to list poddisruptionbudgets",
         ),
     ];
     for (i, (resource, verb, args, expect)) in cases.iter().enumerate() {

@@ -34,7 +34,7 @@ pub struct Scope {
     pub node_selector: Option<String>,
 }
 
-fn cached(selector: Option<&str>) -> ListParams {
+pub(super) fn cached(selector: Option<&str>) -> ListParams {
     let lp = ListParams::default().match_any();
     match selector {
         Some(s) => lp.labels(s),
@@ -42,7 +42,7 @@ fn cached(selector: Option<&str>) -> ListParams {
     }
 }
 
-fn api<K>(target: &Target, namespace: Option<&str>) -> Api<K>
+pub(super) fn api<K>(target: &Target, namespace: Option<&str>) -> Api<K>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>,
     <K as kube::Resource>::DynamicType: Default,
@@ -137,7 +137,12 @@ where
 }
 
 /// Every object of a list, streamed ([`super::list_stream`]).
-async fn list<K>(target: &Target, api: Api<K>, lp: ListParams, req: Request) -> Result<Vec<K>>
+pub(super) async fn list<K>(
+    target: &Target,
+    api: Api<K>,
+    lp: ListParams,
+    req: Request,
+) -> Result<Vec<K>>
 where
     K: kube::Resource + DeserializeOwned,
 {
@@ -269,17 +274,26 @@ pub async fn revisions(
 /// scope, fetched concurrently.
 pub async fn snapshot(target: &Target, scope: &Scope, keep: lean::Keep) -> Result<Snapshot> {
     let ns = scope.namespace.as_deref();
-    let (daemonsets, nodes, pods, revisions) = tokio::try_join!(
-        daemonsets(target, scope),
-        nodes(target, scope.node_selector.as_deref()),
-        lean_pods(target, ns, keep),
-        revisions(target, ns),
-    )?;
+    let mut unread = Vec::new();
+    let (required, create_failures) = tokio::join!(
+        async {
+            tokio::try_join!(
+                daemonsets(target, scope),
+                nodes(target, scope.node_selector.as_deref()),
+                lean_pods(target, ns, keep),
+                revisions(target, ns),
+            )
+        },
+        // Optional: without them a refused create looks like a pod not created yet.
+        super::admission::failures(target, ns, &mut unread),
+    );
+    let (daemonsets, nodes, pods, revisions) = required?;
     Ok(Snapshot {
         daemonsets,
         nodes,
         pods,
         revisions,
+        create_failures,
     })
 }
 

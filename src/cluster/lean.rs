@@ -393,6 +393,7 @@ mod tests {
                 })
                 .collect(),
             revisions: Vec::new(),
+            create_failures: Vec::new(),
         };
         let now: k8s_openapi::jiff::Timestamp = "2026-01-01T00:00:25Z".parse().unwrap();
         let report = |keep| serde_json::to_value(coverage::compute(&snapshot(keep), now)).unwrap();

@@ -1,6 +1,7 @@
 //! The kube client layer: builds a client the way kubectl resolves its kubeconfig, fetches the
 //! objects a command needs, and turns API failures into user-facing errors. No decisions here.
 
+pub mod admission;
 pub mod connect;
 pub mod errors;
 pub mod fetch;

@@ -209,11 +209,14 @@ pub async fn follow(
         });
         let mut nodes = owned(&node_store);
         nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        // Refused creates change no watched object: read the controller's events anew.
+        let create_failures = super::admission::failures(target, ns, &mut Vec::new()).await;
         let snapshot = Snapshot {
             daemonsets,
             nodes,
             pods: owned(&pod_store),
             revisions: owned(&rev_store),
+            create_failures,
         };
         if !on_update(Update::Snapshot(snapshot)) {
             return Ok(());

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
@@ -12,8 +13,10 @@ use crate::cli::{ExplainCommand, GlobalArgs, OutputFormat};
 use crate::cluster::fetch::{self, Scope};
 use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
+use crate::logic::admission::{self, Admission, Objects};
 use crate::logic::coverage::PodIndex;
 use crate::logic::explain::{self, Context, NodeNote, Verdict, VerdictGroup};
+use crate::logic::failed_creates::{self, CreateFailure};
 use crate::logic::scheduler::ClusterView;
 use crate::logic::{pods, revisions, scheduling};
 use crate::render::{self, Output};
@@ -132,16 +135,35 @@ fn or_note<T: Default>(res: Result<T>, what: &str, notes: &mut Vec<String>) -> T
     }
 }
 
-/// The priority the DaemonSet's pods get: that of their priority class, else the global default.
-fn priority(ds: &DaemonSet, classes: &(HashMap<String, i32>, i32)) -> i32 {
-    let spec = crate::logic::compat::daemonset_spec(ds).and_then(|s| s.template.spec.as_ref());
-    if let Some(p) = spec.and_then(|s| s.priority) {
-        return p;
-    }
-    match spec.and_then(|s| s.priority_class_name.as_deref()) {
-        Some(name) => classes.0.get(name).copied().unwrap_or(classes.1),
-        None => classes.1,
-    }
+/// What admission, preemption and the controller's events add, read once per command.
+#[derive(Default)]
+struct Extra {
+    objects: Objects,
+    pdbs: Vec<PodDisruptionBudget>,
+    failures: Vec<CreateFailure>,
+}
+
+/// The inputs, and a note naming those that could not be read.
+async fn extra(target: &Target, ns: Option<&str>) -> (Extra, Option<String>) {
+    let mut a = Vec::new();
+    let mut b = Vec::new();
+    let mut c = Vec::new();
+    let (objects, pdbs, failures) = tokio::join!(
+        cluster::admission::objects(target, ns, &mut a),
+        cluster::admission::pdbs(target, &mut b),
+        cluster::admission::failures(target, ns, &mut c),
+    );
+    a.extend(b);
+    a.extend(c);
+    let note = cluster::admission::note(&a);
+    (
+        Extra {
+            objects,
+            pdbs,
+            failures,
+        },
+        note,
+    )
 }
 
 struct Inputs<'a> {
@@ -149,25 +171,42 @@ struct Inputs<'a> {
     view: &'a ClusterView<'a>,
     nominated: &'a [&'a Pod],
     events: &'a HashMap<String, String>,
-    classes: &'a (HashMap<String, i32>, i32),
+    extra: &'a Extra,
     revisions: &'a [k8s_openapi::api::apps::v1::ControllerRevision],
     index: &'a PodIndex<'a>,
+    /// Every pod read (to tell whether the DaemonSet's creates succeed again).
+    all_pods: &'a [Pod],
 }
 
-fn verdict(ds: &DaemonSet, node: &Node, inputs: &Inputs<'_>, now: Timestamp) -> Verdict {
+/// The pod the controller would create for `ds`, through the admission model.
+fn admitted(ds: &DaemonSet, hash: Option<&str>, objects: &Objects) -> Option<Admission> {
+    admission::daemon_pod(ds, "", hash).map(|p| admission::admit(p, objects))
+}
+
+fn verdict(
+    ds: &DaemonSet,
+    node: &Node,
+    inputs: &Inputs<'_>,
+    admitted: Option<&Admission>,
+    now: Timestamp,
+) -> Verdict {
     let hash = revisions::current_hash(ds, inputs.revisions);
+    let node_name = node.metadata.name.as_deref().unwrap_or("");
+    let owned = failed_creates::owned_pods(ds, inputs.all_pods);
     let ctx = Context {
         pods_on_node: &inputs.pods_on_node,
         view: inputs.view,
         nominated: inputs.nominated,
         scheduling_events: inputs.events,
-        priority: priority(ds, inputs.classes),
+        admitted,
+        pdbs: &inputs.extra.pdbs,
+        create_failure: failed_creates::current(ds, &inputs.extra.failures, &owned),
+        failed_pod: failed_creates::failed_pod_on(ds, &inputs.extra.failures, node_name),
         current_hash: hash.as_deref(),
         template_generation: revisions::template_generation(ds),
         now,
     };
     let uid = ds.metadata.uid.as_deref().unwrap_or("");
-    let node_name = node.metadata.name.as_deref().unwrap_or("");
     explain::explain(ds, node, inputs.index.on_node(uid, node_name), &ctx)
 }
 
@@ -190,17 +229,17 @@ async fn node_report(
         ..Default::default()
     };
     let on_node = format!("spec.nodeName={node_name}");
-    let (node, daemonsets, bound, unbound, revs, classes) = tokio::join!(
+    let mut notes = Vec::new();
+    let (node, daemonsets, bound, unbound, revs, extra) = tokio::join!(
         fetch::node(target, node_name),
         fetch::daemonsets(target, &scope),
         fetch::pods(target, None, Some(&on_node)),
         fetch::pods(target, ns.as_deref(), Some("spec.nodeName=")),
         fetch::revisions(target, ns.as_deref()),
-        fetch::priority_classes(target),
+        extra(target, ns.as_deref()),
     );
     let node = node?;
-    let mut notes = Vec::new();
-    let classes = or_note(classes, "PriorityClasses (preemption checks)", &mut notes);
+    let (extra, unread) = extra;
     let (mut daemonsets, bound, unbound, revs) = match (daemonsets, bound) {
         // Some namespaces are off limits: report on the ones that may be read.
         (Err(Error::Forbidden(_)), _) | (_, Err(Error::Forbidden(_))) if ns.is_none() => {
@@ -261,16 +300,22 @@ async fn node_report(
         view: &view,
         nominated: &nominated,
         events: &events,
-        classes: &classes,
+        extra: &extra,
         revisions: &revs,
         index: &index,
+        all_pods: &all_pods,
     };
     let now = Timestamp::now();
     let mut verdicts: Vec<Verdict> = daemonsets
         .iter()
-        .map(|ds| verdict(ds, &node, &inputs, now))
+        .map(|ds| {
+            let hash = revisions::current_hash(ds, &revs);
+            let a = admitted(ds, hash.as_deref(), &extra.objects);
+            verdict(ds, &node, &inputs, a.as_ref(), now)
+        })
         .collect();
     explain::sort(&mut verdicts);
+    notes.extend(unread);
     Ok(NodeReport {
         node: node_name.to_string(),
         node_notes: explain::node_notes(&node),
@@ -342,11 +387,10 @@ async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<D
         },
         ..Default::default()
     };
-    let (daemonsets, nodes, pods, classes) = tokio::join!(
+    let (daemonsets, nodes, pods) = tokio::join!(
         fetch::daemonsets(target, &scope),
         fetch::nodes(target, None),
         fetch::lean_pods(target, None, crate::cluster::lean::Keep::Lean),
-        fetch::priority_classes(target),
     );
     let ds = daemonsets?
         .into_iter()
@@ -355,15 +399,18 @@ async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<D
     let ds_ns = ds.metadata.namespace.clone().unwrap_or_default();
     let (nodes, pods) = (nodes?, pods?);
     let mut notes = Vec::new();
-    let (revs, events) = tokio::join!(
+    let (revs, events, extra) = tokio::join!(
         fetch::revisions(target, Some(&ds_ns)),
-        fetch::scheduling_events(target, Some(&ds_ns))
+        fetch::scheduling_events(target, Some(&ds_ns)),
+        extra(target, Some(&ds_ns)),
     );
+    let (extra, unread) = extra;
     let revs = or_note(revs, "ControllerRevisions (revision checks)", &mut notes);
     let events = or_note(events, "scheduler events", &mut notes);
-    let classes = or_note(classes, "PriorityClasses (preemption checks)", &mut notes);
     let index = PodIndex::new(&pods);
     let now = Timestamp::now();
+    let hash = revisions::current_hash(&ds, &revs);
+    let admitted = admitted(&ds, hash.as_deref(), &extra.objects);
     let by_node = scheduling::pods_by_node(&pods);
     let all_nodes: Vec<&Node> = nodes.iter().collect();
     let bound = crate::logic::scheduler::bound_pods(&pods);
@@ -375,21 +422,21 @@ async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<D
     let waiting: Vec<&Pod> = pods.iter().filter(|p| !pods::is_bound(p)).collect();
     let mut verdicts = Vec::with_capacity(nodes.len());
     for node in &nodes {
+        let name = node.metadata.name.as_deref().unwrap_or("");
         let inputs = Inputs {
             nominated: &waiting,
-            pods_on_node: by_node
-                .get(node.metadata.name.as_deref().unwrap_or(""))
-                .cloned()
-                .unwrap_or_default(),
+            pods_on_node: by_node.get(name).cloned().unwrap_or_default(),
             view: &view,
             events: &events,
-            classes: &classes,
+            extra: &extra,
             revisions: &revs,
             index: &index,
+            all_pods: &pods,
         };
-        verdicts.push(verdict(&ds, node, &inputs, now));
+        verdicts.push(verdict(&ds, node, &inputs, admitted.as_ref(), now));
     }
     explain::sort(&mut verdicts);
+    notes.extend(unread);
     Ok(DaemonSetReport {
         namespace: ds_ns,
         name: name.to_string(),

@@ -14,7 +14,8 @@ use crate::cluster::errors::Request;
 use crate::cluster::fetch;
 use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
-use crate::logic::preview::{self, Preview};
+use crate::logic::admission::{self, Admission, Objects};
+use crate::logic::preview::{self, Admitted, Preview};
 use crate::logic::{manifest, node_preview};
 use crate::render::{self, Output};
 
@@ -88,6 +89,50 @@ async fn server_dry_run(target: &Target, ds: &DaemonSet) -> Result<DaemonSet> {
     }
 }
 
+/// The namespace of every DaemonSet, when they share one: the admission inputs are then read
+/// there only.
+fn one_namespace(daemonsets: &[DaemonSet]) -> Option<String> {
+    let first = daemonsets.first()?.metadata.namespace.clone();
+    daemonsets
+        .iter()
+        .all(|d| d.metadata.namespace == first)
+        .then_some(first)
+        .flatten()
+}
+
+/// The DaemonSet's pod as the API server would admit it. With `--server-dry-run`, the
+/// server's own answer (a dry-run create of the pod the controller would build: every
+/// admission plugin and webhook answers, the mutated pod or the refusal verbatim); without the
+/// permission to create pods, or without it asked, the local admission model.
+async fn admitted(
+    target: &Target,
+    ds: &DaemonSet,
+    nodes: &[k8s_openapi::api::core::v1::Node],
+    objects: &Objects,
+    server: bool,
+) -> Result<Option<Admission>> {
+    let first = nodes
+        .first()
+        .and_then(|n| n.metadata.name.clone())
+        .unwrap_or_default();
+    let Some(pod) = admission::daemon_pod(ds, &first, None) else {
+        return Ok(None);
+    };
+    let model = admission::admit(pod.clone(), objects);
+    if !server || first.is_empty() {
+        return Ok(Some(model));
+    }
+    match cluster::admission::dry_run_create(target, &pod).await {
+        Ok(answer) => Ok(Some(admission::from_server(model, answer))),
+        Err(e) => {
+            eprintln!(
+                "note: the API server's dry-run create of a pod was not possible ({e}); the local admission model answers instead"
+            );
+            Ok(Some(model))
+        }
+    }
+}
+
 pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Result<Exit> {
     let Some(file) = args.file.as_deref() else {
         return run_node(global, args, out).await;
@@ -126,6 +171,17 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
         fetch::nodes(&target, None),
         fetch::lean_pods(&target, None, crate::cluster::lean::Keep::Lean)
     )?;
+    let scope = one_namespace(&daemonsets);
+    let mut unread = Vec::new();
+    let mut unread_pdbs = Vec::new();
+    let (objects, pdbs) = tokio::join!(
+        cluster::admission::objects(&target, scope.as_deref(), &mut unread),
+        cluster::admission::pdbs(&target, &mut unread_pdbs),
+    );
+    unread.extend(unread_pdbs);
+    if let Some(n) = cluster::admission::note(&unread) {
+        eprintln!("note: {n}");
+    }
     let mut items = Vec::new();
     for ds in daemonsets {
         let ns = ds.metadata.namespace.clone().unwrap_or_default();
@@ -142,7 +198,13 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
         } else {
             ds
         };
-        if let Some(p) = preview::preview(&ds, existing.as_ref(), &nodes, &pods) {
+        let admission = admitted(&target, &ds, &nodes, &objects, args.server_dry_run).await?;
+        let inputs = Admitted {
+            admission: admission.as_ref(),
+            pdbs: &pdbs,
+            quotas: objects.quotas.as_deref().unwrap_or(&[]),
+        };
+        if let Some(p) = preview::preview_admitted(&ds, existing.as_ref(), &nodes, &pods, inputs) {
             items.push(p);
         }
     }
@@ -158,7 +220,10 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
         _ => render::preview::render(out, &report.items),
     };
     print(&text)?;
-    let unplaceable = report.items.iter().any(|p| !p.unplaceable.is_empty());
+    let unplaceable = report
+        .items
+        .iter()
+        .any(|p| !p.unplaceable.is_empty() || !p.create_refused.is_empty());
     Ok(if args.fail_if_unplaceable && unplaceable {
         Exit::Problem
     } else {

@@ -283,6 +283,7 @@ pub async fn fetch_one(
         nodes: Vec::new(),
         pods,
         revisions,
+        create_failures: Vec::new(),
     };
     Ok((ds, hist, snapshot))
 }

@@ -49,3 +49,14 @@ pub fn priority_value(pc: &k8s_openapi::api::scheduling::v1::PriorityClass) -> O
 pub fn priority_value(pc: &k8s_openapi::api::scheduling::v1::PriorityClass) -> Option<i32> {
     pc.value
 }
+
+/// `PodDisruptionBudgetStatus.disruptionsAllowed` (required, so a plain value from 1.34 on).
+#[cfg(feature = "earliest")]
+pub fn disruptions_allowed(s: &k8s_openapi::api::policy::v1::PodDisruptionBudgetStatus) -> i32 {
+    s.disruptions_allowed
+}
+
+#[cfg(not(feature = "earliest"))]
+pub fn disruptions_allowed(s: &k8s_openapi::api::policy::v1::PodDisruptionBudgetStatus) -> i32 {
+    s.disruptions_allowed.unwrap_or(0)
+}

@@ -20,6 +20,9 @@ use super::snapshot::Snapshot;
 /// What a node that should run the DaemonSet has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum NodeState {
+    /// No daemon pod, and the API server refuses the controller's creates (its FailedCreate
+    /// events, `DaemonSetCoverage::create_refused`).
+    CreateRefused,
     /// No daemon pod at all.
     Missing,
     /// The pod ended (Failed/Succeeded) and waits for the controller to replace it.
@@ -43,6 +46,7 @@ pub enum NodeState {
 impl NodeState {
     pub fn as_str(self) -> &'static str {
         match self {
+            NodeState::CreateRefused => "CreateRefused",
             NodeState::Missing => "Missing",
             NodeState::Failed => "Failed",
             NodeState::Pending => "Pending",
@@ -178,6 +182,10 @@ pub struct DaemonSetCoverage {
     pub nodes: Vec<NodeCoverage>,
     pub misscheduled: Vec<Misscheduled>,
     pub excluded: Vec<ExclusionGroup>,
+    /// The controller's current FailedCreate refusal: why the nodes in `CreateRefused` have
+    /// no pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub create_refused: Option<super::failed_creates::CreateFailure>,
 }
 
 impl DaemonSetCoverage {
@@ -270,6 +278,13 @@ pub fn for_daemonset(
     let hash = revisions::current_hash(ds, &snapshot.revisions);
     let generation = revisions::template_generation(ds);
     let placement = DaemonPlacement::new(ds);
+    let owned = super::failed_creates::owned_pods(ds, &snapshot.pods);
+    let refusal = super::failed_creates::current(ds, &snapshot.create_failures, &owned);
+    let no_pod = if refusal.is_some() {
+        NodeState::CreateRefused
+    } else {
+        NodeState::Missing
+    };
 
     let mut summary = Summary::default();
     let mut node_rows = Vec::new();
@@ -289,7 +304,7 @@ pub fn for_daemonset(
                 summary.missing += 1;
                 node_rows.push(NodeCoverage {
                     node: node_name.to_string(),
-                    state: NodeState::Missing,
+                    state: no_pod,
                     pod: None,
                     up_to_date: false,
                     unverified_since: None,
@@ -380,6 +395,7 @@ pub fn for_daemonset(
         nodes: node_rows,
         misscheduled,
         excluded,
+        create_refused: refusal.cloned().map(|f| f.aged(now)),
     }
 }
 

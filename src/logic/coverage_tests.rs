@@ -76,6 +76,7 @@ fn counts_follow_the_controller() {
             revision("agent-old", "old", 1),
             revision("agent-new", "new", 2),
         ],
+        create_failures: Vec::new(),
     };
     let report = compute(&snapshot, Timestamp::UNIX_EPOCH);
     let c = &report[0];
@@ -144,6 +145,7 @@ fn terminal_pods_being_deleted_are_ignored() {
         nodes: vec![node("a", &[], &[])],
         pods: vec![p],
         revisions: vec![revision("agent-new", "new", 1)],
+        create_failures: Vec::new(),
     };
     let c = &compute(&snapshot, Timestamp::UNIX_EPOCH)[0];
     assert_eq!(c.summary.missing, 1);

@@ -9,18 +9,28 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use k8s_openapi::api::core::v1::PodSpec;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+
+use super::admission::{Admission, Priority};
 use super::eviction;
+use super::failed_creates::CreateFailure;
 use super::lifecycle::{self, Blocker, Fate};
 use super::placement::{DaemonPlacement, Exclusion};
 use super::pods;
 use super::scheduler::{self, ClusterView, FilterResult, IncomingPod};
-use super::scheduling::{self, Preemption};
+use super::scheduling::{self, Preemption, Preemptor};
 
 /// Stable reason codes, worst first. Documented in the README.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub enum Code {
     /// Should run, but the scheduler cannot fit the pod: cpu, memory, pods, extended resources.
     InsufficientResources,
+    /// Should run, but the API server refuses the controller's pod (admission).
+    CreateRefused,
+    /// Should run, but what admission adds (a RuntimeClass nodeSelector) excludes the node, so
+    /// the scheduler leaves the pod Pending.
+    RuntimeClassMismatch,
     /// Should run, but a host port the pod needs is taken on the node.
     HostPortConflict,
     /// Should run, but the pod's (anti-)affinity, or an existing pod's anti-affinity, rejects it.
@@ -63,6 +73,8 @@ impl Code {
     pub fn as_str(self) -> &'static str {
         match self {
             Code::InsufficientResources => "InsufficientResources",
+            Code::CreateRefused => "CreateRefused",
+            Code::RuntimeClassMismatch => "RuntimeClassMismatch",
             Code::HostPortConflict => "HostPortConflict",
             Code::PodAffinityConflict => "PodAffinityConflict",
             Code::TopologySpreadConflict => "TopologySpreadConflict",
@@ -201,8 +213,15 @@ pub struct Context<'a> {
     pub nominated: &'a [&'a Pod],
     /// FailedScheduling messages by pod name (namespace/name).
     pub scheduling_events: &'a HashMap<String, String>,
-    /// The priority the DaemonSet's pods get (from their priority class), when known.
-    pub priority: i32,
+    /// The pod the controller would create here, as admitted (`admission::admit`), when the
+    /// admission inputs were read.
+    pub admitted: Option<&'a Admission>,
+    /// PodDisruptionBudgets, which preemption respects where it can.
+    pub pdbs: &'a [PodDisruptionBudget],
+    /// The controller's current FailedCreate refusal for this DaemonSet, if any.
+    pub create_failure: Option<&'a CreateFailure>,
+    /// The controller's newest FailedDaemonPod event for this node, if any.
+    pub failed_pod: Option<&'a CreateFailure>,
     pub current_hash: Option<&'a str>,
     pub template_generation: Option<i64>,
     pub now: Timestamp,
@@ -513,7 +532,6 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
         .find(|pod| !pods::is_terminating(pod) && pods::is_ready(pod) && updated(pod))
         .or_else(|| live.first())
         .copied();
-    let spec = placement.pod_spec();
     let needs_fit = match shown {
         None => true,
         Some(pod) => !pods::is_bound(pod) && !pods::is_terminating(pod),
@@ -523,91 +541,63 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
         let key = format!("{namespace}/{}", pods::name(pod));
         v.scheduler_message = ctx.scheduling_events.get(&key).cloned();
     }
+    if shown.is_none() && refused(&mut v, ctx) {
+        return v;
+    }
+    // The pod the scheduler judges: the pending one itself, else the admitted model, else
+    // the template.
+    let spec = shown
+        .and_then(|p| p.spec.as_ref())
+        .or(ctx.admitted.and_then(|a| a.pod.spec.as_ref()))
+        .unwrap_or(placement.pod_spec());
     if needs_fit {
-        let request = scheduling::pod_requests(spec);
-        let own_uid = ds.metadata.uid.as_deref().unwrap_or("");
-        let held = scheduler::nominated::counted(ctx.nominated, &node_name, ctx.priority, own_uid);
-        v.nominated = held.iter().map(|p| pods::name(p).to_string()).collect();
-        let mut on_node = ctx.pods_on_node.to_vec();
-        on_node.extend(held);
-        let short = scheduling::insufficient(&request, node, &on_node);
-        let ports = scheduling::port_conflicts(spec, &on_node);
-        if !short.is_empty() {
-            let pre = scheduling::preemption(&request, ctx.priority, node, &on_node);
-            let parts: Vec<String> = short
-                .iter()
-                .map(|i| {
-                    format!(
-                        "{} (requests {}, node has {} allocatable with {} already requested)",
-                        i.reason, i.requested, i.allocatable, i.used
-                    )
-                })
-                .collect();
-            let pre_text = match &pre {
-                Preemption::WouldHelp { victims } => format!("; preemption could help by evicting {} lower-priority pod(s): {}", victims.len(), victims.join(", ")),
-                Preemption::Impossible => "; preemption cannot help: the request exceeds the node's allocatable".to_string(),
-                Preemption::WouldNotHelp { .. } => "; preemption would not help: the pods filling the node have equal or higher priority (give the DaemonSet a higher priorityClassName)".to_string(),
-            };
-            v.code = Code::InsufficientResources;
-            v.group = short
-                .iter()
-                .map(|i| i.reason.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            v.message = format!(
-                "should run, but the pod does not fit: {}{pre_text}",
-                parts.join("; ")
-            );
-            v.insufficient = short;
-            v.preemption = Some(pre);
-            v.port_conflicts = ports;
-            return v;
-        }
         let empty = BTreeMap::new();
+        // Listed pods are decoded lean; the other filters read the whole template.
         let incoming = IncomingPod {
             namespace: &namespace,
             labels: super::compat::daemonset_spec(ds)
                 .and_then(|s| s.template.metadata.as_ref())
                 .and_then(|m| m.labels.as_ref())
                 .unwrap_or(&empty),
-            spec,
+            spec: ctx
+                .admitted
+                .and_then(|a| a.pod.spec.as_ref())
+                .unwrap_or(placement.pod_spec()),
         };
         v.filters = scheduler::run_all(&incoming, node, ctx.view);
-        if ports.is_empty()
-            && let Some((code, group, message)) = filter_verdict(&v.filters)
-        {
+        // Resources, then host ports, then the other filters, as the verdicts rank them.
+        if runtime_class_mismatch(&mut v, spec, node) || fit(&mut v, ctx, ds, shown, spec, node) {
+            return v;
+        }
+        if let Some((code, group, message)) = filter_verdict(&v.filters) {
             v.code = code;
             v.group = group;
             v.message = message;
             return v;
         }
-        if !ports.is_empty() {
-            let parts: Vec<String> = ports
-                .iter()
-                .map(|c| format!("{} is held by pod {} ({})", c.wanted, c.pod, c.held))
-                .collect();
-            v.code = Code::HostPortConflict;
-            v.group = format!("host port {} taken", ports[0].wanted);
-            v.message = format!("should run, but a host port is taken: {}", parts.join("; "));
-            v.port_conflicts = ports;
-            return v;
-        }
-        if shown.is_none() {
-            v.code = Code::PodMissing;
-            v.group = "no pod yet".into();
-            v.message = "should run and would fit, but has no pod yet (the controller creates it on its next sync)".into();
-            // The claims' filters decide alone; other undecided filters are in `filters`.
-            let claim_filters = v
-                .filters
-                .iter()
-                .filter(|f| matches!(f.plugin, "VolumeBinding" | "DynamicResources"));
-            for f in claim_filters {
-                if let scheduler::Outcome::NotChecked { reason } = &f.outcome {
-                    v.message.push_str(&format!("; {}: {reason}", f.plugin));
-                }
+    }
+    if needs_fit && shown.is_none() {
+        v.code = Code::PodMissing;
+        v.group = "no pod yet".into();
+        v.message = match ctx.failed_pod {
+            Some(f) => format!(
+                "should run and would fit, but has no pod: the kubelet rejected the last one and the controller recreates it with back-off ({}: {})",
+                f.evidence(ctx.now),
+                f.message
+            ),
+            None => "should run and would fit, but has no pod yet (the controller creates it on its next sync)".into(),
+        };
+        // The claims' filters decide alone; other undecided filters are in `filters`.
+        let claim_filters = v
+            .filters
+            .iter()
+            .filter(|f| matches!(f.plugin, "VolumeBinding" | "DynamicResources"));
+        for f in claim_filters {
+            if let scheduler::Outcome::NotChecked { reason } = &f.outcome {
+                v.message.push_str(&format!("; {}: {reason}", f.plugin));
             }
-            return v;
         }
+        return v;
     }
     let Some(pod) = shown else {
         return v;
@@ -649,6 +639,183 @@ fn filter_verdict(filters: &[FilterResult]) -> Option<(Code, String, String)> {
             ),
         ))
     })
+}
+
+/// No pod, and the API server refuses the controller's creates: its FailedCreate events say
+/// so (the truth for an existing DaemonSet), or the admission model predicts it.
+fn refused(v: &mut Verdict, ctx: &Context<'_>) -> bool {
+    if let Some(f) = ctx.create_failure {
+        v.code = Code::CreateRefused;
+        v.group = format!("create refused: {}", refusal_gist(&f.message));
+        v.message = format!(
+            "should run, but the API server refuses the controller's pod ({}): {}",
+            f.evidence(ctx.now),
+            f.message
+        );
+        return true;
+    }
+    if let Some(r) = ctx.admitted.and_then(|a| a.refusal.as_ref()) {
+        v.code = Code::CreateRefused;
+        v.group = format!("create refused: {}", refusal_gist(&r.message));
+        v.message = format!(
+            "should run, but the API server would refuse the pod ({} admission, {}): {}",
+            r.rule, r.function, r.message
+        );
+        return true;
+    }
+    false
+}
+
+/// The part of a refusal that is the same for every pod: after `is forbidden: `, up to the
+/// first colon (`violates PodSecurity "baseline:latest"`, `error looking up service account`).
+pub fn refusal_gist(message: &str) -> String {
+    let why = message
+        .split_once("is forbidden: ")
+        .map_or(message, |(_, w)| w);
+    match why.find(": ") {
+        Some(i) => why[..i].to_string(),
+        None => why.to_string(),
+    }
+}
+
+/// The admitted pod's nodeSelector (a RuntimeClass's `scheduling.nodeSelector`) that the
+/// controller never saw: the scheduler's NodeAffinity filter rejects the node.
+fn runtime_class_mismatch(v: &mut Verdict, spec: &PodSpec, node: &Node) -> bool {
+    let Some(class) = spec.runtime_class_name.as_deref() else {
+        return false;
+    };
+    let Err(mismatch) = super::node_affinity::check(spec.node_selector.as_ref(), None, node) else {
+        return false;
+    };
+    let e = Exclusion::Affinity { mismatch };
+    v.code = Code::RuntimeClassMismatch;
+    v.group = format!("RuntimeClass {class}: {}", e.group());
+    v.message = format!(
+        "should run, but RuntimeClass {class} adds a nodeSelector the node does not match ({}): the scheduler leaves the pod Pending (node(s) didn't match Pod's node affinity/selector)",
+        e.sentence()
+    );
+    true
+}
+
+/// Resources and host ports against the node, and what preemption would do about them.
+fn fit(
+    v: &mut Verdict,
+    ctx: &Context<'_>,
+    ds: &DaemonSet,
+    shown: Option<&Pod>,
+    spec: &PodSpec,
+    node: &Node,
+) -> bool {
+    let priority = match shown {
+        Some(p) => Priority::of(p),
+        None => ctx.admitted.map_or_else(
+            || {
+                Priority::of(&Pod {
+                    spec: Some(spec.clone()),
+                    ..Default::default()
+                })
+            },
+            |a| Priority::of(&a.pod),
+        ),
+    };
+    let request = scheduling::pod_requests(spec);
+    // Pods nominated to the node at equal or higher priority hold their room
+    // (`addNominatedPods`).
+    let node_name = node.metadata.name.clone().unwrap_or_default();
+    let own_uid = ds.metadata.uid.as_deref().unwrap_or("");
+    let held = scheduler::nominated::counted(ctx.nominated, &node_name, priority.value, own_uid);
+    v.nominated = held.iter().map(|p| pods::name(p).to_string()).collect();
+    let mut on_node = ctx.pods_on_node.to_vec();
+    on_node.extend(held);
+    let short = scheduling::insufficient(&request, node, &on_node);
+    let ports = scheduling::port_conflicts(spec, &on_node);
+    if short.is_empty() && ports.is_empty() {
+        return false;
+    }
+    let pre = scheduling::preemption(
+        &Preemptor {
+            spec,
+            request: &request,
+            priority: priority.value,
+            never: priority.never_preempts(),
+        },
+        node,
+        &on_node,
+        ctx.pdbs,
+    );
+    let mut parts: Vec<String> = short
+        .iter()
+        .map(|i| {
+            format!(
+                "{} (requests {}, node has {} allocatable with {} already requested)",
+                i.reason, i.requested, i.allocatable, i.used
+            )
+        })
+        .collect();
+    parts.extend(ports.iter().map(|c| {
+        format!(
+            "host port {} is held by pod {} ({})",
+            c.wanted, c.pod, c.held
+        )
+    }));
+    if short.is_empty() {
+        v.code = Code::HostPortConflict;
+        v.group = format!("host port {} taken", ports[0].wanted);
+        v.message = format!("should run, but a host port is taken: {}", parts.join("; "));
+    } else {
+        v.code = Code::InsufficientResources;
+        v.group = short
+            .iter()
+            .map(|i| i.reason.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        v.message = format!("should run, but the pod does not fit: {}", parts.join("; "));
+    }
+    v.message.push_str(&preemption_text(&pre, &priority));
+    v.insufficient = short;
+    v.port_conflicts = ports;
+    v.preemption = Some(pre);
+    true
+}
+
+/// What DefaultPreemption would do, as a clause for the verdict.
+pub fn preemption_text(pre: &Preemption, priority: &Priority) -> String {
+    match pre {
+        Preemption::WouldHelp { details, .. } => {
+            let list: Vec<String> = details
+                .iter()
+                .map(|d| {
+                    let pdb = if d.violates_pdb {
+                        ", violating its PodDisruptionBudget"
+                    } else {
+                        ""
+                    };
+                    format!("{} (priority {}{pdb})", d.pod, d.priority)
+                })
+                .collect();
+            format!(
+                "; the scheduler would run it after preempting {} (the pod has priority {})",
+                list.join(", "),
+                priority.value
+            )
+        }
+        Preemption::NotEligible { reason } => format!(
+            "; preemption cannot help: the pod's preemptionPolicy is Never (the scheduler: {reason})"
+        ),
+        Preemption::Impossible => {
+            "; preemption cannot help: the request exceeds the node's allocatable".to_string()
+        }
+        Preemption::WouldNotHelp {
+            lower_priority_pods: 0,
+        } => format!(
+            "; preemption would not help: no pod here has a priority below the pod's {} (give the DaemonSet a higher priorityClassName)",
+            priority.value
+        ),
+        Preemption::WouldNotHelp { .. } => format!(
+            "; preemption would not help: evicting every pod with a priority below {} would still not make room",
+            priority.value
+        ),
+    }
 }
 
 /// Verdicts grouped by cause, with counts and example nodes (`explain ds`).

@@ -1,10 +1,12 @@
 //! Pure decisions over Kubernetes API objects: no I/O, no clock, no environment.
 //! Each rule names the upstream function it mirrors.
 
+pub mod admission;
 pub mod compat;
 pub mod coverage;
 pub mod eviction;
 pub mod explain;
+pub mod failed_creates;
 pub mod fresh_node;
 pub mod history;
 pub mod labels;

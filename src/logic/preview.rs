@@ -8,11 +8,15 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod, PodSpec};
 use serde::Serialize;
 
+use k8s_openapi::api::core::v1::ResourceQuota;
+use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+
+use super::admission::{self, Admission, Priority};
 use super::coverage::{ExclusionGroup, Exclusions, PodIndex};
-use super::placement::DaemonPlacement;
+use super::placement::{DaemonPlacement, Exclusion};
 use super::quantity::show;
 use super::scheduler::{self, ClusterView, FilterResult, IncomingPod, Outcome};
-use super::scheduling::{self, Insufficient, PortConflict, Resources};
+use super::scheduling::{self, Insufficient, PortConflict, Preemption, Preemptor, Resources};
 use super::{compat, pods, rollout};
 
 #[derive(Clone, Debug, Serialize)]
@@ -71,16 +75,45 @@ pub struct Change {
     pub waves: usize,
 }
 
+/// A node the pod fits only once DefaultPreemption has evicted these pods.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AfterPreemption {
+    pub node: String,
+    /// What does not fit before preemption.
+    pub reason: String,
+    pub victims: Vec<scheduling::Victim>,
+}
+
+/// What admission and preemption add to a preview: the DaemonSet's pod as the API server
+/// would admit it (the local model or the server's dry run), and the PodDisruptionBudgets and
+/// ResourceQuotas preemption and quota counting read.
+#[derive(Clone, Copy, Default)]
+pub struct Admitted<'a> {
+    pub admission: Option<&'a Admission>,
+    pub pdbs: &'a [PodDisruptionBudget],
+    pub quotas: &'a [ResourceQuota],
+}
+
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Preview {
     pub namespace: String,
     pub name: String,
     pub exists: bool,
-    /// Targeted nodes where the pod would fit.
+    /// Targeted nodes where the pod would fit (those after preemption included).
     pub would_run: Vec<String>,
+    /// Targeted nodes where it fits only after preemption, and the victims.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub after_preemption: Vec<AfterPreemption>,
     /// Targeted nodes where the scheduler would reject the pod.
     pub unplaceable: Vec<Unplaceable>,
+    /// Targeted nodes that would get no pod: the API server refuses the create.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub create_refused: Vec<String>,
+    /// What admission changed in the pod, or why it refuses it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admission: Option<Admission>,
     pub excluded: Vec<ExclusionGroup>,
     /// Filters not evaluated on some would-run nodes, and why.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -161,23 +194,163 @@ fn warnings(ds: &DaemonSet, spec: &PodSpec) -> Vec<String> {
     out
 }
 
-/// The preview of `ds` (from the manifest, defaulted as far as known) against the cluster.
-/// `existing` is the live DaemonSet of the same name, if any; `pods` are all pods.
+/// The preview of `ds` (from the manifest, defaulted as far as known) against the cluster,
+/// judging the template as it is.
 pub fn preview(
     ds: &DaemonSet,
     existing: Option<&DaemonSet>,
     nodes: &[Node],
     pods: &[Pod],
 ) -> Option<Preview> {
+    preview_admitted(ds, existing, nodes, pods, Admitted::default())
+}
+
+/// The other scheduler filters' rejections (InterPodAffinity, PodTopologySpread), as a node
+/// that does not take the pod.
+fn rejected_by_filters(node: String, rejected: Vec<FilterResult>) -> Unplaceable {
+    let parts: Vec<String> = rejected
+        .iter()
+        .filter_map(|f| f.rejected())
+        .map(|(reason, detail)| format!("{reason} ({detail})"))
+        .collect();
+    Unplaceable {
+        node,
+        reason: parts.join("; "),
+        insufficient: Vec::new(),
+        port_conflicts: Vec::new(),
+        filters: rejected,
+    }
+}
+
+/// What NodeAffinity, NodeResourcesFit, NodePorts and preemption make of one targeted node.
+enum NodeFate {
+    Fits,
+    AfterPreemption(AfterPreemption),
+    Unplaceable(Unplaceable),
+}
+
+fn shortfall(short: &[Insufficient], ports: &[PortConflict]) -> String {
+    let mut parts: Vec<String> = short
+        .iter()
+        .map(|i| {
+            format!(
+                "{} (requests {}, node has {} allocatable with {} already requested)",
+                i.reason, i.requested, i.allocatable, i.used
+            )
+        })
+        .collect();
+    parts.extend(
+        ports
+            .iter()
+            .map(|c| format!("host port {} is held by pod {}", c.wanted, c.pod)),
+    );
+    parts.join("; ")
+}
+
+/// NodeAffinity (for what admission added to the selector), NodeResourcesFit and NodePorts on
+/// one node, then DefaultPreemption when they fail.
+fn judge(
+    spec: &PodSpec,
+    request: &Resources,
+    priority: &Priority,
+    node: &Node,
+    others: &[&Pod],
+    pdbs: &[PodDisruptionBudget],
+) -> NodeFate {
+    let name = node.metadata.name.clone().unwrap_or_default();
+    if let (Some(class), Err(mismatch)) = (
+        spec.runtime_class_name.as_deref(),
+        super::node_affinity::check(spec.node_selector.as_ref(), None, node),
+    ) {
+        let e = Exclusion::Affinity { mismatch };
+        return NodeFate::Unplaceable(Unplaceable {
+            node: name,
+            reason: format!(
+                "RuntimeClass {class} adds a nodeSelector the node does not match ({}): the pod would stay Pending",
+                e.sentence()
+            ),
+            insufficient: Vec::new(),
+            port_conflicts: Vec::new(),
+            filters: Vec::new(),
+        });
+    }
+    let short = scheduling::insufficient(request, node, others);
+    let ports = scheduling::port_conflicts(spec, others);
+    if short.is_empty() && ports.is_empty() {
+        return NodeFate::Fits;
+    }
+    let reason = shortfall(&short, &ports);
+    let pre = scheduling::preemption(
+        &Preemptor {
+            spec,
+            request,
+            priority: priority.value,
+            never: priority.never_preempts(),
+        },
+        node,
+        others,
+        pdbs,
+    );
+    match pre {
+        Preemption::WouldHelp { details, .. } => NodeFate::AfterPreemption(AfterPreemption {
+            node: name,
+            reason,
+            victims: details,
+        }),
+        other => NodeFate::Unplaceable(Unplaceable {
+            node: name,
+            reason: format!(
+                "{reason}{}",
+                super::explain::preemption_text(&other, priority)
+            ),
+            insufficient: short,
+            port_conflicts: ports,
+            filters: Vec::new(),
+        }),
+    }
+}
+
+/// The pod spec the scheduler would see: the admitted pod's, else the template's with the
+/// API defaulting of requests from limits.
+fn judged_spec(ds: &DaemonSet, admitted: Admitted<'_>) -> Option<PodSpec> {
+    if let Some(spec) = admitted
+        .admission
+        .filter(|a| !a.refused())
+        .and_then(|a| a.pod.spec.clone())
+    {
+        return Some(spec);
+    }
     let mut spec = compat::daemonset_spec(ds)?.template.spec.clone()?;
     scheduling::default_requests(&mut spec);
-    let placement = DaemonPlacement::for_pod_spec(&spec);
+    Some(spec)
+}
+
+/// [`preview`] with the pod as admission leaves it, preemption and quotas.
+pub fn preview_admitted(
+    ds: &DaemonSet,
+    existing: Option<&DaemonSet>,
+    nodes: &[Node],
+    pods: &[Pod],
+    admitted: Admitted<'_>,
+) -> Option<Preview> {
+    let template = compat::daemonset_spec(ds)?.template.spec.as_ref()?;
+    // The controller places by the template (with its own tolerations), not by what
+    // admission adds.
+    let placement = DaemonPlacement::for_pod_spec(template);
+    let spec = judged_spec(ds, admitted)?;
     let request = scheduling::pod_requests(&spec);
+    let priority = Priority::of(&Pod {
+        spec: Some(spec.clone()),
+        ..Default::default()
+    });
+    let refused = admitted.admission.is_some_and(Admission::refused);
     let existing_uid = existing.and_then(|e| e.metadata.uid.clone());
     let index = PodIndex::new(pods);
     let by_node = scheduling::pods_by_node(pods);
     let mut would_run = Vec::new();
+    let mut after_preemption = Vec::new();
     let mut unplaceable = Vec::new();
+    let mut create_refused = Vec::new();
     let mut excluded = Exclusions::default();
     let mut headroom = Vec::new();
     let mut before = BTreeSet::new();
@@ -236,6 +409,10 @@ pub fn preview(
             }
             continue;
         }
+        if refused {
+            create_refused.push(name);
+            continue;
+        }
         after.insert(name.clone());
         // Without surge the DaemonSet's own pod is deleted before its replacement is created,
         // so it takes no room from the new one; surging, the new pod must fit beside it.
@@ -246,64 +423,41 @@ pub fn preview(
             .copied()
             .filter(|p| beside_old || not_own(p))
             .collect();
-        let short = scheduling::insufficient(&request, node, &others);
-        let ports = scheduling::port_conflicts(&spec, &others);
-        let filters: Vec<FilterResult> = if short.is_empty() && ports.is_empty() {
-            scheduler::run_all(&incoming, node, &view)
-        } else {
-            Vec::new()
-        };
-        for f in &filters {
-            if let Outcome::NotChecked { reason } = &f.outcome {
-                not_checked
-                    .entry((f.plugin.to_string(), reason.clone()))
-                    .or_default()
-                    .push(name.clone());
+        match judge(&spec, &request, &priority, node, &others, admitted.pdbs) {
+            NodeFate::Fits => {
+                let filters = scheduler::run_all(&incoming, node, &view);
+                for f in &filters {
+                    if let Outcome::NotChecked { reason } = &f.outcome {
+                        not_checked
+                            .entry((f.plugin.to_string(), reason.clone()))
+                            .or_default()
+                            .push(name.clone());
+                    }
+                }
+                let rejected: Vec<FilterResult> = filters
+                    .into_iter()
+                    .filter(|f| f.rejected().is_some())
+                    .collect();
+                if rejected.is_empty() {
+                    if let Some(h) = room_left(&request, node, &others, &name) {
+                        headroom.push(h);
+                    }
+                    would_run.push(name);
+                } else {
+                    unplaceable.push(rejected_by_filters(name, rejected));
+                }
+            }
+            NodeFate::AfterPreemption(a) => {
+                would_run.push(name);
+                after_preemption.push(a);
+            }
+            NodeFate::Unplaceable(mut u) => {
+                if beside_old && has_pod {
+                    u.reason.push_str(" (with maxSurge the new pod is scheduled while the old one still holds its share)");
+                }
+                unplaceable.push(u);
             }
         }
-        let rejected: Vec<FilterResult> = filters
-            .into_iter()
-            .filter(|f| f.rejected().is_some())
-            .collect();
-        if short.is_empty() && ports.is_empty() && rejected.is_empty() {
-            if let Some(h) = room_left(&request, node, &others, &name) {
-                headroom.push(h);
-            }
-            would_run.push(name);
-            continue;
-        }
-        let mut parts: Vec<String> = short
-            .iter()
-            .map(|i| {
-                format!(
-                    "{} (requests {}, node has {} allocatable with {} already requested)",
-                    i.reason, i.requested, i.allocatable, i.used
-                )
-            })
-            .collect();
-        parts.extend(
-            ports
-                .iter()
-                .map(|c| format!("host port {} is held by pod {}", c.wanted, c.pod)),
-        );
-        parts.extend(
-            rejected
-                .iter()
-                .filter_map(|f| f.rejected())
-                .map(|(reason, detail)| format!("{reason} ({detail})")),
-        );
-        let beside = if beside_old && has_pod {
-            " (with maxSurge the new pod is scheduled while the old one still holds its share)"
-        } else {
-            ""
-        };
-        unplaceable.push(Unplaceable {
-            node: name,
-            reason: format!("{}{beside}", parts.join("; ")),
-            insufficient: short,
-            port_conflicts: ports,
-            filters: rejected,
-        });
     }
     headroom.sort_by(|a, b| {
         a.ratio
@@ -350,12 +504,17 @@ pub fn preview(
             },
         }
     });
+    let mut warnings = warnings(ds, &spec);
+    warnings.extend(quota_warning(&admitted, would_run.len()));
     Some(Preview {
         namespace: ds.metadata.namespace.clone().unwrap_or_default(),
         name: ds.metadata.name.clone().unwrap_or_default(),
         exists: existing.is_some(),
         would_run,
+        after_preemption,
         unplaceable,
+        create_refused,
+        admission: admitted.admission.cloned(),
         excluded,
         not_checked: not_checked
             .into_iter()
@@ -369,7 +528,21 @@ pub fn preview(
         total,
         least_headroom: headroom,
         change,
-        warnings: warnings(ds, &spec),
+        warnings,
+    })
+}
+
+/// ResourceQuota charges creates one by one: past what a quota still admits, the controller's
+/// creates are refused (`CheckRequest`), on whichever nodes come last.
+fn quota_warning(admitted: &Admitted<'_>, pods: usize) -> Option<String> {
+    let a = admitted.admission.filter(|a| !a.refused())?;
+    let (quota, fit) = admission::pods_that_fit(&a.pod, admitted.quotas)?;
+    let fit = usize::try_from(fit).unwrap_or(usize::MAX);
+    (fit < pods).then(|| {
+        format!(
+            "ResourceQuota {quota} admits only {fit} more such pod(s): the creates for the other {} node(s) would be refused (exceeded quota), which ones depends on the order the controller creates them",
+            pods - fit
+        )
     })
 }
 

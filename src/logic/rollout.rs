@@ -459,9 +459,19 @@ pub fn for_daemonset(
             .cmp(&b.progress)
             .then_with(|| a.node.cmp(&b.node))
     });
+    let refused = refused_creates(ds, snapshot, now, &mut t);
     let kubectl = kubectl_verdict(ds);
-    let state = decide(strategy, &kubectl, &t, budget);
-    let message = message(&name, state, &kubectl, &t, budget);
+    let mut state = decide(strategy, &kubectl, &t, budget);
+    // Refused creates block every node that needs a pod until the cause is fixed, whatever
+    // else still moves.
+    if refused && state != State::Complete {
+        state = State::Stuck;
+    }
+    let message = if refused && state == State::Stuck {
+        stuck_message(&name, &t, budget)
+    } else {
+        message(&name, state, &kubectl, &t, budget)
+    };
     RolloutStatus {
         namespace,
         name,
@@ -476,6 +486,45 @@ pub fn for_daemonset(
         excluded_old: t.excluded_old,
         evictions: t.evictions,
     }
+}
+
+/// Desired nodes without a pod while the API server refuses the controller's creates (its
+/// FailedCreate events, `failed_creates::current`): they wait for nothing the controller can
+/// do, so they are stuck, with the refusal as the reason. True when there are such nodes.
+fn refused_creates(ds: &DaemonSet, snapshot: &Snapshot, now: Timestamp, t: &mut Tally) -> bool {
+    let owned = super::failed_creates::owned_pods(ds, &snapshot.pods);
+    let Some(f) = super::failed_creates::current(ds, &snapshot.create_failures, &owned) else {
+        return false;
+    };
+    let why = format!(
+        "no pod: the API server refuses the controller's creates ({}): {}",
+        f.evidence(now),
+        f.message
+    );
+    let mut any = false;
+    for row in t.nodes.iter_mut() {
+        let waiting = matches!(row.progress, Progress::Updating | Progress::Waiting);
+        if row.pod.is_some() || !waiting || row.outside_desired {
+            continue;
+        }
+        match row.progress {
+            Progress::Updating => t.counts.updating -= 1,
+            _ => t.counts.waiting -= 1,
+        }
+        t.counts.stuck += 1;
+        row.progress = Progress::Stuck;
+        row.reason = Some(why.clone());
+        t.blockers.push(format!("{} ({why})", row.node));
+        any = true;
+    }
+    if any {
+        t.nodes.sort_by(|a, b| {
+            a.progress
+                .cmp(&b.progress)
+                .then_with(|| a.node.cmp(&b.node))
+        });
+    }
+    any
 }
 
 /// The budget the rolling update spends: maxSurge when surging, else maxUnavailable.

@@ -124,6 +124,7 @@ fn status_of(d: DaemonSet, nodes: Vec<Node>, pods: Vec<Pod>) -> rollout::Rollout
         nodes,
         pods,
         revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
+        create_failures: Vec::new(),
     };
     rollout::compute(&snap, now(), &rollout::Failures::default()).remove(0)
 }
@@ -950,6 +951,7 @@ fn rollout_math_follows_the_controller_branch_by_branch() {
             nodes: case.nodes,
             pods: case.pods,
             revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
+            create_failures: Vec::new(),
         };
         for i in 0..case.failures {
             // Each failure is another pod the controller created for the node.
@@ -984,6 +986,7 @@ fn a_terminating_pod_on_a_dead_node_is_named_with_the_way_out() {
         nodes: case.nodes,
         pods: case.pods,
         revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
+        create_failures: Vec::new(),
     };
     let s = rollout::compute(&snap, now(), &rollout::Failures::default()).remove(0);
     let dead = &s.nodes[0];

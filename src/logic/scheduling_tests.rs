@@ -2,7 +2,7 @@
 
 use super::fixtures::{node, pod};
 use super::scheduling::{
-    Preemption, host_ports, insufficient, pod_requests, port_conflicts, preemption,
+    Preemption, Preemptor, host_ports, insufficient, pod_requests, port_conflicts, preemption,
 };
 
 fn spec(yaml: &str) -> k8s_openapi::api::core::v1::PodSpec {
@@ -93,31 +93,122 @@ fn fits_like_fits_request() {
     );
 }
 
+fn preempt(
+    spec_yaml: &str,
+    priority: i32,
+    never: bool,
+    n: &k8s_openapi::api::core::v1::Node,
+    on: &[&k8s_openapi::api::core::v1::Pod],
+    pdbs: &[k8s_openapi::api::policy::v1::PodDisruptionBudget],
+) -> Preemption {
+    let s = spec(spec_yaml);
+    let request = pod_requests(&s);
+    let p = Preemptor {
+        spec: &s,
+        request: &request,
+        priority,
+        never,
+    };
+    preemption(&p, n, on, pdbs)
+}
+
+fn victims(p: &Preemption) -> Vec<String> {
+    match p {
+        Preemption::WouldHelp { victims, .. } => victims.clone(),
+        other => panic!("expected victims, got {other:?}"),
+    }
+}
+
+const HALF_CPU: &str = "containers: [{name: a, resources: {requests: {cpu: 500m}}}]";
+
 #[test]
 fn preemption_only_helps_with_lower_priority_victims() {
     let n = sized_node("2", "10");
-    let want = pod_requests(&spec(
-        "containers: [{name: a, resources: {requests: {cpu: 500m}}}]",
-    ));
     let low = bound("low", ", resources: {requests: {cpu: 1800m}}", 0);
     let on = vec![&low];
     assert_eq!(
-        preemption(&want, 1000, &n, &on),
-        Preemption::WouldHelp {
-            victims: vec!["apps/low".into()]
-        }
+        victims(&preempt(HALF_CPU, 1000, false, &n, &on, &[])),
+        ["apps/low"]
     );
     // Equal priority pods filled the node first (kubernetes/kubernetes#140984).
     assert_eq!(
-        preemption(&want, 0, &n, &on),
+        preempt(HALF_CPU, 0, false, &n, &on, &[]),
         Preemption::WouldNotHelp {
             lower_priority_pods: 0
         }
     );
-    let huge = pod_requests(&spec(
-        "containers: [{name: a, resources: {requests: {cpu: '3'}}}]",
+    let huge = "containers: [{name: a, resources: {requests: {cpu: '3'}}}]";
+    assert_eq!(
+        preempt(huge, 1000, false, &n, &on, &[]),
+        Preemption::Impossible
+    );
+}
+
+#[test]
+fn preemption_policy_never_never_preempts() {
+    let n = sized_node("2", "10");
+    let low = bound("low", ", resources: {requests: {cpu: 1800m}}", 0);
+    assert!(matches!(
+        preempt(HALF_CPU, 1000, true, &n, &[&low], &[]),
+        Preemption::NotEligible { .. }
     ));
-    assert_eq!(preemption(&huge, 1000, &n, &on), Preemption::Impossible);
+}
+
+#[test]
+fn preemption_evicts_the_fewest_lowest_priority_pods() {
+    let n = sized_node("2", "10");
+    let a = bound("a", ", resources: {requests: {cpu: 600m}}", 10);
+    let b = bound("b", ", resources: {requests: {cpu: 600m}}", 5);
+    let c = bound("c", ", resources: {requests: {cpu: 600m}}", 1);
+    // 1800m used, 500m wanted: one victim is enough; the least important goes.
+    assert_eq!(
+        victims(&preempt(HALF_CPU, 100, false, &n, &[&a, &b, &c], &[])),
+        ["apps/c"]
+    );
+}
+
+#[test]
+fn preemption_spares_pdb_protected_pods_where_it_can() {
+    let n = sized_node("2", "10");
+    let mut guarded = bound("guarded", ", resources: {requests: {cpu: 600m}}", 0);
+    guarded.metadata.labels = Some([("app".to_string(), "db".to_string())].into());
+    let plain = bound("plain", ", resources: {requests: {cpu: 600m}}", 5);
+    let other = bound("other", ", resources: {requests: {cpu: 600m}}", 5);
+    let pdb: k8s_openapi::api::policy::v1::PodDisruptionBudget = crate::yaml::from_str(
+        "metadata: {name: db, namespace: apps}\nspec: {selector: {matchLabels: {app: db}}}\nstatus: {disruptionsAllowed: 0, currentHealthy: 1, desiredHealthy: 1, expectedPods: 1}",
+    )
+    .unwrap();
+    let on = [&guarded, &plain, &other];
+    assert_eq!(
+        victims(&preempt(HALF_CPU, 100, false, &n, &on, &[])),
+        ["apps/guarded"]
+    );
+    let with_pdb = preempt(HALF_CPU, 100, false, &n, &on, &[pdb]);
+    let v = victims(&with_pdb);
+    assert_eq!(v.len(), 1);
+    assert_ne!(
+        v[0], "apps/guarded",
+        "the PDB-protected pod is given back first"
+    );
+}
+
+#[test]
+fn preemption_frees_host_ports_too() {
+    let n = sized_node("2", "10");
+    let holder = bound(
+        "holder",
+        ", ports: [{containerPort: 9100, hostPort: 9100}]",
+        0,
+    );
+    let wants = "containers: [{name: a, ports: [{containerPort: 9100, hostPort: 9100}]}]";
+    assert_eq!(
+        victims(&preempt(wants, 1000, false, &n, &[&holder], &[])),
+        ["apps/holder"]
+    );
+    assert!(matches!(
+        preempt(wants, 0, false, &n, &[&holder], &[]),
+        Preemption::WouldNotHelp { .. }
+    ));
 }
 
 #[test]

@@ -186,6 +186,20 @@ fn per_node(out: &Output, item: &CoverageItem, collapse: bool) -> String {
                 .warn("The controller has not yet observed the latest spec; counts may be about to change.")
         );
     }
+    if let Some(f) = &c.create_refused {
+        let refused = c
+            .nodes
+            .iter()
+            .filter(|n| n.state == NodeState::CreateRefused)
+            .count();
+        let _ = writeln!(
+            text,
+            "{} {refused} node(s) have no pod because the API server refuses the controller's creates ({}): {}",
+            out.styles.bad("CreateRefused:"),
+            f.shown(),
+            f.message
+        );
+    }
     if !c.nodes.is_empty() {
         text.push('\n');
         let mut t = table::new(&["NODE", "STATE", "POD", "REVISION"], out.width);

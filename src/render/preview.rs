@@ -13,23 +13,92 @@ fn names(list: &[String], wide: bool) -> String {
     }
 }
 
+/// What admission does to the pod: its refusal on every targeted node, or its changes.
+fn admission(text: &mut String, out: &Output, p: &Preview) {
+    let Some(a) = &p.admission else {
+        return;
+    };
+    if let Some(r) = &a.refusal {
+        let _ = writeln!(
+            text,
+            "  {} on {} node(s) ({} admission, {}): {}",
+            out.styles.bad("the API server would refuse the pod"),
+            p.create_refused.len(),
+            r.rule,
+            r.function,
+            r.message
+        );
+    }
+    for c in &a.changes {
+        if c.rule != "defaulting" {
+            let _ = writeln!(
+                text,
+                "  admission: {} ({}): {}",
+                c.rule, c.function, c.change
+            );
+        }
+    }
+    if !a.unchecked.is_empty() {
+        let _ = writeln!(
+            text,
+            "  admission not checked (cannot read their objects): {}",
+            a.unchecked.join(", ")
+        );
+    }
+}
+
 pub fn render(out: &Output, items: &[Preview]) -> String {
     let mut text = String::new();
     for (i, p) in items.iter().enumerate() {
         if i > 0 {
             text.push('\n');
         }
-        let targeted = p.would_run.len() + p.unplaceable.len();
+        let targeted = p.would_run.len() + p.unplaceable.len() + p.create_refused.len();
         let excluded: usize = p.excluded.iter().map(|g| g.count).sum();
         let _ = writeln!(
             text,
-            "DaemonSet {}/{} ({}): would run on {} of {} nodes",
+            "DaemonSet {}/{} ({}): would run on {} of {} nodes{}",
             p.namespace,
             p.name,
             if p.exists { "changed" } else { "new" },
             out.styles.bold(&p.would_run.len().to_string()),
-            targeted + excluded
+            targeted + excluded,
+            if p.after_preemption.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} only after preemption)", p.after_preemption.len())
+            }
         );
+        admission(&mut text, out, p);
+        if !p.after_preemption.is_empty() {
+            let _ = writeln!(
+                text,
+                "  {} {} node(s):",
+                out.styles.warn("would run after preemption on"),
+                p.after_preemption.len()
+            );
+            for a in &p.after_preemption {
+                let victims: Vec<String> = a
+                    .victims
+                    .iter()
+                    .map(|v| {
+                        let pdb = if v.violates_pdb {
+                            ", violating its PodDisruptionBudget"
+                        } else {
+                            ""
+                        };
+                        format!("{} (priority {}{pdb})", v.pod, v.priority)
+                    })
+                    .collect();
+                let _ = writeln!(
+                    text,
+                    "    {}: after preempting {} ({})",
+                    a.node,
+                    victims.join(", "),
+                    a.reason
+                );
+            }
+        }
         if !p.unplaceable.is_empty() {
             let _ = writeln!(
                 text,

@@ -1,0 +1,239 @@
+//! The DaemonSet controller's own account of pods it could not create: `FailedCreate` events
+//! (`RealPodControl.createPods` records `Error creating: <API error>` on the DaemonSet) and
+//! `FailedDaemonPod` events (`podsShouldBeOnNode`: a failed pod it deletes and recreates).
+//! For an existing DaemonSet these are the truth about admission, whatever a model predicts.
+
+use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::jiff::Timestamp;
+use serde::Serialize;
+
+use super::pods;
+
+/// One kind of refusal the controller keeps hitting for one DaemonSet.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateFailure {
+    pub namespace: String,
+    pub daemon_set: String,
+    /// `FailedCreate` or `FailedDaemonPod`.
+    pub reason: String,
+    /// The API server's refusal (after `Error creating: `), or the failed-pod message.
+    pub message: String,
+    /// How often the event was recorded.
+    pub count: i32,
+    /// When it was last recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_seen: Option<Timestamp>,
+    /// For `FailedDaemonPod`: the node of the failed pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// How long ago it was last recorded (`2m`), once [`Self::aged`] has seen the clock.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age: Option<String>,
+}
+
+impl CreateFailure {
+    /// With `age` filled in for the report.
+    pub fn aged(mut self, now: Timestamp) -> Self {
+        self.age = self.last_seen.map(|t| age(t, now));
+        self
+    }
+
+    /// `FailedCreate, 14 times, last 2m ago`, from `age` (for renderers, which have no clock).
+    pub fn shown(&self) -> String {
+        let times = if self.count == 1 {
+            "once".to_string()
+        } else {
+            format!("{} times", self.count)
+        };
+        match &self.age {
+            Some(a) => format!("{}, {times}, last {a} ago", self.reason),
+            None => format!("{}, {times}", self.reason),
+        }
+    }
+
+    /// `FailedCreate, 14 times, last 2m ago`.
+    pub fn evidence(&self, now: Timestamp) -> String {
+        let times = if self.count == 1 {
+            "once".to_string()
+        } else {
+            format!("{} times", self.count)
+        };
+        match self.last_seen {
+            Some(t) => format!("{}, {times}, last {} ago", self.reason, age(t, now)),
+            None => format!("{}, {times}", self.reason),
+        }
+    }
+}
+
+/// A short age like kubectl's: `45s`, `12m`, `3h`, `2d`.
+pub fn age(then: Timestamp, now: Timestamp) -> String {
+    let secs = now.duration_since(then).as_secs().max(0);
+    match secs {
+        s if s < 120 => format!("{s}s"),
+        s if s < 7200 => format!("{}m", s / 60),
+        s if s < 172_800 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86_400),
+    }
+}
+
+fn last_seen(e: &Event) -> Option<Timestamp> {
+    e.series
+        .as_ref()
+        .and_then(|s| s.last_observed_time.as_ref())
+        .map(|t| t.0)
+        .or(e.last_timestamp.as_ref().map(|t| t.0))
+        .or(e.event_time.as_ref().map(|t| t.0))
+        .or(e.first_timestamp.as_ref().map(|t| t.0))
+        .or(e.metadata.creation_timestamp.as_ref().map(|t| t.0))
+}
+
+/// `Found failed daemon pod <ns>/<name> on node <node>, will try to kill it`.
+fn failed_pod_node(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once(" on node ")?;
+    Some(rest.split(',').next()?.trim().to_string())
+}
+
+/// The FailedCreate and FailedDaemonPod events on DaemonSets, newest first.
+pub fn from_events(events: &[Event]) -> Vec<CreateFailure> {
+    let mut out: Vec<CreateFailure> = events
+        .iter()
+        .filter(|e| e.involved_object.kind.as_deref() == Some("DaemonSet"))
+        .filter_map(|e| {
+            let reason = e.reason.clone()?;
+            if reason != "FailedCreate" && reason != "FailedDaemonPod" {
+                return None;
+            }
+            let raw = e.message.clone().unwrap_or_default();
+            let message = raw
+                .strip_prefix("Error creating: ")
+                .unwrap_or(&raw)
+                .to_string();
+            Some(CreateFailure {
+                namespace: e.involved_object.namespace.clone().unwrap_or_default(),
+                daemon_set: e.involved_object.name.clone().unwrap_or_default(),
+                node: (reason == "FailedDaemonPod")
+                    .then(|| failed_pod_node(&message))
+                    .flatten(),
+                reason,
+                message,
+                count: e
+                    .count
+                    .or(e.series.as_ref().and_then(|s| s.count))
+                    .unwrap_or(1),
+                last_seen: last_seen(e),
+                age: None,
+            })
+        })
+        .collect();
+    out.sort_by_key(|f| std::cmp::Reverse(f.last_seen));
+    out
+}
+
+fn is_of(f: &CreateFailure, ds: &DaemonSet) -> bool {
+    Some(f.namespace.as_str()) == ds.metadata.namespace.as_deref()
+        && Some(f.daemon_set.as_str()) == ds.metadata.name.as_deref()
+}
+
+/// The refusal that still holds for `ds`: its newest FailedCreate, unless a pod of the
+/// DaemonSet was created after it (creates succeed again). `ds_pods` are the DaemonSet's pods.
+pub fn current<'a>(
+    ds: &DaemonSet,
+    failures: &'a [CreateFailure],
+    ds_pods: &[&Pod],
+) -> Option<&'a CreateFailure> {
+    let f = failures
+        .iter()
+        .find(|f| f.reason == "FailedCreate" && is_of(f, ds))?;
+    let newest_pod = ds_pods
+        .iter()
+        .filter_map(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0))
+        .max();
+    match (f.last_seen, newest_pod) {
+        (Some(failed), Some(created)) if created > failed => None,
+        _ => Some(f),
+    }
+}
+
+/// The newest FailedDaemonPod event of `ds` for `node`.
+pub fn failed_pod_on<'a>(
+    ds: &DaemonSet,
+    failures: &'a [CreateFailure],
+    node: &str,
+) -> Option<&'a CreateFailure> {
+    failures
+        .iter()
+        .find(|f| f.reason == "FailedDaemonPod" && is_of(f, ds) && f.node.as_deref() == Some(node))
+}
+
+/// All pods owned by `ds` (any node), for [`current`].
+pub fn owned_pods<'a>(ds: &DaemonSet, all: &'a [Pod]) -> Vec<&'a Pod> {
+    let uid = ds.metadata.uid.as_deref().unwrap_or("");
+    all.iter()
+        .filter(|p| pods::is_controlled_by(p, uid))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(reason: &str, message: &str, count: i32, last: &str) -> Event {
+        crate::yaml::from_str(&format!(
+            "metadata: {{name: e, namespace: logging}}\ninvolvedObject: {{kind: DaemonSet, namespace: logging, name: fluent-bit}}\nreason: {reason}\nmessage: {message:?}\ncount: {count}\nlastTimestamp: {last:?}"
+        ))
+        .expect("event")
+    }
+
+    #[test]
+    fn failed_creates_keep_the_api_message_count_and_age() {
+        let events = [event(
+            "FailedCreate",
+            "Error creating: pods \"fluent-bit-\" is forbidden: error looking up service account logging/fluent-bit: serviceaccount \"fluent-bit\" not found",
+            14,
+            "2026-01-01T10:00:00Z",
+        )];
+        let f = from_events(&events);
+        assert_eq!(f.len(), 1);
+        assert!(
+            f[0].message
+                .starts_with("pods \"fluent-bit-\" is forbidden")
+        );
+        let now: Timestamp = "2026-01-01T10:02:30Z".parse().unwrap();
+        assert_eq!(f[0].evidence(now), "FailedCreate, 14 times, last 2m ago");
+    }
+
+    #[test]
+    fn a_pod_created_after_the_failure_means_creates_succeed_again() {
+        let ds: DaemonSet = crate::yaml::from_str(
+            "metadata: {name: fluent-bit, namespace: logging, uid: u}\nspec: {selector: {}, template: {}}",
+        )
+        .unwrap();
+        let f = from_events(&[event(
+            "FailedCreate",
+            "Error creating: x",
+            3,
+            "2026-01-01T10:00:00Z",
+        )]);
+        let old: Pod =
+            crate::yaml::from_str("metadata: {name: a, creationTimestamp: '2026-01-01T09:00:00Z'}")
+                .unwrap();
+        let new: Pod =
+            crate::yaml::from_str("metadata: {name: b, creationTimestamp: '2026-01-01T10:05:00Z'}")
+                .unwrap();
+        assert!(current(&ds, &f, &[&old]).is_some());
+        assert!(current(&ds, &f, &[&old, &new]).is_none());
+    }
+
+    #[test]
+    fn failed_daemon_pod_names_its_node() {
+        let f = from_events(&[event(
+            "FailedDaemonPod",
+            "Found failed daemon pod logging/fluent-bit-x on node n3, will try to kill it",
+            2,
+            "2026-01-01T10:00:00Z",
+        )]);
+        assert_eq!(f[0].node.as_deref(), Some("n3"));
+    }
+}
