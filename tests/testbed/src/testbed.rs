@@ -509,6 +509,10 @@ impl Testbed {
             "replicaset-controller",
             "deployment-controller",
             "job-controller",
+            // ResourceQuota status (admission charges creates against it) and
+            // PodDisruptionBudget status (preemption spares guarded pods by it).
+            "resourcequota-controller",
+            "disruption-controller",
             // Fills the aggregated ClusterRoles (view, edit, admin).
             "clusterrole-aggregation-controller",
         ];

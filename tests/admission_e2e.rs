@@ -1,0 +1,792 @@
+//! The pod as admitted, and what preemption does, against the real control plane: for each
+//! scenario `preview` is taken before the manifest is applied, then the API server, the
+//! controller and the scheduler act, and `explain`, `coverage` and `rollout status` are read
+//! after. One testbed serves every scenario; each uses its own namespace or node pool.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{json_report, kubectl_ds, stdout};
+use k8s_openapi::api::core::v1::{Event, Pod};
+use kube::Api;
+use kube::api::ListParams;
+use kubectl_ds_testbed::{FakeNode, Options, Testbed, add_node, apply_yaml, wait_for};
+use serde_json::Value;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+struct Bed {
+    tb: Testbed,
+    client: kube::Client,
+}
+
+impl Bed {
+    fn kc(&self) -> &std::path::Path {
+        self.tb.kubeconfig()
+    }
+
+    /// `preview -f` of `yaml` (one DaemonSet), its first item; `extra` flags appended.
+    fn preview(&self, name: &str, yaml: &str, extra: &[&str]) -> Value {
+        self.preview_exit(name, yaml, extra).0
+    }
+
+    /// [`Self::preview`] and its exit code.
+    fn preview_exit(&self, name: &str, yaml: &str, extra: &[&str]) -> (Value, Option<i32>) {
+        let path = self.tb.dir().join(format!("{name}.yaml"));
+        std::fs::write(&path, yaml).unwrap();
+        let mut args = vec!["preview", "-f", path.to_str().unwrap(), "-o", "json"];
+        args.extend_from_slice(extra);
+        let out = kubectl_ds(self.kc(), &args);
+        let v: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{args:?}: {}", common::stderr(&out)));
+        (v["items"][0].clone(), out.status.code())
+    }
+
+    async fn apply(&self, yaml: &str) {
+        apply_yaml(&self.client, yaml).await.expect("apply");
+    }
+
+    /// Live (not terminating) pods of DaemonSet `app` in `ns`.
+    async fn pods(&self, ns: &str, app: &str) -> Vec<Pod> {
+        let api: Api<Pod> = Api::namespaced(self.client.clone(), ns);
+        api.list(&ListParams::default().labels(&format!("app={app}")))
+            .await
+            .expect("pods")
+            .items
+            .into_iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .collect()
+    }
+
+    /// The controller's newest FailedCreate message for DaemonSet `name`, once there is one.
+    async fn failed_create(&self, ns: &str, name: &str) -> String {
+        let api: Api<Event> = Api::namespaced(self.client.clone(), ns);
+        let fields = format!("reason=FailedCreate,involvedObject.name={name}");
+        wait_for("a FailedCreate event", WAIT, || {
+            let api = api.clone();
+            let fields = fields.clone();
+            async move {
+                let list = api.list(&ListParams::default().fields(&fields)).await?;
+                Ok::<_, kube::Error>(list.items.into_iter().last().and_then(|e| e.message))
+            }
+        })
+        .await
+        .expect("FailedCreate")
+    }
+
+    /// Waits until `app` has pods on exactly `nodes` (by target node) and those bound run.
+    async fn wait_pods_on(&self, ns: &str, app: &str, nodes: &[&str], running: &[&str]) {
+        let want: Vec<String> = nodes.iter().map(|s| s.to_string()).collect();
+        let run: Vec<String> = running.iter().map(|s| s.to_string()).collect();
+        wait_for(&format!("{ns}/{app} pods on {nodes:?}"), WAIT, || {
+            let want = want.clone();
+            let run = run.clone();
+            async move {
+                let pods = self.pods(ns, app).await;
+                let mut on: Vec<String> = pods.iter().filter_map(common::pod_node).collect();
+                on.sort();
+                let mut bound: Vec<String> = pods
+                    .iter()
+                    .filter(|p| {
+                        p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
+                    })
+                    .filter_map(|p| p.spec.as_ref()?.node_name.clone())
+                    .collect();
+                bound.sort();
+                Ok::<_, kube::Error>((on == want && bound == run).then_some(()))
+            }
+        })
+        .await
+        .expect("pods settle");
+    }
+}
+
+/// A DaemonSet `name` in `ns` on the nodes of pool `pool`, with extra pod-spec YAML and a
+/// container block.
+fn ds(name: &str, ns: &str, pool: &str, spec: &str, container: &str) -> String {
+    let indent = |text: &str, by: usize| -> String {
+        text.lines()
+            .map(|l| format!("{}{l}\n", " ".repeat(by)))
+            .collect()
+    };
+    format!(
+        "apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: {name}, namespace: {ns}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec:
+      nodeSelector: {{pool: {pool}}}
+{}      containers:
+      - name: main
+        image: registry.example/agent:1
+{}",
+        indent(spec, 6),
+        indent(container, 8)
+    )
+}
+
+/// A pod bound to `node` with a priority class, cpu and optional host port.
+fn filler(name: &str, node: &str, class: &str, cpu: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: default, labels: {{filler: {name}}}}}
+spec:
+  nodeName: {node}
+  priorityClassName: {class}
+  tolerations: [{{operator: Exists}}]
+  containers:
+  - name: main
+    image: registry.example/filler:1
+    resources: {{requests: {{cpu: '{cpu}'}}}}
+{extra}"
+    )
+}
+
+async fn setup() -> Bed {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    let nodes = [
+        FakeNode::new("plain-1")
+            .label("pool", "plain")
+            .label("rc-test", "yes"),
+        FakeNode::new("plain-2").label("pool", "plain"),
+        FakeNode::new("kata-1")
+            .label("runtime", "kata")
+            .label("rc-test", "yes"),
+        FakeNode::new("full-never").label("pool", "never").cpu("1"),
+        FakeNode::new("full-low").label("pool", "low").cpu("1"),
+        FakeNode::new("full-pdb").label("pool", "pdb").cpu("1"),
+        FakeNode::new("full-port").label("pool", "port"),
+    ];
+    for n in &nodes {
+        add_node(&client, n).await.expect("node");
+    }
+    let bed = Bed { tb, client };
+    bed.apply(
+        "apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: low}
+value: 10
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: mid}
+value: 500
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high}
+value: 1000
+---
+apiVersion: scheduling.k8s.io/v1
+kind: PriorityClass
+metadata: {name: high-never}
+value: 1000
+preemptionPolicy: Never
+",
+    )
+    .await;
+    bed
+}
+
+/// Defaulting and LimitRanger: requests from limits, then the namespace's defaultRequest.
+async fn defaults_and_limit_ranges(bed: &Bed) {
+    bed.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: lr}\n---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults, namespace: lr}\nspec:\n  limits:\n  - type: Container\n    defaultRequest: {cpu: 150m}\n    default: {cpu: 300m}\n").await;
+    let yaml = ds(
+        "lr-agent",
+        "lr",
+        "plain",
+        "",
+        "resources: {limits: {memory: 64Mi}}",
+    );
+    let p = bed.preview("lr", &yaml, &[]);
+    assert_eq!(p["perPod"]["cpu"], "150m", "{p}");
+    assert_eq!(p["perPod"]["memory"], "64Mi", "{p}");
+    let changes = p["admission"]["changes"].to_string();
+    assert!(changes.contains("LimitRanger"), "{changes}");
+    bed.apply(&yaml).await;
+    bed.wait_pods_on(
+        "lr",
+        "lr-agent",
+        &["plain-1", "plain-2"],
+        &["plain-1", "plain-2"],
+    )
+    .await;
+    let pod = bed.pods("lr", "lr-agent").await.remove(0);
+    let req = pod.spec.unwrap().containers[0]
+        .resources
+        .clone()
+        .unwrap()
+        .requests
+        .unwrap();
+    assert_eq!(req["cpu"].0, "150m");
+    assert_eq!(req["memory"].0, "64Mi");
+}
+
+/// RuntimeClass: overhead added to the requests, its nodeSelector keeps the pod Pending on the
+/// node that lacks the label although the controller created it there.
+async fn runtime_class(bed: &Bed) {
+    bed.apply("apiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: kata}\nhandler: kata\noverhead: {podFixed: {cpu: 100m}}\nscheduling: {nodeSelector: {runtime: kata}}\n").await;
+    let yaml = ds(
+        "rc-agent",
+        "default",
+        "plain",
+        "runtimeClassName: kata",
+        "resources: {requests: {cpu: 100m}}",
+    )
+    .replace(
+        "nodeSelector: {pool: plain}",
+        "nodeSelector: {rc-test: 'yes'}",
+    );
+    let p = bed.preview("rc", &yaml, &[]);
+    assert_eq!(p["perPod"]["cpu"], "200m", "overhead counted: {p}");
+    assert_eq!(p["wouldRun"], serde_json::json!(["kata-1"]), "{p}");
+    assert_eq!(p["unplaceable"][0]["node"], "plain-1", "{p}");
+    assert!(
+        p["unplaceable"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("RuntimeClass kata")
+    );
+    bed.apply(&yaml).await;
+    bed.wait_pods_on("default", "rc-agent", &["kata-1", "plain-1"], &["kata-1"])
+        .await;
+    let e = json_report(
+        bed.kc(),
+        &["explain", "ds", "rc-agent", "-n", "default", "-o", "json"],
+    );
+    let verdict = |node: &str| {
+        e["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["node"] == node)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(verdict("plain-1")["code"], "RuntimeClassMismatch", "{e}");
+    assert_eq!(verdict("kata-1")["code"], "Healthy", "{e}");
+}
+
+/// ServiceAccount missing: refused at creation. Preview says so; afterwards the controller's
+/// FailedCreate events make coverage, explain and rollout status say so too; creating the
+/// ServiceAccount lets the pods come.
+async fn missing_service_account(bed: &Bed) {
+    bed.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: sa}\n")
+        .await;
+    let yaml = ds(
+        "fluent-bit",
+        "sa",
+        "plain",
+        "serviceAccountName: fluent-bit",
+        "",
+    );
+    let p = bed.preview("sa", &yaml, &[]);
+    assert_eq!(
+        p["createRefused"],
+        serde_json::json!(["plain-1", "plain-2"]),
+        "{p}"
+    );
+    assert_eq!(p["admission"]["refusal"]["rule"], "ServiceAccount");
+    let predicted = p["admission"]["refusal"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, code) = bed.preview_exit("sa", &yaml, &["--fail-if-unplaceable"]);
+    assert_eq!(code, Some(1), "refused everywhere is unplaceable");
+    bed.apply(&yaml).await;
+    let event = bed.failed_create("sa", "fluent-bit").await;
+    assert_eq!(
+        event,
+        format!("Error creating: {predicted}"),
+        "the model words it as the server"
+    );
+    let cov = json_report(
+        bed.kc(),
+        &["coverage", "fluent-bit", "-n", "sa", "-o", "json"],
+    );
+    let item = &cov["items"][0];
+    assert!(
+        item["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["state"] == "CreateRefused"),
+        "{cov}"
+    );
+    assert!(
+        item["createRefused"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("serviceaccount \"fluent-bit\" not found")
+    );
+    let e = json_report(
+        bed.kc(),
+        &["explain", "ds", "fluent-bit", "-n", "sa", "-o", "json"],
+    );
+    let targeted = e["verdicts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["node"].as_str().unwrap().starts_with("plain-"));
+    for v in targeted {
+        assert_eq!(v["code"], "CreateRefused", "{v}");
+        assert!(!v["message"].as_str().unwrap().contains("next sync"), "{v}");
+    }
+    let text = stdout(&kubectl_ds(
+        bed.kc(),
+        &["explain", "ds", "fluent-bit", "-n", "sa"],
+    ));
+    assert!(text.contains("FailedCreate"), "{text}");
+    let r = json_report(
+        bed.kc(),
+        &["rollout", "status", "fluent-bit", "-n", "sa", "-o", "json"],
+    );
+    let status = &r["items"][0];
+    assert_eq!(status["state"], "Stuck", "{r}");
+    assert!(
+        status["message"]
+            .as_str()
+            .unwrap()
+            .contains("serviceaccount"),
+        "{r}"
+    );
+    bed.apply(
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: fluent-bit, namespace: sa}\n",
+    )
+    .await;
+    bed.wait_pods_on(
+        "sa",
+        "fluent-bit",
+        &["plain-1", "plain-2"],
+        &["plain-1", "plain-2"],
+    )
+    .await;
+    let cov = json_report(
+        bed.kc(),
+        &["coverage", "fluent-bit", "-n", "sa", "-o", "json"],
+    );
+    assert!(
+        cov["items"][0]["createRefused"].is_null(),
+        "creates succeed again: {cov}"
+    );
+}
+
+/// PodSecurity: a baseline namespace refuses a hostNetwork pod, with the same words.
+async fn pod_security(bed: &Bed) {
+    bed.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: psa, labels: {pod-security.kubernetes.io/enforce: baseline}}\n").await;
+    let yaml = ds(
+        "node-exporter",
+        "psa",
+        "plain",
+        "hostNetwork: true\nhostPID: true",
+        "ports: [{containerPort: 9100}]",
+    );
+    let p = bed.preview("psa", &yaml, &[]);
+    assert_eq!(p["admission"]["refusal"]["rule"], "PodSecurity", "{p}");
+    let predicted = p["admission"]["refusal"]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    bed.apply(&yaml).await;
+    let event = bed.failed_create("psa", "node-exporter").await;
+    let why = |m: &str| {
+        m.split_once("is forbidden: ")
+            .map(|(_, w)| w.to_string())
+            .unwrap_or_default()
+    };
+    assert_eq!(why(&event), why(&predicted), "event {event} vs {predicted}");
+}
+
+/// ResourceQuota: one pod fits the quota, the other create is refused.
+async fn resource_quota(bed: &Bed) {
+    bed.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: rq}\n---\napiVersion: v1\nkind: ResourceQuota\nmetadata: {name: pods, namespace: rq}\nspec: {hard: {pods: '1'}}\n").await;
+    wait_for("quota status", WAIT, || async {
+        let api: Api<k8s_openapi::api::core::v1::ResourceQuota> =
+            Api::namespaced(bed.client.clone(), "rq");
+        let q = api.get("pods").await?;
+        Ok::<_, kube::Error>(q.status.and_then(|s| s.used).map(|_| ()))
+    })
+    .await
+    .expect("quota");
+    let yaml = ds("quota-agent", "rq", "plain", "", "");
+    let p = bed.preview("rq", &yaml, &[]);
+    assert!(
+        p["warnings"]
+            .to_string()
+            .contains("ResourceQuota pods admits only 1"),
+        "{p}"
+    );
+    bed.apply(&yaml).await;
+    let event = bed.failed_create("rq", "quota-agent").await;
+    assert!(
+        event.contains("exceeded quota: pods, requested: pods=1, used: pods=1, limited: pods=1"),
+        "{event}"
+    );
+    assert_eq!(bed.pods("rq", "quota-agent").await.len(), 1);
+}
+
+/// preemptionPolicy Never: never preempts, and explain does not pretend it could.
+async fn never_preempts(bed: &Bed) {
+    bed.apply(&filler("hog-never", "full-never", "low", "800m", ""))
+        .await;
+    let yaml = ds(
+        "never",
+        "default",
+        "never",
+        "priorityClassName: high-never",
+        "resources: {requests: {cpu: 500m}}",
+    );
+    let p = bed.preview("never", &yaml, &[]);
+    assert!(p["afterPreemption"].is_null(), "{p}");
+    assert!(
+        p["unplaceable"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("preemptionPolicy is Never"),
+        "{p}"
+    );
+    bed.apply(&yaml).await;
+    bed.wait_pods_on("default", "never", &["full-never"], &[])
+        .await;
+    let pod = bed.pods("default", "never").await.remove(0);
+    assert_eq!(
+        pod.spec.as_ref().unwrap().preemption_policy.as_deref(),
+        Some("Never")
+    );
+    let e = wait_for("a scheduler message", WAIT, || async {
+        let e = json_report(
+            bed.kc(),
+            &[
+                "explain",
+                "node",
+                "full-never",
+                "never",
+                "-n",
+                "default",
+                "-o",
+                "json",
+            ],
+        );
+        let has = e["verdicts"][0]["schedulerMessage"].is_string();
+        Ok::<_, kube::Error>(has.then_some(e))
+    })
+    .await
+    .expect("scheduler message");
+    let v = &e["verdicts"][0];
+    assert!(
+        v["schedulerMessage"]
+            .as_str()
+            .unwrap()
+            .contains("preemptionPolicy=Never"),
+        "{v}"
+    );
+    let msg = v["message"].as_str().unwrap();
+    assert!(
+        !msg.contains("after preempting") && msg.contains("preemptionPolicy is Never"),
+        "{v}"
+    );
+}
+
+/// Victims lowest priority first; PDB-guarded pods spared; host ports freed too. Preview names
+/// the victims, then the scheduler evicts exactly those and the daemon pod runs.
+async fn preemption(
+    bed: &Bed,
+    pool: &str,
+    node: &str,
+    fillers: &[(&str, &str, &str, &str)],
+    victim: &str,
+    container: &str,
+) {
+    for (name, class, cpu, extra) in fillers {
+        bed.apply(&filler(name, node, class, cpu, extra)).await;
+    }
+    let yaml = ds(pool, "default", pool, "priorityClassName: high", container);
+    let (p, code) = bed.preview_exit(pool, &yaml, &["--fail-if-unplaceable"]);
+    assert_eq!(code, Some(0), "a node preemption frees is placeable: {p}");
+    let victims: Vec<&str> = p["afterPreemption"][0]["victims"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{p}"))
+        .iter()
+        .map(|v| v["pod"].as_str().unwrap())
+        .collect();
+    assert_eq!(victims, [format!("default/{victim}")], "{p}");
+    assert_eq!(
+        p["wouldRun"],
+        serde_json::json!([node]),
+        "counted as placeable: {p}"
+    );
+    bed.apply(&yaml).await;
+    bed.wait_pods_on("default", pool, &[node], &[node]).await;
+    let api: Api<Pod> = Api::namespaced(bed.client.clone(), "default");
+    for (name, ..) in fillers {
+        let alive = api
+            .get_opt(name)
+            .await
+            .unwrap()
+            .is_some_and(|p| p.metadata.deletion_timestamp.is_none());
+        assert_eq!(alive, *name != victim, "{name} after preemption");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admitted_pod_and_preemption_match_the_control_plane() {
+    let bed = setup().await;
+    defaults_and_limit_ranges(&bed).await;
+    runtime_class(&bed).await;
+    missing_service_account(&bed).await;
+    pod_security(&bed).await;
+    resource_quota(&bed).await;
+    never_preempts(&bed).await;
+    let half = "resources: {requests: {cpu: 500m}}";
+    preemption(
+        &bed,
+        "low",
+        "full-low",
+        &[("low-a", "low", "400m", ""), ("mid-a", "mid", "400m", "")],
+        "low-a",
+        half,
+    )
+    .await;
+    bed.apply("apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: guarded, namespace: default}\nspec: {minAvailable: 1, selector: {matchLabels: {filler: guarded}}}\n").await;
+    preemption(
+        &bed,
+        "pdb",
+        "full-pdb",
+        &[
+            ("guarded", "low", "400m", ""),
+            ("unguarded", "low", "400m", ""),
+        ],
+        "unguarded",
+        half,
+    )
+    .await;
+    let port = "    ports: [{containerPort: 9100, hostPort: 9100}]\n";
+    preemption(
+        &bed,
+        "port",
+        "full-port",
+        &[("port-holder", "low", "10m", port)],
+        "port-holder",
+        "ports: [{containerPort: 9100, hostPort: 9100}]",
+    )
+    .await;
+}
+
+/// What happened to one DaemonSet on one node.
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+enum Fate {
+    Runs,
+    Pending,
+    Refused,
+    NoPod,
+}
+
+/// Preview's word for each node: would run (after preemption too), unplaceable, refused at
+/// creation, or not targeted.
+fn predicted(p: &Value, nodes: &[&str]) -> Vec<Fate> {
+    let has = |key: &str, node: &str| {
+        p[key]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|v| v.as_str() == Some(node) || v["node"].as_str() == Some(node))
+    };
+    nodes
+        .iter()
+        .map(|n| {
+            if has("wouldRun", n) {
+                Fate::Runs
+            } else if has("unplaceable", n) {
+                Fate::Pending
+            } else if has("createRefused", n) {
+                Fate::Refused
+            } else {
+                Fate::NoPod
+            }
+        })
+        .collect()
+}
+
+/// What the control plane did: a Running pod; a Pending pod the scheduler has given up on
+/// (a FailedScheduling event, no nominated node); no pod and a FailedCreate event; no pod.
+async fn observed(bed: &Bed, ns: &str, name: &str, nodes: &[&str]) -> Vec<Fate> {
+    let pods = bed.pods(ns, name).await;
+    let events: Api<Event> = Api::namespaced(bed.client.clone(), ns);
+    let list = events
+        .list(&ListParams::default())
+        .await
+        .expect("events")
+        .items;
+    let refused = list.iter().any(|e| {
+        e.reason.as_deref() == Some("FailedCreate")
+            && e.involved_object.name.as_deref() == Some(name)
+    });
+    let unschedulable = |pod: &str| {
+        list.iter().any(|e| {
+            e.reason.as_deref() == Some("FailedScheduling")
+                && e.involved_object.name.as_deref() == Some(pod)
+        })
+    };
+    nodes
+        .iter()
+        .map(|n| {
+            let Some(p) = pods
+                .iter()
+                .find(|p| common::pod_node(p).as_deref() == Some(n))
+            else {
+                return if refused { Fate::Refused } else { Fate::NoPod };
+            };
+            let status = p.status.as_ref();
+            if status.and_then(|s| s.phase.as_deref()) == Some("Running") {
+                return Fate::Runs;
+            }
+            let nominated = status
+                .and_then(|s| s.nominated_node_name.as_deref())
+                .is_some_and(|n| !n.is_empty());
+            if !nominated && unschedulable(p.metadata.name.as_deref().unwrap_or("")) {
+                Fate::Pending
+            } else {
+                Fate::NoPod
+            }
+        })
+        .collect()
+}
+
+/// explain ds's code on each node, as a fate.
+fn explained(bed: &Bed, ns: &str, name: &str, nodes: &[&str]) -> Vec<Fate> {
+    let e = json_report(bed.kc(), &["explain", "ds", name, "-n", ns, "-o", "json"]);
+    nodes
+        .iter()
+        .map(|n| {
+            let v = e["verdicts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["node"] == *n)
+                .cloned()
+                .unwrap_or_default();
+            match v["code"].as_str().unwrap_or("") {
+                "Healthy" => Fate::Runs,
+                "CreateRefused" => Fate::Refused,
+                "InsufficientResources"
+                | "HostPortConflict"
+                | "RuntimeClassMismatch"
+                | "PodPending" => Fate::Pending,
+                _ => Fate::NoPod,
+            }
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn random_admission_cases_match_the_control_plane() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    let nodes = [
+        FakeNode::new("r-big").cpu("8"),
+        FakeNode::new("r-small").cpu("1"),
+        FakeNode::new("r-kata").cpu("4").label("runtime", "kata"),
+        FakeNode::new("r-tainted")
+            .cpu("4")
+            .taint("dedicated", "db", "NoSchedule"),
+        FakeNode::new("r-mid-1").cpu("2"),
+        FakeNode::new("r-mid-2").cpu("2").label("zone", "b"),
+        FakeNode::new("r-port").cpu("4"),
+        FakeNode::new("r-cordoned").cpu("4").unschedulable(),
+    ];
+    for n in &nodes {
+        add_node(&client, n).await.expect("node");
+    }
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    let bed = Bed { tb, client };
+    let mut setup = String::from(
+        "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: low}\nvalue: 10\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high-never}\nvalue: 1000\npreemptionPolicy: Never\n---\napiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: kata}\nhandler: kata\noverhead: {podFixed: {cpu: 50m}}\nscheduling: {nodeSelector: {runtime: kata}}\n",
+    );
+    let namespaces = ["r-plain", "r-lr", "r-psa"];
+    for ns in namespaces {
+        let labels = if ns == "r-psa" {
+            "{pod-security.kubernetes.io/enforce: baseline}"
+        } else {
+            "{}"
+        };
+        setup.push_str(&format!("---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}, labels: {labels}}}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: agent, namespace: {ns}}}\n"));
+    }
+    setup.push_str("---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults, namespace: r-lr}\nspec:\n  limits:\n  - {type: Container, defaultRequest: {cpu: 300m}, default: {cpu: 300m}}\n");
+    bed.apply(&setup).await;
+    let port = "    ports: [{containerPort: 9400, hostPort: 9400}]\n";
+    bed.apply(
+        &[
+            filler("r-hog", "r-small", "low", "700m", ""),
+            filler("r-holder", "r-port", "low", "10m", port),
+            filler("r-mid-hog", "r-mid-1", "high", "1500m", ""),
+        ]
+        .join("---\n"),
+    )
+    .await;
+    let mut rng = common::Rng::new(16_2026);
+    let mut cases = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..26 {
+        let ns = *rng.pick(&namespaces);
+        let name = format!("rand-{i:02}");
+        let mut spec = String::new();
+        match rng.below(10) {
+            0 => spec.push_str("serviceAccountName: missing\n"),
+            1..=3 => spec.push_str("serviceAccountName: agent\n"),
+            _ => {}
+        }
+        if let Some(c) = rng.pick(&[None, None, Some("low"), Some("high"), Some("high-never")]) {
+            spec.push_str(&format!("priorityClassName: {c}\n"));
+        }
+        if rng.chance(15) {
+            spec.push_str("runtimeClassName: kata\n");
+        }
+        if rng.chance(15) {
+            spec.push_str("hostNetwork: true\n");
+        }
+        if rng.chance(20) {
+            spec.push_str("tolerations: [{key: dedicated, operator: Exists}]\n");
+        }
+        let mut container = String::new();
+        if !(ns == "r-lr" && rng.chance(50)) {
+            container.push_str(&format!(
+                "resources: {{requests: {{cpu: {}}}}}\n",
+                rng.pick(&["100m", "400m", "900m"])
+            ));
+        }
+        if rng.chance(20) {
+            container.push_str("ports: [{containerPort: 9400, hostPort: 9400}]\n");
+        }
+        let yaml =
+            ds(&name, ns, "x", &spec, &container).replace("      nodeSelector: {pool: x}\n", "");
+        let p = bed.preview(&name, &yaml, &[]);
+        let want = predicted(&p, &names);
+        bed.apply(&yaml).await;
+        let got = wait_for(&format!("{ns}/{name} as previewed"), WAIT, || {
+            let want = want.clone();
+            let (ns, name, names) = (ns, name.clone(), names.clone());
+            let bed = &bed;
+            async move {
+                let got = observed(bed, ns, &name, &names).await;
+                Ok::<_, kube::Error>((got == want).then_some(got))
+            }
+        })
+        .await
+        .unwrap_or_else(|_| panic!("{ns}/{name}: preview {want:?} ({p})"));
+        assert_eq!(
+            explained(&bed, ns, &name, &names),
+            got,
+            "{ns}/{name}: explain after apply ({yaml})"
+        );
+        seen.extend(got.iter().map(|f| format!("{f:?}")));
+        cases += names.len();
+    }
+    assert!(cases >= 200, "{cases} DaemonSet×node cases");
+    assert_eq!(seen.len(), 4, "every fate occurs: {seen:?}");
+}
