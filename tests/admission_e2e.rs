@@ -614,9 +614,40 @@ fn predicted(p: &Value, nodes: &[&str]) -> Vec<Fate> {
 }
 
 /// What the control plane did: a Running pod; a Pending pod the scheduler has given up on
-/// (a FailedScheduling event, no nominated node); no pod and a FailedCreate event; no pod.
-async fn observed(bed: &Bed, ns: &str, name: &str, nodes: &[&str]) -> Vec<Fate> {
-    let pods = bed.pods(ns, name).await;
+/// (a FailedScheduling event, no nominated node); no pod on a node the controller wants one
+/// on (`desired`, checked against its desiredNumberScheduled) and a FailedCreate event; no pod.
+async fn observed(bed: &Bed, ns: &str, name: &str, nodes: &[&str], desired: &[bool]) -> Vec<Fate> {
+    observed_by(bed, ns, name, &format!("app={name}"), nodes, desired).await
+}
+
+/// [`observed`] for a DaemonSet whose pods carry `labels`.
+async fn observed_by(
+    bed: &Bed,
+    ns: &str,
+    name: &str,
+    labels: &str,
+    nodes: &[&str],
+    desired: &[bool],
+) -> Vec<Fate> {
+    let dss: Api<k8s_openapi::api::apps::v1::DaemonSet> = Api::namespaced(bed.client.clone(), ns);
+    let status = dss
+        .get(name)
+        .await
+        .expect("daemonset")
+        .status
+        .unwrap_or_default();
+    if status.desired_number_scheduled as usize != desired.iter().filter(|d| **d).count() {
+        return vec![Fate::NoPod; nodes.len()];
+    }
+    let api: Api<Pod> = Api::namespaced(bed.client.clone(), ns);
+    let pods: Vec<Pod> = api
+        .list(&ListParams::default().labels(labels))
+        .await
+        .expect("pods")
+        .items
+        .into_iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .collect();
     let events: Api<Event> = Api::namespaced(bed.client.clone(), ns);
     let list = events
         .list(&ListParams::default())
@@ -635,12 +666,17 @@ async fn observed(bed: &Bed, ns: &str, name: &str, nodes: &[&str]) -> Vec<Fate> 
     };
     nodes
         .iter()
-        .map(|n| {
+        .zip(desired)
+        .map(|(n, desired)| {
             let Some(p) = pods
                 .iter()
                 .find(|p| common::pod_node(p).as_deref() == Some(n))
             else {
-                return if refused { Fate::Refused } else { Fate::NoPod };
+                return if refused && *desired {
+                    Fate::Refused
+                } else {
+                    Fate::NoPod
+                };
             };
             let status = p.status.as_ref();
             if status.and_then(|s| s.phase.as_deref()) == Some("Running") {
@@ -773,12 +809,17 @@ async fn random_admission_cases_match_the_control_plane() {
             let (ns, name, names) = (ns, name.clone(), names.clone());
             let bed = &bed;
             async move {
-                let got = observed(bed, ns, &name, &names).await;
+                let desired: Vec<bool> = want.iter().map(|w| *w != Fate::NoPod).collect();
+                let got = observed(bed, ns, &name, &names, &desired).await;
                 Ok::<_, kube::Error>((got == want).then_some(got))
             }
         })
-        .await
-        .unwrap_or_else(|_| panic!("{ns}/{name}: preview {want:?} ({p})"));
+        .await;
+        let Ok(got) = got else {
+            let desired: Vec<bool> = want.iter().map(|w| *w != Fate::NoPod).collect();
+            let now = observed(&bed, ns, &name, &names, &desired).await;
+            panic!("{ns}/{name} on {names:?}: preview {want:?}, the cluster {now:?} ({p})");
+        };
         assert_eq!(
             explained(&bed, ns, &name, &names),
             got,
@@ -789,4 +830,101 @@ async fn random_admission_cases_match_the_control_plane() {
     }
     assert!(cases >= 200, "{cases} DaemonSet×node cases");
     assert_eq!(seen.len(), 4, "every fate occurs: {seen:?}");
+}
+
+/// DaemonSets as well-known projects publish them, applied unchanged on a node mix with a
+/// control-plane node, a tainted GPU node, a full node and a Fargate-labelled one: preview
+/// before and explain after agree with what happened, node by node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn published_manifests_land_as_previewed() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    let linux = |n: &str| FakeNode::new(n).label("kubernetes.io/os", "linux");
+    let nodes = [
+        linux("cp-1")
+            .label("node-role.kubernetes.io/control-plane", "")
+            .taint("node-role.kubernetes.io/control-plane", "", "NoSchedule"),
+        linux("gpu-1")
+            .label("nvidia.com/gpu.present", "true")
+            .taint("nvidia.com/gpu", "present", "NoSchedule"),
+        linux("full-1").cpu("1"),
+        linux("worker-1"),
+        linux("worker-2"),
+        linux("fargate-1").label("eks.amazonaws.com/compute-type", "fargate"),
+    ];
+    for n in &nodes {
+        add_node(&client, n).await.expect("node");
+    }
+    let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
+    let bed = Bed { tb, client };
+    // What the projects ship next to the DaemonSet, except the ServiceAccounts of
+    // node-exporter and fluent-bit: those two are refused at creation.
+    bed.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: logging}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: calico-node, namespace: kube-system}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ebs-csi-node-sa, namespace: kube-system}\n").await;
+    bed.apply(&common::filler("hog", "full-1", "900m", ""))
+        .await;
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/published");
+    let mut fates = std::collections::BTreeSet::new();
+    for (file, ns, name) in [
+        ("calico-node.yaml", "kube-system", "calico-node"),
+        ("node-exporter.yaml", "monitoring", "node-exporter"),
+        (
+            "nvidia-device-plugin.yaml",
+            "kube-system",
+            "nvidia-device-plugin-daemonset",
+        ),
+        ("ebs-csi-node.yaml", "kube-system", "ebs-csi-node"),
+        ("fluent-bit.yaml", "logging", "fluent-bit"),
+    ] {
+        let yaml = std::fs::read_to_string(format!("{dir}/{file}")).unwrap();
+        let p = bed.preview(name, &yaml, &[]);
+        let want = predicted(&p, &names);
+        bed.apply(&yaml).await;
+        let labels = selector_labels(&yaml);
+        let got = wait_for(&format!("{name} as previewed"), WAIT, || {
+            let (want, names, labels) = (want.clone(), names.clone(), labels.clone());
+            let bed = &bed;
+            async move {
+                let desired: Vec<bool> = want.iter().map(|w| *w != Fate::NoPod).collect();
+                let got = observed_by(bed, ns, name, &labels, &names, &desired).await;
+                Ok::<_, kube::Error>((got == want).then_some(got))
+            }
+        })
+        .await;
+        let Ok(got) = got else {
+            let desired: Vec<bool> = want.iter().map(|w| *w != Fate::NoPod).collect();
+            let now = observed_by(&bed, ns, name, &labels, &names, &desired).await;
+            panic!("{name} on {names:?}: preview {want:?}, the cluster {now:?} ({p})");
+        };
+        assert_eq!(
+            explained(&bed, ns, name, &names),
+            got,
+            "{name}: explain after apply"
+        );
+        fates.extend(got.iter().map(|f| format!("{f:?}")));
+    }
+    assert!(
+        fates.contains("Refused") && fates.contains("Runs") && fates.contains("NoPod"),
+        "{fates:?}"
+    );
+    // The full node ran calico-node after the scheduler preempted the filler.
+    let api: Api<Pod> = Api::namespaced(bed.client.clone(), "default");
+    assert!(
+        api.get_opt("hog")
+            .await
+            .unwrap()
+            .is_none_or(|p| p.metadata.deletion_timestamp.is_some())
+    );
+}
+
+/// The `matchLabels` of a DaemonSet manifest, as a label selector string.
+fn selector_labels(yaml: &str) -> String {
+    let ds: k8s_openapi::api::apps::v1::DaemonSet = serde_yaml::from_str(yaml).expect("DaemonSet");
+    ds.spec
+        .selector
+        .match_labels
+        .unwrap_or_default()
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }

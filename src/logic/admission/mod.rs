@@ -29,6 +29,7 @@ mod priority;
 mod resourcequota;
 mod runtimeclass;
 mod serviceaccount;
+mod validation;
 
 #[cfg(test)]
 mod tests;
@@ -155,14 +156,16 @@ pub fn admit(pod: Pod, objects: &Objects) -> Admission {
         refusal: None,
         unchecked: Vec::new(),
     };
-    // Mutating phase (`Admit`), then `PrepareForCreate`, then the validating phase.
-    let steps: [Step; 9] = [
+    // Mutating phase (`Admit`), then `PrepareForCreate` and validation, then the validating
+    // phase.
+    let steps: [Step; 10] = [
         |a, _| defaults::set_defaults_pod(a),
         limitranger::admit,
         serviceaccount::admit,
         priority::admit,
         runtimeclass::admit,
         |a, _| defaults::default_pod_level_resources(a),
+        validation::validate,
         limitranger::validate,
         podsecurity::validate,
         resourcequota::validate,

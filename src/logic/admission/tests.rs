@@ -468,3 +468,18 @@ fn the_first_refusal_in_chain_order_wins() {
         "mutating ServiceAccount runs before validating PodSecurity"
     );
 }
+
+#[test]
+fn a_default_limit_below_the_request_fails_validation() {
+    let o = limit_range(
+        "  - type: Container\n    default: {cpu: 300m}\n    defaultRequest: {cpu: 300m}",
+    );
+    let a = admitted(
+        "containers:\n- name: c\n  image: x\n  resources: {requests: {cpu: 900m}}",
+        &o,
+    );
+    assert_eq!(
+        message(&a),
+        "Pod \"agent-\" is invalid: spec.containers[0].resources.requests: Invalid value: \"900m\": must be less than or equal to cpu limit of 300m"
+    );
+}
