@@ -180,6 +180,7 @@ fn a_ready_pod_on_an_unreachable_node_is_unverified_not_covered() {
             daemon_pod("p-dead", "dead", true, "new", "Running", true),
         ],
         revisions: vec![revision("agent-new", "new", 1)],
+        create_failures: Vec::new(),
     };
     let c = &compute(&snapshot, Timestamp::UNIX_EPOCH)[0];
     assert_eq!((c.summary.covered, c.summary.should_run), (1, 2));

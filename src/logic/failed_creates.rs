@@ -151,7 +151,9 @@ pub fn current<'a>(
         .filter_map(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0))
         .max();
     match (f.last_seen, newest_pod) {
-        (Some(failed), Some(created)) if created > failed => None,
+        // Timestamps have whole seconds: a pod created in the second of the last failure
+        // was created after it (the controller retries only later).
+        (Some(failed), Some(created)) if created >= failed => None,
         _ => Some(f),
     }
 }

@@ -92,6 +92,7 @@ fn cluster() -> Snapshot {
             revision("old", 1, "agent:1"),
             revision("new", 2, "registry.example/agent:2"),
         ],
+        create_failures: Vec::new(),
     }
 }
 
@@ -162,7 +163,10 @@ fn explain_tables() {
             view: &view,
             nominated: &[],
             scheduling_events: &events,
-            priority: 0,
+            admitted: None,
+            pdbs: &[],
+            create_failure: None,
+            failed_pod: None,
             current_hash: Some("new"),
             template_generation: None,
             now: now(),
