@@ -16,6 +16,14 @@ use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(60);
 
+/// A testbed that also keeps ResourceQuota and PodDisruptionBudget status, as real clusters do.
+fn options() -> Options {
+    Options {
+        extra_controllers: vec!["resourcequota-controller", "disruption-controller"],
+        ..Options::default()
+    }
+}
+
 struct Bed {
     tb: Testbed,
     client: kube::Client,
@@ -148,7 +156,7 @@ spec:
 }
 
 async fn setup() -> Bed {
-    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let tb = Testbed::start(options()).await.expect("testbed");
     let client = tb.client().await.expect("client");
     let nodes = [
         FakeNode::new("plain-1")
@@ -722,7 +730,7 @@ fn explained(bed: &Bed, ns: &str, name: &str, nodes: &[&str]) -> Vec<Fate> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_admission_cases_match_the_control_plane() {
-    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let tb = Testbed::start(options()).await.expect("testbed");
     let client = tb.client().await.expect("client");
     let nodes = [
         FakeNode::new("r-big").cpu("8"),
@@ -837,7 +845,7 @@ async fn random_admission_cases_match_the_control_plane() {
 /// before and explain after agree with what happened, node by node.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn published_manifests_land_as_previewed() {
-    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let tb = Testbed::start(options()).await.expect("testbed");
     let client = tb.client().await.expect("client");
     let linux = |n: &str| FakeNode::new(n).label("kubernetes.io/os", "linux");
     let nodes = [

@@ -60,6 +60,10 @@ pub struct Options {
     /// Whether the API server writes the audit log. Default: true; a benchmark may turn it off,
     /// as every request then costs a blocking write.
     pub audit: bool,
+    /// More kube-controller-manager controllers, e.g. `resourcequota-controller` (quota status,
+    /// which admission charges creates against) or `disruption-controller` (PodDisruptionBudget
+    /// status, which preemption reads). Default: none, so node-failure timings stay as tested.
+    pub extra_controllers: Vec<&'static str>,
 }
 
 impl Default for Options {
@@ -74,6 +78,7 @@ impl Default for Options {
             client_qps: None,
             max_requests_inflight: None,
             audit: true,
+            extra_controllers: Vec::new(),
         }
     }
 }
@@ -509,10 +514,6 @@ impl Testbed {
             "replicaset-controller",
             "deployment-controller",
             "job-controller",
-            // ResourceQuota status (admission charges creates against it) and
-            // PodDisruptionBudget status (preemption spares guarded pods by it).
-            "resourcequota-controller",
-            "disruption-controller",
             // Fills the aggregated ClusterRoles (view, edit, admin).
             "clusterrole-aggregation-controller",
         ];
@@ -523,7 +524,15 @@ impl Testbed {
                 args: vec![
                     format!("--kubeconfig={}", kcm_kubeconfig.display()),
                     s("--leader-elect=false"),
-                    format!("--controllers={}", controllers.join(",")),
+                    format!(
+                        "--controllers={}",
+                        controllers
+                            .iter()
+                            .chain(&options.extra_controllers)
+                            .copied()
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    ),
                     s("--use-service-account-credentials=true"),
                     format!("--root-ca-file={}", ca_file.display()),
                     s("--bind-address=127.0.0.1"),
