@@ -425,27 +425,3 @@ pub async fn namespaces(target: &Target) -> Result<Vec<String>> {
         .filter_map(|n| n.metadata.name)
         .collect())
 }
-
-/// RuntimeClass name → its `overhead.podFixed`, for the classes that declare one.
-pub async fn runtime_overheads(
-    target: &Target,
-) -> Result<
-    std::collections::HashMap<
-        String,
-        std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>,
-    >,
-> {
-    use k8s_openapi::api::node::v1::RuntimeClass;
-    let api: Api<RuntimeClass> = Api::all(target.client.clone());
-    let items = list(
-        target,
-        api,
-        cached(None),
-        Request::new("list", "runtimeclasses", None),
-    )
-    .await?;
-    Ok(items
-        .into_iter()
-        .filter_map(|rc| Some((rc.metadata.name?, rc.overhead?.pod_fixed?)))
-        .collect())
-}

@@ -21,30 +21,17 @@ pub fn daemonset_namespace(global: &GlobalArgs) -> Option<String> {
     }
 }
 
-/// Optional inputs degrade to a note instead of failing the whole report.
-pub fn or_note<T: Default>(res: Result<T>, what: &str, notes: &mut Vec<String>) -> T {
-    match res {
-        Ok(v) => v,
-        Err(e) => {
-            notes.push(format!("{what} unavailable: {e}"));
-            T::default()
-        }
-    }
-}
-
-/// What the API server's admission adds to daemon pods: RuntimeClass overhead, priorities.
-pub async fn admission_facts(target: &Target, notes: &mut Vec<String>) -> AdmissionFacts {
-    let (classes, runtime) = tokio::join!(
-        fetch::priority_classes(target),
-        fetch::runtime_overheads(target)
-    );
-    let (priority_classes, default_priority) =
-        or_note(classes, "PriorityClasses (pod priorities)", notes);
-    AdmissionFacts {
-        runtime_overhead: or_note(runtime, "RuntimeClasses (pod overhead)", notes),
-        priority_classes,
-        default_priority,
-    }
+/// What the API server's admission reads, for the pods of DaemonSets in `ns`; what could not
+/// be read becomes a note and its admission plugin is not modelled.
+pub async fn admission_facts(
+    target: &Target,
+    ns: Option<&str>,
+    notes: &mut Vec<String>,
+) -> AdmissionFacts {
+    let mut unread = Vec::new();
+    let objects = cluster::admission::objects(target, ns, &mut unread).await;
+    notes.extend(cluster::admission::note(&unread));
+    objects
 }
 
 fn grouping(args: &OverheadArgs) -> Result<Grouping> {
@@ -85,7 +72,7 @@ pub async fn run(global: &GlobalArgs, args: &OverheadArgs, out: &Output) -> Resu
         fetch::lean_pods(&target, None, Keep::Lean),
         fetch::revisions(&target, ns.as_deref()),
     )?;
-    let facts = admission_facts(&target, &mut notes).await;
+    let facts = admission_facts(&target, ns.as_deref(), &mut notes).await;
     let report = overhead::compute(
         &Inputs {
             daemonsets: &daemonsets,

@@ -284,13 +284,14 @@ async fn run_node(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resu
             ));
         }
     };
+    let namespace = super::overhead::daemonset_namespace(global);
     let scope = fetch::Scope {
-        namespace: super::overhead::daemonset_namespace(global),
+        namespace: namespace.clone(),
         ..fetch::Scope::default()
     };
     let daemonsets = fetch::daemonsets(&target, &scope).await?;
     let mut notes = Vec::new();
-    let facts = super::overhead::admission_facts(&target, &mut notes).await;
+    let facts = super::overhead::admission_facts(&target, namespace.as_deref(), &mut notes).await;
     let preview = node_preview::preview(&node, &daemonsets, &facts);
     let text = match out.format {
         OutputFormat::Json | OutputFormat::Yaml => {

@@ -4,58 +4,45 @@
 //! `overhead` evaluates every node this way; `preview --node` one node that does not exist.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, PodSpec};
-use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde::Serialize;
 
 use super::placement::{DaemonPlacement, Exclusion};
 use super::scheduling::{self, HostPort, Insufficient, PortConflict, Resources};
-use super::{compat, quantity, taints};
+use super::{admission, quantity, taints};
 
-/// What admission adds to a daemon pod that matters for its requests and its place in the
-/// scheduling queue: RuntimeClass overhead and PriorityClass values.
-#[derive(Clone, Debug, Default)]
-pub struct AdmissionFacts {
-    /// RuntimeClass name → `overhead.podFixed`.
-    pub runtime_overhead: HashMap<String, BTreeMap<String, Quantity>>,
-    /// PriorityClass name → value.
-    pub priority_classes: HashMap<String, i32>,
-    /// The value of the `globalDefault` PriorityClass, 0 without one.
-    pub default_priority: i32,
+/// The cluster objects the API server's admission reads (LimitRanges, RuntimeClasses,
+/// PriorityClasses, ...): see [`super::admission::Objects`].
+pub type AdmissionFacts = admission::Objects;
+
+/// A daemon pod of a DaemonSet as the API server admits it.
+pub struct Admitted {
+    pub spec: PodSpec,
+    /// The API server would refuse to create it: its message.
+    pub refusal: Option<String>,
+    /// What LimitRanger changed: requests the template does not state.
+    pub limit_range: Vec<String>,
 }
 
-/// The pod spec the API server stores for a daemon pod of `ds`: the template with requests
-/// defaulted from limits (`SetDefaults_Pod`), the RuntimeClass's `overhead.podFixed`
-/// (`runtimeclass` admission `setOverhead`) and the priority (`priority` admission).
-/// LimitRange defaults and webhooks are not modelled here; real pods that differ show up as
-/// [`super::overhead::Trap::RequestsDiffer`].
-pub fn admitted_spec(ds: &DaemonSet, facts: &AdmissionFacts) -> Option<PodSpec> {
-    let mut spec = compat::daemonset_spec(ds)?.template.spec.clone()?;
-    scheduling::default_requests(&mut spec);
-    if let Some(overhead) = spec
-        .runtime_class_name
-        .as_deref()
-        .and_then(|rc| facts.runtime_overhead.get(rc))
-    {
-        spec.overhead = Some(overhead.clone());
-    }
-    let class = spec
-        .priority_class_name
-        .as_deref()
-        .filter(|c| !c.is_empty());
-    spec.priority = Some(
-        class
-            .and_then(|c| facts.priority_classes.get(c).copied())
-            .unwrap_or(if class.is_some() {
-                0
-            } else {
-                facts.default_priority
-            }),
-    );
-    Some(spec)
+/// The pod the controller creates for `ds` ([`admission::daemon_pod`]) through defaulting and
+/// the default admission chain ([`admission::admit`]): requests from limits, LimitRange
+/// defaults, RuntimeClass overhead, priority.
+pub fn admitted(ds: &DaemonSet, facts: &AdmissionFacts) -> Option<Admitted> {
+    // The node only pins the pod's affinity, which decides nothing here.
+    let result = admission::admit(admission::daemon_pod(ds, "", None)?, facts);
+    Some(Admitted {
+        limit_range: result
+            .changes
+            .iter()
+            .filter(|c| c.rule == "LimitRanger")
+            .map(|c| c.change.clone())
+            .collect(),
+        refusal: result.refusal.map(|r| r.message),
+        spec: result.pod.spec?,
+    })
 }
 
 /// One DaemonSet, prepared once for evaluating many nodes.
@@ -71,12 +58,20 @@ pub struct Daemon<'a> {
     pub priority_class: Option<String>,
     /// Host ports of one pod (`util.GetHostPorts`).
     pub ports: Vec<HostPort>,
+    /// Why the API server refuses its pods, if it does.
+    pub refusal: Option<String>,
+    /// Requests LimitRange defaults add to what the template says.
+    pub limit_range: Vec<String>,
 }
 
 impl<'a> Daemon<'a> {
     /// `None` for a DaemonSet without a pod template spec.
     pub fn new(ds: &'a DaemonSet, facts: &AdmissionFacts) -> Option<Self> {
-        let admitted = admitted_spec(ds, facts)?;
+        let Admitted {
+            spec: admitted,
+            refusal,
+            limit_range,
+        } = admitted(ds, facts)?;
         Some(Daemon {
             ds,
             namespace: ds.metadata.namespace.clone().unwrap_or_default(),
@@ -85,6 +80,8 @@ impl<'a> Daemon<'a> {
             placement: DaemonPlacement::new(ds)?,
             request: scheduling::pod_requests(&admitted),
             ports: scheduling::host_ports(&admitted),
+            refusal,
+            limit_range,
             priority: admitted.priority.unwrap_or(0),
             priority_class: admitted.priority_class_name.filter(|c| !c.is_empty()),
         })
@@ -115,6 +112,8 @@ pub enum Verdict {
     Lands,
     /// The controller creates no pod for the node.
     NotTargeted { exclusion: Exclusion },
+    /// The controller tries, and the API server refuses the pod.
+    Refused { message: String },
     /// The pod is created but stays Pending.
     Pending {
         insufficient: Vec<Insufficient>,
@@ -138,6 +137,7 @@ impl Verdict {
         match self {
             Verdict::Lands => "Lands",
             Verdict::NotTargeted { .. } => "NotTargeted",
+            Verdict::Refused { .. } => "Refused",
             Verdict::Pending { .. } => "Pending",
         }
     }
@@ -147,6 +147,9 @@ impl Verdict {
         match self {
             Verdict::Lands => None,
             Verdict::NotTargeted { exclusion } => Some(exclusion.sentence()),
+            Verdict::Refused { message } => {
+                Some(format!("the API server refuses its pod: {message}"))
+            }
             Verdict::Pending {
                 insufficient,
                 port_conflicts,
@@ -241,6 +244,12 @@ pub fn evaluate(node: &Node, daemons: &[Daemon<'_>]) -> Vec<Verdict> {
         let p = d.placement.evaluate(node);
         if let (false, Some(exclusion)) = (p.should_run, p.exclusion) {
             verdicts[i] = Verdict::NotTargeted { exclusion };
+            continue;
+        }
+        if let Some(message) = &d.refusal {
+            verdicts[i] = Verdict::Refused {
+                message: message.clone(),
+            };
             continue;
         }
         let short = scheduling::shortfalls(&d.request, &alloc, &used, placed.len());

@@ -209,7 +209,7 @@ pub fn preview(node: &Node, daemonsets: &[DaemonSet], facts: &AdmissionFacts) ->
         .collect();
     let rank = |v: &Verdict| match v {
         Verdict::Lands => 0,
-        Verdict::Pending { .. } => 1,
+        Verdict::Pending { .. } | Verdict::Refused { .. } => 1,
         Verdict::NotTargeted { .. } => 2,
     };
     rows.sort_by(|a, b| {

@@ -124,12 +124,23 @@ pub enum Trap {
     },
     /// No priorityClassName: its pods can be preempted and cannot preempt.
     NoPriorityClass { daemon_set: String },
+    /// The API server refuses its pods: the nodes never get them.
+    CreateRefused {
+        daemon_set: String,
+        nodes: usize,
+        message: String,
+    },
+    /// A LimitRange gives its pods requests the template does not state.
+    LimitRangeDefaults {
+        daemon_set: String,
+        changes: Vec<String>,
+    },
     /// Real daemon pods request something else than the template's admitted pod.
     RequestsDiffer {
         daemon_set: String,
         pods: usize,
         /// `OldRevision` (created from an earlier template) or `Admission` (changed when
-        /// created, e.g. LimitRange defaults or a webhook).
+        /// created by something the admission model does not cover, e.g. a webhook).
         cause: String,
         /// One pod, what it requests and what the template says.
         example: String,
@@ -153,6 +164,21 @@ impl Trap {
             Trap::NoPriorityClass { daemon_set } => format!(
                 "{daemon_set} has no priorityClassName: its pods can be preempted and cannot preempt"
             ),
+            Trap::CreateRefused {
+                daemon_set,
+                nodes,
+                message,
+            } => format!(
+                "{daemon_set}: the API server refuses its pods ({nodes} {}): {message}",
+                if *nodes == 1 { "node" } else { "nodes" }
+            ),
+            Trap::LimitRangeDefaults {
+                daemon_set,
+                changes,
+            } => format!(
+                "{daemon_set}: its pods request more than the template says, from LimitRange defaults: {}",
+                changes.join("; ")
+            ),
             Trap::RequestsDiffer {
                 daemon_set,
                 pods,
@@ -162,7 +188,7 @@ impl Trap {
                 let why = if cause == "OldRevision" {
                     "created from an earlier template"
                 } else {
-                    "changed at admission (LimitRange defaults or a webhook)"
+                    "changed at admission beyond the built-in plugins (a webhook?)"
                 };
                 format!(
                     "{daemon_set}: {pods} pod(s) request other amounts than the template, {why}: {example}"
@@ -402,6 +428,7 @@ fn finish_group(key: String, acc: GroupAcc, daemons: &[Daemon<'_>]) -> Group {
     let mut landed = vec![0usize; daemons.len()];
     let mut pending = vec![0usize; daemons.len()];
     let mut no_fit: BTreeMap<usize, String> = BTreeMap::new();
+    let mut refused = vec![0usize; daemons.len()];
     for n in &acc.nodes {
         for (i, v) in n.verdicts.iter().enumerate() {
             match v {
@@ -412,15 +439,32 @@ fn finish_group(key: String, acc: GroupAcc, daemons: &[Daemon<'_>]) -> Group {
                         .entry(i)
                         .or_insert_with(|| v.sentence().unwrap_or_default());
                 }
+                Verdict::Refused { .. } => refused[i] += 1,
                 Verdict::NotTargeted { .. } => {}
             }
         }
     }
     let present: Vec<usize> = (0..daemons.len())
-        .filter(|&i| landed[i] + pending[i] > 0)
+        .filter(|&i| landed[i] + pending[i] + refused[i] > 0)
         .collect();
     let resources = resource_lines(&acc.nodes, present.iter().map(|&i| &daemons[i]));
-    let traps = traps(daemons, &present, &pending, &no_fit, &acc.differ);
+    let mut traps = traps(daemons, &present, &pending, &no_fit, &acc.differ);
+    for &i in &present {
+        let d = &daemons[i];
+        if let (n @ 1.., Some(message)) = (refused[i], &d.refusal) {
+            traps.push(Trap::CreateRefused {
+                daemon_set: d.id(),
+                nodes: n,
+                message: message.clone(),
+            });
+        }
+        if !d.limit_range.is_empty() {
+            traps.push(Trap::LimitRangeDefaults {
+                daemon_set: d.id(),
+                changes: d.limit_range.clone(),
+            });
+        }
+    }
     let largest = largest(daemons, &present);
     Group {
         key,

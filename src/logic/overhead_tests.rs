@@ -38,19 +38,24 @@ fn sized(mut n: Node, cpu: &str, memory: &str, pods: &str) -> Node {
     n
 }
 
+/// A RuntimeClass `kata` with 250m of cpu overhead and the system-node-critical class; the
+/// other admission inputs unknown (not modelled).
 fn facts() -> AdmissionFacts {
-    let mut f = AdmissionFacts::default();
-    f.runtime_overhead.insert(
-        "kata".into(),
-        [(
-            "cpu".to_string(),
-            k8s_openapi::apimachinery::pkg::api::resource::Quantity("250m".into()),
-        )]
-        .into(),
-    );
-    f.priority_classes
-        .insert("system-node-critical".into(), 2_000_001_000);
-    f
+    AdmissionFacts {
+        runtime_classes: Some(vec![
+            crate::yaml::from_str(
+                "metadata: {name: kata}\nhandler: kata\noverhead: {podFixed: {cpu: 250m}}",
+            )
+            .expect("RuntimeClass"),
+        ]),
+        priority_classes: Some(vec![priority_class("system-node-critical", 2_000_001_000)]),
+        ..AdmissionFacts::default()
+    }
+}
+
+fn priority_class(name: &str, value: i32) -> k8s_openapi::api::scheduling::v1::PriorityClass {
+    crate::yaml::from_str(&format!("metadata: {{name: {name}}}\nvalue: {value}"))
+        .expect("PriorityClass")
 }
 
 fn daemonsets() -> Vec<DaemonSet> {
@@ -360,8 +365,10 @@ fn a_not_ready_or_cordoned_node_still_stands_for_its_kind() {
 fn daemon_pods_wanting_the_same_host_port_do_not_both_land() {
     let n = sized(node("n", &[], &[]), "4", "8Gi", "110");
     let port = "containers: [{name: c, image: a, ports: [{containerPort: 9100, hostPort: 9100}]}]";
-    let mut f = AdmissionFacts::default();
-    f.priority_classes.insert("high".into(), 1000);
+    let f = AdmissionFacts {
+        priority_classes: Some(vec![priority_class("high", 1000)]),
+        ..AdmissionFacts::default()
+    };
     let dss = [
         named(port, "exporter-a", None),
         named(port, "exporter-b", Some("high")),
@@ -384,5 +391,39 @@ fn daemon_pods_wanting_the_same_host_port_do_not_both_land() {
     assert!(
         matches!(verdict("exporter-a"), Verdict::Pending { port_conflicts, contended: false, .. }
         if port_conflicts.len() == 1 && port_conflicts[0].pod == "DaemonSet default/exporter-b")
+    );
+}
+
+#[test]
+fn limit_range_defaults_count_and_are_flagged() {
+    let n = sized(node("n", &[("pool", "a")], &[]), "4", "8Gi", "110");
+    let f = AdmissionFacts {
+        limit_ranges: Some(vec![
+            crate::yaml::from_str(
+                "metadata: {name: defaults, namespace: default}\nspec: {limits: [{type: Container, defaultRequest: {cpu: 100m}}]}",
+            )
+            .expect("LimitRange"),
+        ]),
+        ..AdmissionFacts::default()
+    };
+    let d = [named("containers: [{name: c, image: a}]", "bare", None)];
+    let r = compute(
+        &Inputs {
+            daemonsets: &d,
+            nodes: &[n],
+            pods: &[],
+            revisions: &[],
+            facts: &f,
+        },
+        &Grouping::Pools,
+    );
+    let g = &r.groups[0];
+    assert_eq!(g.resources[0].daemon_sets.max, "100m");
+    assert!(
+        g.traps
+            .iter()
+            .any(|t| matches!(t, Trap::LimitRangeDefaults { daemon_set, .. } if daemon_set == "default/bare")),
+        "{:?}",
+        g.traps
     );
 }
