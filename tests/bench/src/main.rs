@@ -547,6 +547,14 @@ async fn bench() {
             vec![vec![ours.clone(), s("preview"), s("-f"), p(&manifest)]],
             None,
         ),
+        (
+            "overhead vs coverage -A",
+            vec![vec![ours.clone(), s("overhead")]],
+            Some((
+                "kubectl-ds coverage -A (the same lists)",
+                vec![vec![ours.clone(), s("coverage"), s("-A")]],
+            )),
+        ),
     ];
 
     let mut cases = cases;
