@@ -5,7 +5,7 @@
 //! user) get the pod the API server stored: defaulted, mutated by admission plugins, or not
 //! stored at all. To judge that pod:
 //!
-//! ```ignore
+//! ```text
 //! let pod = admission::daemon_pod(&ds, "node-1", hash)?; // as the controller builds it
 //! let result = admission::admit(pod, &objects);          // as the API server admits it
 //! match &result.refusal {
