@@ -8,7 +8,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::{json, json_report, kubectl_ds, stdout, wait_stable};
+use common::{json, json_report, kubectl_ds, requests_sent, stdout, wait_stable};
 use k8s_openapi::api::core::v1::{Container, Pod};
 use kube::Api;
 use kube::api::ListParams;
@@ -312,27 +312,6 @@ async fn check_new_node(client: &kube::Client, p: &Value, node: &FakeNode) {
     );
 }
 
-/// The requests `overhead` sends, from the audit log: verb and path, with their count.
-async fn requests_of(tb: &Testbed, user: &str, args: &[&str]) -> BTreeMap<String, usize> {
-    let kubeconfig = tb
-        .kubeconfig_for_user(user, &["system:masters"])
-        .expect("user");
-    json(&kubeconfig, args);
-    // The audit line of the last response can land a moment after it.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut out = BTreeMap::new();
-    for e in tb.audit_events().expect("audit") {
-        if e["user"]["username"] != user || e["stage"] != "ResponseComplete" {
-            continue;
-        }
-        let uri = e["requestURI"].as_str().unwrap_or("");
-        let path = uri.split('?').next().unwrap_or("");
-        let key = format!("{} {path}", e["verb"].as_str().unwrap_or(""));
-        *out.entry(key).or_insert(0) += 1;
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn overhead_and_new_nodes_match_the_control_plane() {
     let tb = Testbed::start(Options::default()).await.expect("testbed");
@@ -361,7 +340,7 @@ async fn overhead_and_new_nodes_match_the_control_plane() {
         assert!(traps.contains(t), "trap {t} missing: {traps}");
     }
     // One list of each kind, nothing per node.
-    let sent = requests_of(&tb, "overhead-user", &["overhead", "-o", "json"]).await;
+    let sent = requests_sent(&tb, "overhead-user", &["overhead", "-o", "json"]).await;
     assert!(
         sent.iter().all(|(k, n)| k.starts_with("list ") && *n == 1),
         "{sent:?}"

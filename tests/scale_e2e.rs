@@ -3,10 +3,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::json;
+use common::{json, requests_sent};
 use futures::future::try_join_all;
 use kubectl_ds_testbed::{FakeNode, Options, Testbed, add_node, apply_yaml};
 
@@ -73,27 +72,6 @@ async fn wait_covered(kubeconfig: &std::path::Path, nodes: usize) {
     }
 }
 
-/// Runs `args` as a fresh user and returns its requests (verb and path without the query).
-async fn requests(tb: &Testbed, user: &str, args: &[&str]) -> BTreeMap<String, usize> {
-    let kubeconfig = tb
-        .kubeconfig_for_user(user, &["system:masters"])
-        .expect("user");
-    json(&kubeconfig, args);
-    // The audit line of the last response can land a moment after it.
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let mut out = BTreeMap::new();
-    for e in tb.audit_events().expect("audit") {
-        if e["user"]["username"] != user || e["stage"] != "ResponseComplete" {
-            continue;
-        }
-        let uri = e["requestURI"].as_str().unwrap_or("");
-        let path = uri.split('?').next().unwrap_or("");
-        let key = format!("{} {path}", e["verb"].as_str().unwrap_or(""));
-        *out.entry(key).or_insert(0) += 1;
-    }
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn request_count_does_not_grow_with_nodes() {
     let tb = Testbed::start(Options::default()).await.expect("testbed");
@@ -105,15 +83,15 @@ async fn request_count_does_not_grow_with_nodes() {
     let coverage = ["coverage", "-A", "-o", "json"];
     let explain = ["explain", "node", "node-1", "-A", "-o", "json"];
     let small = (
-        requests(&tb, "coverage-5", &coverage).await,
-        requests(&tb, "explain-5", &explain).await,
+        requests_sent(&tb, "coverage-5", &coverage).await,
+        requests_sent(&tb, "explain-5", &explain).await,
     );
 
     add_nodes(&client, 6, 26).await;
     wait_covered(tb.kubeconfig(), 25).await;
     let large = (
-        requests(&tb, "coverage-25", &coverage).await,
-        requests(&tb, "explain-25", &explain).await,
+        requests_sent(&tb, "coverage-25", &coverage).await,
+        requests_sent(&tb, "explain-25", &explain).await,
     );
 
     for (what, at5, at25) in [

@@ -186,3 +186,28 @@ spec:
 "
     )
 }
+
+/// Runs `args` as a fresh user and returns its requests (verb and path without the query).
+pub async fn requests_sent(
+    tb: &kubectl_ds_testbed::Testbed,
+    user: &str,
+    args: &[&str],
+) -> std::collections::BTreeMap<String, usize> {
+    let kubeconfig = tb
+        .kubeconfig_for_user(user, &["system:masters"])
+        .expect("user");
+    json(&kubeconfig, args);
+    // The audit line of the last response can land a moment after it.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let mut out = std::collections::BTreeMap::new();
+    for e in tb.audit_events().expect("audit") {
+        if e["user"]["username"] != user || e["stage"] != "ResponseComplete" {
+            continue;
+        }
+        let uri = e["requestURI"].as_str().unwrap_or("");
+        let path = uri.split('?').next().unwrap_or("");
+        let key = format!("{} {path}", e["verb"].as_str().unwrap_or(""));
+        *out.entry(key).or_insert(0) += 1;
+    }
+    out
+}
