@@ -12,7 +12,7 @@ use common::{json, json_report, kubectl_ds, requests_sent, stdout, wait_stable};
 use k8s_openapi::api::core::v1::{Container, Pod};
 use kube::Api;
 use kube::api::ListParams;
-use kubectl_ds::logic::quantity::parse_milli;
+use kubectl_ds::logic::apimachinery::quantity::parse_milli;
 use kubectl_ds_testbed::{FakeNode, Options, Testbed, add_node, apply_yaml, wait_for};
 use serde_json::Value;
 

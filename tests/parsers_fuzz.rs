@@ -3,7 +3,7 @@
 //! the properties are "never panics" and "what parses, round-trips".
 
 use kubectl_ds::cluster::connect::parse_timeout;
-use kubectl_ds::logic::labels::parse_selector;
+use kubectl_ds::logic::apimachinery::labels::parse_selector;
 use kubectl_ds::logic::manifest;
 use proptest::prelude::*;
 

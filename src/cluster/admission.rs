@@ -16,7 +16,7 @@ use super::errors::{self, Request};
 use super::fetch::{api, cached, list};
 use crate::error::Result;
 use crate::logic::admission::Objects;
-use crate::logic::failed_creates::{self, CreateFailure};
+use crate::logic::daemon::failed_creates::{self, CreateFailure};
 
 /// What could not be read: (what it was for, the error).
 pub type Unread = Vec<(String, String)>;

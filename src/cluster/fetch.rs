@@ -393,7 +393,7 @@ pub async fn priority_classes(
     let default = items
         .iter()
         .find(|p| p.global_default == Some(true))
-        .and_then(crate::logic::compat::priority_value)
+        .and_then(crate::logic::apimachinery::compat::priority_value)
         .unwrap_or(0);
     Ok((
         items
@@ -401,7 +401,7 @@ pub async fn priority_classes(
             .filter_map(|p| {
                 Some((
                     p.metadata.name.clone()?,
-                    crate::logic::compat::priority_value(&p)?,
+                    crate::logic::apimachinery::compat::priority_value(&p)?,
                 ))
             })
             .collect(),

@@ -266,7 +266,8 @@ mod tests {
     /// Coverage over pods decoded with [`Keep::Coverage`] is the coverage over whole pods.
     #[test]
     fn coverage_keeps_all_that_coverage_reads() {
-        use crate::logic::{coverage, snapshot::Snapshot};
+        use crate::logic::daemon::coverage;
+        use crate::logic::snapshot::Snapshot;
         let ds: k8s_openapi::api::apps::v1::DaemonSet = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "agent", "namespace": "default", "uid": "d1", "generation": 2},
             "spec": {
@@ -419,8 +420,8 @@ mod tests {
     /// resources, owners, revision labels and phases all come through.
     #[test]
     fn overhead_keeps_all_that_overhead_reads() {
-        use crate::logic::fresh_node::AdmissionFacts;
-        use crate::logic::overhead::{self, Grouping, Inputs};
+        use crate::logic::reports::fresh_node::AdmissionFacts;
+        use crate::logic::reports::overhead::{self, Grouping, Inputs};
         let ds: k8s_openapi::api::apps::v1::DaemonSet = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "agent", "namespace": "default", "uid": "d1"},
             "spec": {

@@ -12,7 +12,7 @@ use crate::cluster::lean::Keep;
 use crate::cluster::watch::{self, Update};
 use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
-use crate::logic::coverage::{self, ClusterError, CoverageItem, CoverageReport};
+use crate::logic::daemon::coverage::{self, ClusterError, CoverageItem, CoverageReport};
 use crate::logic::snapshot::Snapshot;
 use crate::render::{self, Output};
 

@@ -14,11 +14,11 @@ use crate::cluster::fetch::{self, Scope};
 use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::admission::{self, Admission, Objects};
-use crate::logic::coverage::PodIndex;
-use crate::logic::explain::{self, Context, NodeNote, Verdict, VerdictGroup};
-use crate::logic::failed_creates::{self, CreateFailure};
-use crate::logic::scheduler::ClusterView;
-use crate::logic::{pods, revisions, scheduling};
+use crate::logic::daemon::failed_creates::{self, CreateFailure};
+use crate::logic::daemon::pods::PodIndex;
+use crate::logic::daemon::{pods, revisions};
+use crate::logic::reports::explain::{self, Context, NodeNote, Verdict, VerdictGroup};
+use crate::logic::scheduler::{ClusterView, noderesources};
 use crate::render::{self, Output};
 
 /// `kind: ExplainNodeReport`.
@@ -284,7 +284,7 @@ async fn node_report(
     let mut all_pods = bound;
     all_pods.extend(unbound);
     let index = PodIndex::new(&all_pods);
-    let pods_on_node = scheduling::pods_on_node(node_name, &all_pods);
+    let pods_on_node = noderesources::pods_on_node(node_name, &all_pods);
     // Only this node and its pods are read, so filters over other nodes say "not checked".
     let view = ClusterView {
         nodes: &[&node],
@@ -411,7 +411,7 @@ async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<D
     let now = Timestamp::now();
     let hash = revisions::current_hash(&ds, &revs);
     let admitted = admitted(&ds, hash.as_deref(), &extra.objects);
-    let by_node = scheduling::pods_by_node(&pods);
+    let by_node = noderesources::pods_by_node(&pods);
     let all_nodes: Vec<&Node> = nodes.iter().collect();
     let bound = crate::logic::scheduler::bound_pods(&pods);
     let view = ClusterView {

@@ -19,7 +19,7 @@ use crate::cli::{AllNamespaces, GlobalArgs};
 use crate::cli::{Cli, Command, ExplainCommand, RolloutCommand};
 use crate::cluster::{self, Target, fetch};
 use crate::error::{Error, Exit, Result};
-use crate::logic::labels;
+use crate::logic::apimachinery::labels;
 use crate::render::{Output, Styles};
 
 /// Parses the command line and runs the command; the result is the process exit code.

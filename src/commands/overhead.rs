@@ -6,9 +6,9 @@ use crate::cluster::fetch::{self, Scope};
 use crate::cluster::lean::Keep;
 use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
-use crate::logic::fresh_node::AdmissionFacts;
-use crate::logic::labels::label_key_error;
-use crate::logic::overhead::{self, Grouping, Inputs};
+use crate::logic::apimachinery::labels::label_key_error;
+use crate::logic::reports::fresh_node::AdmissionFacts;
+use crate::logic::reports::overhead::{self, Grouping, Inputs};
 use crate::render::{self, Output};
 
 /// A node's overhead comes from the DaemonSets of every namespace, so that is the default;

@@ -15,8 +15,9 @@ use crate::cluster::fetch;
 use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::admission::{self, Admission, Objects};
-use crate::logic::preview::{self, Admitted, Preview};
-use crate::logic::{manifest, node_preview};
+use crate::logic::manifest;
+use crate::logic::reports::node_preview;
+use crate::logic::reports::preview::{self, Admitted, Preview};
 use crate::render::{self, Output};
 
 /// `kind: PreviewReport`.

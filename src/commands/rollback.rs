@@ -17,7 +17,7 @@ use super::rollout::{fetch_one, template_yaml};
 use crate::cli::{GlobalArgs, OutputFormat, RollbackArgs};
 use crate::cluster::{self, Request, errors};
 use crate::error::{Error, Exit, Result};
-use crate::logic::history::{self, FindError};
+use crate::logic::daemon::history::{self, FindError};
 use crate::render::{self, Output};
 
 /// Attempts when the PATCH loses to a change that left the template alone (status updates,

@@ -13,9 +13,9 @@ use crate::cluster::fetch::{self, Scope};
 use crate::cluster::watch::{self, Update};
 use crate::cluster::{self, Target, connect};
 use crate::error::{Error, Exit, Result};
-use crate::logic::history::{self, Revision};
-use crate::logic::revisions;
-use crate::logic::rollout::{self, RolloutStatus, State};
+use crate::logic::daemon::history::{self, Revision};
+use crate::logic::daemon::revisions;
+use crate::logic::daemon::rollout::{self, RolloutStatus, State};
 use crate::logic::snapshot::Snapshot;
 use crate::render::{self, Output};
 

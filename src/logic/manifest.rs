@@ -8,8 +8,8 @@ use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde_json::Value;
 
-use super::labels::{self, Selector};
-use super::quantity;
+use crate::logic::apimachinery::labels::{self, Selector};
+use crate::logic::apimachinery::quantity;
 
 /// A DaemonSet read from the stream, with where it started.
 #[derive(Clone, Debug)]
@@ -157,7 +157,7 @@ fn validate(ds: &DaemonSet) -> Result<(), String> {
             "metadata.name {name:?} is not a valid name (lowercase letters, digits, '-', '.')"
         ));
     }
-    let spec = super::compat::daemonset_spec(ds).ok_or("spec is required")?;
+    let spec = crate::logic::apimachinery::compat::daemonset_spec(ds).ok_or("spec is required")?;
     let selector =
         Selector::from_label_selector(&spec.selector).map_err(|e| format!("spec.selector: {e}"))?;
     if selector.is_empty() {

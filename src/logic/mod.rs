@@ -1,41 +1,27 @@
 //! Pure decisions over Kubernetes API objects: no I/O, no clock, no environment.
-//! Each rule names the upstream function it mirrors.
+//! Each rule names the upstream function it mirrors, and the folders follow upstream's layout:
+//!
+//! - [`apimachinery`]: label selectors, quantities, and the differences between API levels;
+//! - [`daemon`]: the DaemonSet controller (`pkg/controller/daemon`): placement, taints, node
+//!   affinity, daemon pods, revisions, the rolling update, and what coverage, rollout status and
+//!   history make of them;
+//! - [`nodelifecycle`]: what happens to pods on nodes that go down or are tainted
+//!   (`pkg/controller/nodelifecycle`, `pkg/controller/tainteviction`, pod GC);
+//! - [`scheduler`]: the kube-scheduler's filters and preemption (`pkg/scheduler/framework/plugins`);
+//! - [`admission`]: the API server's admission chain (`plugin/pkg/admission`);
+//! - [`reports`]: the answers of `explain`, `preview` and `overhead`, composed from the above.
+//!
+//! The inputs they decide over: [`snapshot`] (objects read from the cluster) and [`manifest`]
+//! (DaemonSets read from a file).
 
 pub mod admission;
-pub mod compat;
-pub mod coverage;
-pub mod eviction;
-pub mod explain;
-pub mod failed_creates;
-pub mod fresh_node;
-pub mod history;
-pub mod labels;
-pub mod lifecycle;
+pub mod apimachinery;
+pub mod daemon;
 pub mod manifest;
-pub mod node_affinity;
-pub mod node_preview;
-pub mod overhead;
-pub mod placement;
-pub mod pods;
-pub mod preview;
-pub mod quantity;
-pub mod revisions;
-pub mod rolling;
-pub mod rollout;
+pub mod nodelifecycle;
+pub mod reports;
 pub mod scheduler;
-pub mod scheduling;
 pub mod snapshot;
-pub mod taints;
 
 #[cfg(test)]
-mod coverage_tests;
-#[cfg(test)]
 pub(crate) mod fixtures;
-#[cfg(test)]
-mod overhead_tests;
-#[cfg(test)]
-mod placement_tests;
-#[cfg(test)]
-mod rollout_tests;
-#[cfg(test)]
-mod scheduling_tests;

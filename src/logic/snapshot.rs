@@ -3,7 +3,7 @@
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 
-use super::failed_creates::CreateFailure;
+use crate::logic::daemon::failed_creates::CreateFailure;
 
 #[derive(Clone, Debug, Default)]
 pub struct Snapshot {

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::fit::{self, sample};
 use super::{Output, table};
-use crate::logic::coverage::{
+use crate::logic::daemon::coverage::{
     CoverageItem, CoverageReport, DaemonSetCoverage, NodeCoverage, NodeState,
 };
 

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Output, table};
-use crate::logic::explain::{Code, NodeNote, Verdict, VerdictGroup};
+use crate::logic::reports::explain::{Code, NodeNote, Verdict, VerdictGroup};
 
 fn code_cell(out: &Output, code: Code) -> String {
     if code == Code::Healthy {

@@ -6,8 +6,8 @@
 use std::fmt::Write as _;
 
 use super::{Output, plural, table};
-use crate::logic::node_preview::NodePreview;
-use crate::logic::overhead::{Group, OverheadReport, Range, ResourceLine, Trap};
+use crate::logic::reports::node_preview::NodePreview;
+use crate::logic::reports::overhead::{Group, OverheadReport, Range, ResourceLine, Trap};
 
 /// Characters of the bar: DaemonSets, other pods, free.
 pub const BAR_DAEMONSETS: char = '#';

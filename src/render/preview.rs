@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Output, plural};
-use crate::logic::preview::Preview;
+use crate::logic::reports::preview::Preview;
 
 fn names(list: &[String], wide: bool) -> String {
     if wide {

@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use k8s_openapi::jiff::Timestamp;
 
 use super::{Output, table};
-use crate::logic::history::Revision;
-use crate::logic::rollout::{Progress, RolloutStatus, State};
+use crate::logic::daemon::history::Revision;
+use crate::logic::daemon::rollout::{Progress, RolloutStatus, State};
 
 fn state_cell(out: &Output, state: State) -> String {
     let s = state.as_str();

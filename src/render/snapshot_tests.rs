@@ -10,11 +10,13 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::{Output, coverage, explain, overhead, preview, rollout};
 use crate::cli::OutputFormat;
-use crate::logic::coverage::{CoverageItem, CoverageReport, compute};
-use crate::logic::explain::{self as verdicts, Context};
+use crate::logic::daemon::coverage::{CoverageItem, CoverageReport, compute};
+use crate::logic::daemon::history;
+use crate::logic::daemon::rollout as rollouts;
 use crate::logic::fixtures::{ds, node, pod};
+use crate::logic::reports::explain::{self as verdicts, Context};
+use crate::logic::reports::preview as previews;
 use crate::logic::snapshot::Snapshot;
-use crate::logic::{history, preview as previews, rollout as rollouts};
 
 const WIDTHS: [u16; 2] = [80, 120];
 
@@ -234,8 +236,9 @@ fn preview_report() {
 /// new GPU node like gpu-1 would get.
 #[test]
 fn overhead_report_and_new_node() {
-    use crate::logic::fresh_node::AdmissionFacts;
-    use crate::logic::{node_preview, overhead as overheads};
+    use crate::logic::reports::fresh_node::AdmissionFacts;
+    use crate::logic::reports::node_preview;
+    use crate::logic::reports::overhead as overheads;
     let snapshot = cluster();
     let mut shipper = ds(
         "initContainers: [{name: s, image: s, restartPolicy: Always, resources: {requests: {cpu: 250m, memory: 128Mi}}}]",

@@ -9,8 +9,8 @@ use k8s_openapi::api::core::v1::Container;
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::{Admission, Refusal};
-use crate::logic::quantity::parse_milli;
-use crate::logic::scheduling;
+use crate::logic::apimachinery::quantity::parse_milli;
+use crate::logic::scheduler::noderesources;
 
 const RULE: &str = "defaulting";
 
@@ -105,7 +105,7 @@ pub fn default_pod_level_resources(a: &mut Admission) -> Option<Refusal> {
     let mut containers_only = spec.clone();
     containers_only.resources = None;
     containers_only.overhead = None;
-    let aggregated = scheduling::pod_requests(&containers_only);
+    let aggregated = noderesources::pod_requests(&containers_only);
     let mut added = Vec::new();
     for (k, v) in &aggregated {
         let overcommit = k == "cpu" || k == "memory";

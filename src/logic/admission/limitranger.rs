@@ -8,8 +8,8 @@ use k8s_openapi::api::core::v1::{Container, LimitRange, Pod};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 
 use super::{Admission, Objects, Refusal, in_namespace, refusal};
-use crate::logic::quantity::parse_milli;
-use crate::logic::scheduling;
+use crate::logic::apimachinery::quantity::parse_milli;
+use crate::logic::scheduler::noderesources;
 
 const RULE: &str = "LimitRanger";
 
@@ -192,7 +192,7 @@ fn pod_totals(pod: &Pod) -> (List, List) {
     };
     let mut bare = spec.clone();
     bare.overhead = None;
-    let req = scheduling::pod_requests(&bare);
+    let req = noderesources::pod_requests(&bare);
     let mut limits_spec = bare.clone();
     for c in limits_spec
         .containers
@@ -206,8 +206,8 @@ fn pod_totals(pod: &Pod) -> (List, List) {
     if let Some(r) = limits_spec.resources.as_mut() {
         r.requests = r.limits.clone();
     }
-    let lim = scheduling::pod_requests(&limits_spec);
-    let to_list = |m: crate::logic::scheduling::Resources| -> List {
+    let lim = noderesources::pod_requests(&limits_spec);
+    let to_list = |m: crate::logic::scheduler::noderesources::Resources| -> List {
         m.into_iter()
             .map(|(k, v)| (k, Quantity(super::defaults::exact(v))))
             .collect()

@@ -6,7 +6,8 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
-use crate::logic::{compat, pods, taints};
+use crate::logic::apimachinery::compat;
+use crate::logic::daemon::{pods, taints};
 
 /// The pod `syncNodes` creates for `node`: the template through `util.CreatePodTemplate`
 /// (the controller's tolerations, the revision labels), pinned with

@@ -6,7 +6,7 @@ use k8s_openapi::api::scheduling::v1::PriorityClass;
 use serde::Serialize;
 
 use super::{Admission, Objects, Refusal, refusal};
-use crate::logic::compat;
+use crate::logic::apimachinery::compat;
 
 const RULE: &str = "Priority";
 

@@ -7,8 +7,9 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Pod, PodSpec, ResourceQuota};
 
 use super::{Admission, Objects, Refusal, in_namespace, refusal};
-use crate::logic::quantity::parse_milli;
-use crate::logic::scheduling::{self, Resources};
+use crate::logic::apimachinery::quantity::parse_milli;
+use crate::logic::scheduler::noderesources;
+use crate::logic::scheduler::noderesources::Resources;
 
 const RULE: &str = "ResourceQuota";
 
@@ -34,7 +35,7 @@ fn pod_limits(spec: &PodSpec) -> Resources {
         .flat_map(|c| c.resources.iter().flat_map(|r| r.limits.iter().flatten()))
         .map(|(k, _)| k.clone())
         .collect();
-    let mut out = scheduling::pod_requests(&s);
+    let mut out = noderesources::pod_requests(&s);
     // Overhead counts only towards resources some container limits.
     out.retain(|k, _| {
         limited.contains(k)
@@ -54,7 +55,7 @@ pub fn usage(pod: &Pod) -> Resources {
     let Some(spec) = pod.spec.as_ref() else {
         return out;
     };
-    let requests = scheduling::pod_requests(spec);
+    let requests = noderesources::pod_requests(spec);
     let limits = pod_limits(spec);
     for r in ["cpu", "memory", "ephemeral-storage"] {
         if let Some(v) = requests.get(r) {

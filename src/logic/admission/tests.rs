@@ -6,7 +6,7 @@ use k8s_openapi::api::scheduling::v1::PriorityClass;
 
 use super::*;
 use crate::logic::fixtures;
-use crate::logic::scheduling;
+use crate::logic::scheduler::{nodeports, noderesources};
 
 fn obj<T: serde::de::DeserializeOwned>(yaml: &str) -> T {
     crate::yaml::from_str(yaml).expect("fixture object")
@@ -35,8 +35,8 @@ fn message(a: &Admission) -> String {
         .unwrap_or_default()
 }
 
-fn requests(a: &Admission) -> scheduling::Resources {
-    scheduling::pod_requests(a.pod.spec.as_ref().expect("spec"))
+fn requests(a: &Admission) -> noderesources::Resources {
+    noderesources::pod_requests(a.pod.spec.as_ref().expect("spec"))
 }
 
 #[test]
@@ -46,7 +46,7 @@ fn daemon_pod_is_pinned_tolerant_labelled_and_named() {
     );
     let pod = daemon_pod(&ds, "n7", Some("h1")).expect("pod");
     assert_eq!(pod.metadata.generate_name.as_deref(), Some("agent-"));
-    assert_eq!(crate::logic::pods::target_node(&pod), Some("n7"));
+    assert_eq!(crate::logic::daemon::pods::target_node(&pod), Some("n7"));
     let spec = pod.spec.as_ref().expect("spec");
     let terms = &spec
         .affinity
@@ -74,8 +74,8 @@ fn daemon_pod_is_pinned_tolerant_labelled_and_named() {
             .flatten()
             .any(|t| t.key.as_deref() == Some("node.kubernetes.io/unschedulable"))
     );
-    assert_eq!(crate::logic::pods::revision_hash(&pod), Some("h1"));
-    assert!(crate::logic::pods::controller_uid(&pod) == Some("ds-uid"));
+    assert_eq!(crate::logic::daemon::pods::revision_hash(&pod), Some("h1"));
+    assert!(crate::logic::daemon::pods::controller_uid(&pod) == Some("ds-uid"));
 }
 
 #[test]
@@ -89,7 +89,7 @@ fn defaulting_copies_limits_into_requests_and_host_ports() {
     assert_eq!(r.get("cpu"), Some(&200));
     assert_eq!(r.get("memory"), Some(&(32 * 1024 * 1024 * 1000)));
     assert_eq!(
-        scheduling::host_ports(a.pod.spec.as_ref().unwrap())[0].port,
+        nodeports::host_ports(a.pod.spec.as_ref().unwrap())[0].port,
         9100
     );
     assert!(

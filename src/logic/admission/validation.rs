@@ -4,7 +4,7 @@
 //! limits; extended resources must be equal).
 
 use super::{Admission, Objects, Refusal};
-use crate::logic::quantity::parse_milli;
+use crate::logic::apimachinery::quantity::parse_milli;
 
 const RULE: &str = "validation";
 

@@ -10,7 +10,7 @@ use super::{
     ClusterView, HOSTNAME, IncomingPod, Outcome, matches, merged_selector, node_label, pod_labels,
     pod_namespace, qualified, selector,
 };
-use crate::logic::labels::Selector;
+use crate::logic::apimachinery::labels::Selector;
 
 pub const AFFINITY: &str = "node(s) didn't match pod affinity rules";
 pub const ANTI_AFFINITY: &str = "node(s) didn't match pod anti-affinity rules";

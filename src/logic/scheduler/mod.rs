@@ -1,13 +1,21 @@
-//! The kube-scheduler filters beyond NodeResourcesFit and NodePorts (`super::scheduling`) that
-//! can still reject a daemon pod the controller has pinned to its node. Each returns the
-//! scheduler's own reason string, or says why it could not be decided from what was read:
-//! a filter is never passed silently.
+//! The kube-scheduler (`pkg/scheduler/framework/plugins`): the filters that can still reject a
+//! daemon pod the controller has pinned to its node, and what preemption would do for it.
+//! NodeResourcesFit ([`noderesources`]) and NodePorts ([`nodeports`]) report what is short or
+//! taken; the other filters, run by [`run_all`], each return the scheduler's own reason string,
+//! or say why it could not be decided from what was read: a filter is never passed silently.
+//! [`defaultpreemption`] is `DefaultPreemption` on the pod's one node.
 
+pub mod defaultpreemption;
 pub mod dynamic_resources;
 pub mod interpod_affinity;
+pub mod nodeports;
+pub mod noderesources;
 pub mod nominated;
 pub mod topology_spread;
 pub mod volumes;
+
+#[cfg(test)]
+mod fit_tests;
 
 use std::collections::BTreeMap;
 
@@ -15,7 +23,7 @@ use k8s_openapi::api::core::v1::{Node, Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use serde::Serialize;
 
-use super::labels::Selector;
+use crate::logic::apimachinery::labels::Selector;
 
 /// What one filter said about the node.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -175,7 +183,11 @@ fn node_label<'a>(node: &'a Node, key: &str) -> Option<&'a str> {
 }
 
 fn qualified(pod: &Pod) -> String {
-    format!("{}/{}", pod_namespace(pod), super::pods::name(pod))
+    format!(
+        "{}/{}",
+        pod_namespace(pod),
+        crate::logic::daemon::pods::name(pod)
+    )
 }
 
 #[cfg(test)]
@@ -190,6 +202,6 @@ pub fn bound_pods(pods: &[Pod]) -> Vec<&Pod> {
                 .and_then(|s| s.node_name.as_deref())
                 .is_some()
         })
-        .filter(|p| !super::pods::is_terminal(p))
+        .filter(|p| !crate::logic::daemon::pods::is_terminal(p))
         .collect()
 }

@@ -5,8 +5,8 @@
 
 use k8s_openapi::api::core::v1::Pod;
 
-use crate::logic::pods;
-use crate::logic::scheduling::pod_priority;
+use super::defaultpreemption::pod_priority;
+use crate::logic::daemon::pods;
 
 /// Whether `p` is nominated to `node` and still waits to be bound.
 pub fn is_nominated_to(p: &Pod, node: &str) -> bool {

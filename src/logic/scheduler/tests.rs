@@ -222,7 +222,7 @@ fn spread_counts_only_the_pinned_node_unless_node_affinity_is_ignored() {
 #[test]
 fn a_resized_pod_counts_the_larger_of_spec_allocated_and_actual() {
     // component-helpers PodRequests with UseStatusResources, determineContainerReqs.
-    use crate::logic::scheduling::scheduled_requests;
+    use super::noderesources::scheduled_requests;
     let grown = pod("metadata: {name: grown, namespace: default}
 spec:
   nodeName: n1
@@ -268,7 +268,7 @@ status: {{phase: Pending, nominatedNodeName: n1}}"))
     let all = [&high, &equal, &low, &own];
     let names: Vec<&str> = counted(&all, "n1", 10, "ds-uid")
         .iter()
-        .map(|p| crate::logic::pods::name(p))
+        .map(|p| crate::logic::daemon::pods::name(p))
         .collect();
     assert_eq!(names, ["high", "equal"]);
     assert!(counted(&all, "n2", 10, "ds-uid").is_empty());

@@ -14,8 +14,8 @@ use super::{
     ClusterView, IncomingPod, Outcome, matches, merged_selector, node_label, pod_labels,
     pod_namespace, selector,
 };
-use crate::logic::labels::Selector;
-use crate::logic::{pods, taints};
+use crate::logic::apimachinery::labels::Selector;
+use crate::logic::daemon::{pods, taints};
 
 pub const NOT_MATCH: &str = "node(s) didn't match pod topology spread constraints";
 pub const MISSING_LABEL: &str =

@@ -8,7 +8,7 @@ use k8s_openapi::api::core::v1::{Node, Taint, Toleration};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::taints::{TaintRef, tolerates};
+use crate::logic::daemon::taints::{TaintRef, tolerates};
 
 /// A pending eviction of a daemon pod by the taint-eviction controller.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -98,8 +98,8 @@ pub fn pending(
 #[cfg(test)]
 mod tests {
     use super::pending;
+    use crate::logic::daemon::taints::daemon_pod_tolerations;
     use crate::logic::fixtures::node;
-    use crate::logic::taints::daemon_pod_tolerations;
     use k8s_openapi::api::core::v1::{Node, PodSpec};
     use k8s_openapi::jiff::Timestamp;
 

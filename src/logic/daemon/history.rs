@@ -10,8 +10,7 @@ use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::pods;
-use super::revisions;
+use super::{pods, revisions};
 
 pub const CHANGE_CAUSE_ANNOTATION: &str = "kubernetes.io/change-cause";
 
@@ -43,8 +42,8 @@ pub struct Revision {
 /// it compares semantically with the DaemonSet's template (`Match` in `update.go` compares
 /// bytes, which breaks across serializer changes).
 pub fn template_of(rev: &ControllerRevision) -> Result<Value, String> {
-    let data =
-        super::compat::revision_data(rev).ok_or_else(|| "the revision has no data".to_string())?;
+    let data = crate::logic::apimachinery::compat::revision_data(rev)
+        .ok_or_else(|| "the revision has no data".to_string())?;
     let template = data
         .get("spec")
         .and_then(|s| s.get("template"))
@@ -113,17 +112,19 @@ pub fn history(ds: &DaemonSet, all: &[ControllerRevision], all_pods: &[Pod]) -> 
         }
     }
     let owned = revisions::owned(ds, all);
-    let last = owned.last().map(|r| super::compat::revision_number(r));
+    let last = owned
+        .last()
+        .map(|r| crate::logic::apimachinery::compat::revision_number(r));
     owned
         .into_iter()
         .map(|r| {
             let hash = revisions::hash(r);
             let template = template_of(r).unwrap_or(Value::Null);
             Revision {
-                revision: super::compat::revision_number(r),
+                revision: crate::logic::apimachinery::compat::revision_number(r),
                 name: r.metadata.name.clone().unwrap_or_default(),
                 created: r.metadata.creation_timestamp.as_ref().map(|t| t.0),
-                current: Some(super::compat::revision_number(r)) == last,
+                current: Some(crate::logic::apimachinery::compat::revision_number(r)) == last,
                 images: images(&template),
                 change_cause: r
                     .metadata
@@ -249,8 +250,8 @@ pub fn matches(ds: &DaemonSet, rev: &Revision) -> bool {
 /// `metadata.resourceVersion`, which makes the API server refuse it with 409 Conflict when the
 /// DaemonSet changed since it was read.
 pub fn rollback_patch(rev: &ControllerRevision, resource_version: &str) -> Result<Value, String> {
-    let data =
-        super::compat::revision_data(rev).ok_or_else(|| "the revision has no data".to_string())?;
+    let data = crate::logic::apimachinery::compat::revision_data(rev)
+        .ok_or_else(|| "the revision has no data".to_string())?;
     let mut body = data.clone();
     let obj = body
         .as_object_mut()

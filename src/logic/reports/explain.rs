@@ -1,5 +1,5 @@
 //! One verdict per (DaemonSet, node): why a node has no daemon pod, or a broken one. Combines
-//! the controller's placement (`placement`), the scheduler's filters (`scheduling`), the pods'
+//! the controller's placement (`placement`), the scheduler's filters (`scheduler`), the pods'
 //! own state and the rollout, and says it in one sentence with the evidence.
 
 use std::collections::{BTreeMap, HashMap};
@@ -12,14 +12,15 @@ use serde::Serialize;
 use k8s_openapi::api::core::v1::PodSpec;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
-use super::admission::{Admission, Priority};
-use super::eviction;
-use super::failed_creates::CreateFailure;
-use super::lifecycle::{self, Blocker, Fate};
-use super::placement::{DaemonPlacement, Exclusion};
-use super::pods;
-use super::scheduler::{self, ClusterView, FilterResult, IncomingPod};
-use super::scheduling::{self, Preemption, Preemptor};
+use crate::logic::admission::{Admission, Priority};
+use crate::logic::daemon::failed_creates::CreateFailure;
+use crate::logic::daemon::placement::{DaemonPlacement, Exclusion};
+use crate::logic::daemon::pods;
+use crate::logic::nodelifecycle::{self, Blocker, Fate, eviction};
+use crate::logic::scheduler::defaultpreemption::{Preemption, Preemptor};
+use crate::logic::scheduler::{
+    self, ClusterView, FilterResult, IncomingPod, defaultpreemption, nodeports, noderesources,
+};
 
 /// Stable reason codes, worst first. Documented in the README.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -128,9 +129,9 @@ pub struct Verdict {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub scheduler_message: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub insufficient: Vec<scheduling::Insufficient>,
+    pub insufficient: Vec<noderesources::Insufficient>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub port_conflicts: Vec<scheduling::PortConflict>,
+    pub port_conflicts: Vec<nodeports::PortConflict>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preemption: Option<Preemption>,
     /// The other scheduler filters, each passed, rejected with the scheduler's reason, or not
@@ -248,11 +249,11 @@ fn last_termination(cs: &ContainerStatus) -> Option<String> {
 }
 
 /// A pod that will not start, or not finish terminating, because of its node
-/// (`lifecycle::fate`, the same reasons `rollout status` gives).
+/// (`nodelifecycle::fate`, the same reasons `rollout status` gives).
 fn node_down_verdict(pod: &Pod, node: &Node, now: Timestamp) -> Option<(Code, String, String)> {
     let name = pods::name(pod);
-    let fate = lifecycle::fate(pod, Some(node), 0, 0, now);
-    if let (Fate::Available, Some(down)) = (&fate, lifecycle::kubelet_silent(node)) {
+    let fate = nodelifecycle::fate(pod, Some(node), 0, 0, now);
+    if let (Fate::Available, Some(down)) = (&fate, nodelifecycle::kubelet_silent(node)) {
         return Some((
             Code::NodeDown,
             "unverified: node unreachable".into(),
@@ -420,7 +421,7 @@ trait RolloutFacts {
 
 impl RolloutFacts for DaemonSet {
     fn spec_strategy(&self) -> String {
-        super::compat::daemonset_spec(self)
+        crate::logic::apimachinery::compat::daemonset_spec(self)
             .and_then(|s| s.update_strategy.as_ref())
             .and_then(|u| u.type_.clone())
             .unwrap_or_else(|| "RollingUpdate".into())
@@ -434,7 +435,7 @@ impl RolloutFacts for DaemonSet {
         };
         let desired = st.desired_number_scheduled;
         let unavailable = st.number_unavailable.unwrap_or(0);
-        let max = super::rollout::budget(self, usize::try_from(desired).unwrap_or(0))
+        let max = crate::logic::daemon::rollout::budget(self, usize::try_from(desired).unwrap_or(0))
             .max_unavailable as i32;
         if unavailable >= max {
             format!(
@@ -447,7 +448,7 @@ impl RolloutFacts for DaemonSet {
 }
 
 /// Explains one DaemonSet on one node. `ds_pods` are the DaemonSet's pods for this node,
-/// oldest first (`coverage::PodIndex::on_node`).
+/// oldest first (`pods::PodIndex::on_node`).
 pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>) -> Verdict {
     let namespace = ds.metadata.namespace.clone().unwrap_or_default();
     let node_name = node.metadata.name.clone().unwrap_or_default();
@@ -484,7 +485,7 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
             v.group = format!("misscheduled: {}", exclusion.group());
             v.message = if live.iter().all(|p| pods::is_terminating(p)) {
                 // Without surge `rollingUpdate` counts such a node as unavailable.
-                let counted = if super::rollout::budget(ds, 1).max_surge > 0 {
+                let counted = if crate::logic::daemon::rollout::budget(ds, 1).max_surge > 0 {
                     ""
                 } else {
                     "; while it stays, the rolling update counts the node as unavailable"
@@ -555,7 +556,7 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
         // Listed pods are decoded lean; the other filters read the whole template.
         let incoming = IncomingPod {
             namespace: &namespace,
-            labels: super::compat::daemonset_spec(ds)
+            labels: crate::logic::apimachinery::compat::daemonset_spec(ds)
                 .and_then(|s| s.template.metadata.as_ref())
                 .and_then(|m| m.labels.as_ref())
                 .unwrap_or(&empty),
@@ -684,7 +685,9 @@ fn runtime_class_mismatch(v: &mut Verdict, spec: &PodSpec, node: &Node) -> bool 
     let Some(class) = spec.runtime_class_name.as_deref() else {
         return false;
     };
-    let Err(mismatch) = super::node_affinity::check(spec.node_selector.as_ref(), None, node) else {
+    let Err(mismatch) =
+        crate::logic::daemon::node_affinity::check(spec.node_selector.as_ref(), None, node)
+    else {
         return false;
     };
     let e = Exclusion::Affinity { mismatch };
@@ -718,7 +721,7 @@ fn fit(
             |a| Priority::of(&a.pod),
         ),
     };
-    let request = scheduling::pod_requests(spec);
+    let request = noderesources::pod_requests(spec);
     // Pods nominated to the node at equal or higher priority hold their room
     // (`addNominatedPods`).
     let node_name = node.metadata.name.clone().unwrap_or_default();
@@ -727,12 +730,12 @@ fn fit(
     v.nominated = held.iter().map(|p| pods::name(p).to_string()).collect();
     let mut on_node = ctx.pods_on_node.to_vec();
     on_node.extend(held);
-    let short = scheduling::insufficient(&request, node, &on_node);
-    let ports = scheduling::port_conflicts(spec, &on_node);
+    let short = noderesources::insufficient(&request, node, &on_node);
+    let ports = nodeports::port_conflicts(spec, &on_node);
     if short.is_empty() && ports.is_empty() {
         return false;
     }
-    let pre = scheduling::preemption(
+    let pre = defaultpreemption::preemption(
         &Preemptor {
             spec,
             request: &request,

@@ -3,19 +3,17 @@
 //! computed the way `updateDaemonSetStatus` computes the DaemonSet status, so they can be
 //! compared with `kubectl get ds`.
 
-use std::collections::{BTreeMap, HashMap};
-
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::eviction::{self, Eviction};
-use super::lifecycle;
-use super::placement::{DaemonPlacement, Exclusion};
-use super::pods;
-use super::revisions;
-use super::snapshot::Snapshot;
+use super::placement::{DaemonPlacement, Exclusion, ExclusionGroup, Exclusions};
+use super::pods::PodIndex;
+use super::{pods, revisions};
+use crate::logic::nodelifecycle;
+use crate::logic::nodelifecycle::eviction::{self, Eviction};
+use crate::logic::snapshot::Snapshot;
 
 /// What a node that should run the DaemonSet has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -98,46 +96,6 @@ pub struct Misscheduled {
     pub eviction: Option<Eviction>,
 }
 
-#[derive(Clone, Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ExclusionGroup {
-    /// Stable reason code: NodeNameMismatch, NodeSelectorMismatch, NodeAffinityMismatch, UntoleratedTaint.
-    pub code: String,
-    /// e.g. `taint dedicated=gpu:NoSchedule`.
-    pub reason: String,
-    pub count: usize,
-    pub nodes: Vec<String>,
-}
-
-/// Excluded nodes grouped by cause, most nodes first.
-#[derive(Default)]
-pub struct Exclusions(BTreeMap<String, (String, Vec<String>)>);
-
-impl Exclusions {
-    pub fn add(&mut self, exclusion: &Exclusion, node: &str) {
-        self.0
-            .entry(exclusion.group())
-            .or_insert_with(|| (exclusion.code().to_string(), Vec::new()))
-            .1
-            .push(node.to_string());
-    }
-
-    pub fn into_groups(self) -> Vec<ExclusionGroup> {
-        let mut groups: Vec<ExclusionGroup> = self
-            .0
-            .into_iter()
-            .map(|(reason, (code, nodes))| ExclusionGroup {
-                code,
-                reason,
-                count: nodes.len(),
-                nodes,
-            })
-            .collect();
-        groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
-        groups
-    }
-}
-
 /// Counters; `desired`, `scheduled`, `ready`, `available`, `up_to_date` and `misscheduled` are
 /// the controller's status fields recomputed from the objects.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -195,47 +153,6 @@ impl DaemonSetCoverage {
     }
 }
 
-/// Daemon pods grouped by owner UID, then by target node, skipping terminal pods that are
-/// already being deleted (`getNodesToDaemonPods(includeDeletedTerminal=false)`).
-pub struct PodIndex<'a> {
-    by_owner: HashMap<&'a str, HashMap<&'a str, Vec<&'a Pod>>>,
-}
-
-impl<'a> PodIndex<'a> {
-    pub fn new(pods: &'a [Pod]) -> Self {
-        let mut by_owner: HashMap<&str, HashMap<&str, Vec<&Pod>>> = HashMap::new();
-        for pod in pods {
-            if pods::is_terminal(pod) && pods::is_terminating(pod) {
-                continue;
-            }
-            let (Some(owner), Some(node)) = (pods::controller_uid(pod), pods::target_node(pod))
-            else {
-                continue;
-            };
-            by_owner
-                .entry(owner)
-                .or_default()
-                .entry(node)
-                .or_default()
-                .push(pod);
-        }
-        for nodes in by_owner.values_mut() {
-            for list in nodes.values_mut() {
-                list.sort_by(|a, b| pods::oldest_first(a, b));
-            }
-        }
-        PodIndex { by_owner }
-    }
-
-    /// The DaemonSet's pods on a node, oldest first.
-    pub fn on_node(&self, owner_uid: &str, node: &str) -> &[&'a Pod] {
-        self.by_owner
-            .get(owner_uid)
-            .and_then(|m| m.get(node))
-            .map_or(&[], Vec::as_slice)
-    }
-}
-
 /// Coverage of every DaemonSet in the snapshot, in the snapshot's order.
 pub fn compute(snapshot: &Snapshot, now: Timestamp) -> Vec<DaemonSetCoverage> {
     let index = PodIndex::new(&snapshot.pods);
@@ -272,7 +189,7 @@ pub fn for_daemonset(
     let namespace = ds.metadata.namespace.clone().unwrap_or_default();
     let name = ds.metadata.name.clone().unwrap_or_default();
     let uid = ds.metadata.uid.as_deref().unwrap_or("");
-    let min_ready = super::compat::daemonset_spec(ds)
+    let min_ready = crate::logic::apimachinery::compat::daemonset_spec(ds)
         .and_then(|s| s.min_ready_seconds)
         .unwrap_or(0);
     let hash = revisions::current_hash(ds, &snapshot.revisions);
@@ -335,7 +252,7 @@ pub fn for_daemonset(
             let up_to_date = updated(shown);
             let mut state = state_of(shown, up_to_date);
             // A Ready pod on a node whose kubelet is gone is not coverage anybody can vouch for.
-            let unreachable = lifecycle::kubelet_silent(node);
+            let unreachable = nodelifecycle::kubelet_silent(node);
             if state == NodeState::Ready && unreachable.is_some() {
                 state = NodeState::Unverified;
             }
@@ -430,8 +347,8 @@ fn misscheduled_entry(
 /// For pods stuck Terminating on a node whose kubelet is gone: why, and the way out.
 fn stuck_terminating(on_node: &[&Pod], node: &Node, now: Timestamp) -> Option<String> {
     let first = on_node.first()?;
-    match lifecycle::fate(first, Some(node), 0, 0, now) {
-        lifecycle::Fate::Blocked(b) => Some(match b.way_out() {
+    match nodelifecycle::fate(first, Some(node), 0, 0, now) {
+        nodelifecycle::Fate::Blocked(b) => Some(match b.way_out() {
             Some(way) => format!("{}; {way}", b.sentence()),
             None => b.sentence(),
         }),

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Affinity, Node, NodeSelectorRequirement, NodeSelectorTerm};
 use serde::Serialize;
 
-use super::labels::{Op, Requirement};
+use crate::logic::apimachinery::labels::{Op, Requirement};
 
 /// Why a node failed the template's node selection.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

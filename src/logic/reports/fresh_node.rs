@@ -10,12 +10,16 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, PodSpec};
 use serde::Serialize;
 
-use super::placement::{DaemonPlacement, Exclusion};
-use super::scheduling::{self, HostPort, Insufficient, PortConflict, Resources};
-use super::{admission, quantity, taints};
+use crate::logic::admission;
+use crate::logic::apimachinery::quantity;
+use crate::logic::daemon::placement::{DaemonPlacement, Exclusion};
+use crate::logic::daemon::taints;
+use crate::logic::scheduler::nodeports::{HostPort, PortConflict};
+use crate::logic::scheduler::noderesources::{Insufficient, Resources};
+use crate::logic::scheduler::{nodeports, noderesources};
 
 /// The cluster objects the API server's admission reads (LimitRanges, RuntimeClasses,
-/// PriorityClasses, ...): see [`super::admission::Objects`].
+/// PriorityClasses, ...): see [`crate::logic::admission::Objects`].
 pub type AdmissionFacts = admission::Objects;
 
 /// A daemon pod of a DaemonSet as the API server admits it.
@@ -78,8 +82,8 @@ impl<'a> Daemon<'a> {
             name: ds.metadata.name.clone().unwrap_or_default(),
             uid: ds.metadata.uid.clone().unwrap_or_default(),
             placement: DaemonPlacement::new(ds)?,
-            request: scheduling::pod_requests(&admitted),
-            ports: scheduling::host_ports(&admitted),
+            request: noderesources::pod_requests(&admitted),
+            ports: nodeports::host_ports(&admitted),
             refusal,
             limit_range,
             priority: admitted.priority.unwrap_or(0),
@@ -235,7 +239,7 @@ fn queue_order(daemons: &[Daemon<'_>]) -> Vec<usize> {
 /// its daemon pods taken in queue order, each checked by `fitsRequest` and NodePorts against
 /// those already bound.
 pub fn evaluate(node: &Node, daemons: &[Daemon<'_>]) -> Vec<Verdict> {
-    let alloc = scheduling::allocatable(node);
+    let alloc = noderesources::allocatable(node);
     let mut verdicts = vec![Verdict::Lands; daemons.len()];
     let mut used = Resources::new();
     let mut placed: Vec<usize> = Vec::new();
@@ -252,7 +256,7 @@ pub fn evaluate(node: &Node, daemons: &[Daemon<'_>]) -> Vec<Verdict> {
             };
             continue;
         }
-        let short = scheduling::shortfalls(&d.request, &alloc, &used, placed.len());
+        let short = noderesources::shortfalls(&d.request, &alloc, &used, placed.len());
         let ports = held_ports(d, placed.iter().map(|&j| &daemons[j]));
         if short.is_empty() && ports.is_empty() {
             for (k, v) in &d.request {
@@ -262,7 +266,7 @@ pub fn evaluate(node: &Node, daemons: &[Daemon<'_>]) -> Vec<Verdict> {
             continue;
         }
         let fits_alone =
-            scheduling::shortfalls(&d.request, &alloc, &Resources::new(), 0).is_empty();
+            noderesources::shortfalls(&d.request, &alloc, &Resources::new(), 0).is_empty();
         verdicts[i] = Verdict::Pending {
             insufficient: short,
             port_conflicts: ports,
@@ -281,7 +285,7 @@ fn held_ports<'d>(
     let mut out = Vec::new();
     for other in placed {
         for held in &other.ports {
-            for wanted in d.ports.iter().filter(|w| scheduling::ports_clash(w, held)) {
+            for wanted in d.ports.iter().filter(|w| nodeports::ports_clash(w, held)) {
                 out.push(PortConflict {
                     wanted: wanted.clone(),
                     held: held.clone(),

@@ -61,7 +61,7 @@ pub fn template_generation(ds: &DaemonSet) -> Option<i64> {
 pub fn beyond_current(ds: &DaemonSet, revisions: &[ControllerRevision], n: i64) -> Option<i64> {
     let current = owned(ds, revisions)
         .last()
-        .map(|r| super::compat::revision_number(r))
+        .map(|r| crate::logic::apimachinery::compat::revision_number(r))
         .unwrap_or(0);
     let observed = ds.status.as_ref().and_then(|s| s.observed_generation) >= ds.metadata.generation;
     (n > current && observed).then_some(current)

@@ -4,6 +4,7 @@
 //! `podByCreationTimestampAndPhase`, `podutil.IsPodAvailable`).
 
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
@@ -155,5 +156,45 @@ pub fn oldest_first(a: &Pod, b: &Pod) -> Ordering {
         name(a).cmp(name(b))
     } else {
         ta.cmp(&tb)
+    }
+}
+
+/// Daemon pods grouped by owner UID, then by target node, skipping terminal pods that are
+/// already being deleted (`getNodesToDaemonPods(includeDeletedTerminal=false)`).
+pub struct PodIndex<'a> {
+    by_owner: HashMap<&'a str, HashMap<&'a str, Vec<&'a Pod>>>,
+}
+
+impl<'a> PodIndex<'a> {
+    pub fn new(pods: &'a [Pod]) -> Self {
+        let mut by_owner: HashMap<&str, HashMap<&str, Vec<&Pod>>> = HashMap::new();
+        for pod in pods {
+            if is_terminal(pod) && is_terminating(pod) {
+                continue;
+            }
+            let (Some(owner), Some(node)) = (controller_uid(pod), target_node(pod)) else {
+                continue;
+            };
+            by_owner
+                .entry(owner)
+                .or_default()
+                .entry(node)
+                .or_default()
+                .push(pod);
+        }
+        for nodes in by_owner.values_mut() {
+            for list in nodes.values_mut() {
+                list.sort_by(|a, b| oldest_first(a, b));
+            }
+        }
+        PodIndex { by_owner }
+    }
+
+    /// The DaemonSet's pods on a node, oldest first.
+    pub fn on_node(&self, owner_uid: &str, node: &str) -> &[&'a Pod] {
+        self.by_owner
+            .get(owner_uid)
+            .and_then(|m| m.get(node))
+            .map_or(&[], Vec::as_slice)
     }
 }

@@ -7,8 +7,8 @@
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 
-use super::lifecycle::{self, Blocker, Fate};
 use super::pods;
+use crate::logic::nodelifecycle::{self, Blocker, Fate};
 
 /// What the rollout can expect of one node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +111,7 @@ pub fn find_updated_pods_on_node<'a>(
 
 impl Pass<'_> {
     fn fate(&self, pod: &Pod, n: &NodeInput<'_>) -> Fate {
-        lifecycle::fate(pod, n.node, n.failures, self.min_ready_seconds, self.now)
+        nodelifecycle::fate(pod, n.node, n.failures, self.min_ready_seconds, self.now)
     }
 
     /// No surge, the unavailable nodes use maxUnavailable; with surge only the nodes whose

@@ -1,8 +1,8 @@
 //! Table tests of `NodeShouldRunDaemonPod` semantics, one row per operator and taint effect,
 //! including the malformed inputs upstream tolerates (a parse error is a non-match).
 
-use super::fixtures::{ds, node};
 use super::placement::{DaemonPlacement, Exclusion};
+use crate::logic::fixtures::{ds, node};
 
 fn verdict(
     spec: &str,

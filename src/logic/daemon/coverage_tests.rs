@@ -4,8 +4,8 @@ use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::jiff::Timestamp;
 
 use super::coverage::{NodeState, compute};
-use super::fixtures::{ds, node, pod};
-use super::snapshot::Snapshot;
+use crate::logic::fixtures::{ds, node, pod};
+use crate::logic::snapshot::Snapshot;
 
 fn daemon_pod(
     name: &str,

@@ -8,8 +8,9 @@ use k8s_openapi::api::core::v1::{Node, Taint};
 use serde::Serialize;
 
 use super::fresh_node::{self, AdmissionFacts, Daemon, Verdict};
-use super::labels::{label_key_error, label_value_error};
-use super::scheduling::{self, Resources};
+use crate::logic::apimachinery::labels::{label_key_error, label_value_error};
+use crate::logic::scheduler::noderesources;
+use crate::logic::scheduler::noderesources::Resources;
 
 /// A label to set (`k=v`) or remove (`k-`).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -220,7 +221,7 @@ pub fn preview(node: &Node, daemonsets: &[DaemonSet], facts: &AdmissionFacts) ->
     NodePreview {
         node: node.metadata.name.clone().unwrap_or_default(),
         daemon_sets: rows,
-        resources: resources(&scheduling::allocatable(node), &used),
+        resources: resources(&noderesources::allocatable(node), &used),
     }
 }
 
@@ -241,14 +242,14 @@ fn resources(alloc: &Resources, used: &Resources) -> Vec<NodeResource> {
             let a = alloc.get(&r).copied().unwrap_or(0);
             let u = used.get(&r).copied().unwrap_or(0);
             NodeResource {
-                allocatable: super::quantity::exact(&r, a),
-                daemon_sets: super::quantity::exact(&r, u),
+                allocatable: crate::logic::apimachinery::quantity::exact(&r, a),
+                daemon_sets: crate::logic::apimachinery::quantity::exact(&r, u),
                 percent: if a > 0 {
                     ((u as f64) * 1000.0 / (a as f64)).round() / 10.0
                 } else {
                     0.0
                 },
-                left: super::quantity::exact(&r, a - u),
+                left: crate::logic::apimachinery::quantity::exact(&r, a - u),
                 milli: (a, u),
                 resource: r,
             }

@@ -11,13 +11,19 @@ use serde::Serialize;
 use k8s_openapi::api::core::v1::ResourceQuota;
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 
-use super::admission::{self, Admission, Priority};
-use super::coverage::{ExclusionGroup, Exclusions, PodIndex};
-use super::placement::{DaemonPlacement, Exclusion};
-use super::quantity::show;
-use super::scheduler::{self, ClusterView, FilterResult, IncomingPod, Outcome};
-use super::scheduling::{self, Insufficient, PortConflict, Preemption, Preemptor, Resources};
-use super::{compat, pods, rollout};
+use crate::logic::admission::{self, Admission, Priority};
+use crate::logic::apimachinery::compat;
+use crate::logic::apimachinery::quantity::show;
+use crate::logic::daemon::placement::{DaemonPlacement, Exclusion, ExclusionGroup, Exclusions};
+use crate::logic::daemon::pods::PodIndex;
+use crate::logic::daemon::{pods, rollout};
+use crate::logic::scheduler::defaultpreemption::{Preemption, Preemptor};
+use crate::logic::scheduler::nodeports::PortConflict;
+use crate::logic::scheduler::noderesources::{Insufficient, Resources};
+use crate::logic::scheduler::{
+    self, ClusterView, FilterResult, IncomingPod, Outcome, defaultpreemption, nodeports,
+    noderesources,
+};
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -82,7 +88,7 @@ pub struct AfterPreemption {
     pub node: String,
     /// What does not fit before preemption.
     pub reason: String,
-    pub victims: Vec<scheduling::Victim>,
+    pub victims: Vec<defaultpreemption::Victim>,
 }
 
 /// What admission and preemption add to a preview: the DaemonSet's pod as the API server
@@ -167,7 +173,7 @@ fn warnings(ds: &DaemonSet, spec: &PodSpec) -> Vec<String> {
             ) && *s
                 != k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::String("0%".into())
         });
-    if surge && !scheduling::host_ports(spec).is_empty() {
+    if surge && !nodeports::host_ports(spec).is_empty() {
         out.push("hostPort (or hostNetwork) with maxSurge > 0: the surge pod can never get the port on a node that still runs the old pod, so the rollout stalls (kubernetes/kubernetes#106417)".into());
     }
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
@@ -180,7 +186,7 @@ fn warnings(ds: &DaemonSet, spec: &PodSpec) -> Vec<String> {
         };
         out.push(format!("tolerates {which} (operator Exists without a key): pods also land on nodes being drained, NotReady nodes and dedicated pools"));
     }
-    if scheduling::pod_requests(spec).is_empty() {
+    if noderesources::pod_requests(spec).is_empty() {
         out.push("no resource requests: the scheduler cannot reserve room for the pods and they are evicted first under pressure".into());
     }
     let no_execute = tolerations.iter().any(|t| {
@@ -260,7 +266,7 @@ fn judge(
     let name = node.metadata.name.clone().unwrap_or_default();
     if let (Some(class), Err(mismatch)) = (
         spec.runtime_class_name.as_deref(),
-        super::node_affinity::check(spec.node_selector.as_ref(), None, node),
+        crate::logic::daemon::node_affinity::check(spec.node_selector.as_ref(), None, node),
     ) {
         let e = Exclusion::Affinity { mismatch };
         return NodeFate::Unplaceable(Unplaceable {
@@ -274,13 +280,13 @@ fn judge(
             filters: Vec::new(),
         });
     }
-    let short = scheduling::insufficient(request, node, others);
-    let ports = scheduling::port_conflicts(spec, others);
+    let short = noderesources::insufficient(request, node, others);
+    let ports = nodeports::port_conflicts(spec, others);
     if short.is_empty() && ports.is_empty() {
         return NodeFate::Fits;
     }
     let reason = shortfall(&short, &ports);
-    let pre = scheduling::preemption(
+    let pre = defaultpreemption::preemption(
         &Preemptor {
             spec,
             request,
@@ -321,7 +327,7 @@ fn judged_spec(ds: &DaemonSet, admitted: Admitted<'_>) -> Option<PodSpec> {
         return Some(spec);
     }
     let mut spec = compat::daemonset_spec(ds)?.template.spec.clone()?;
-    scheduling::default_requests(&mut spec);
+    noderesources::default_requests(&mut spec);
     Some(spec)
 }
 
@@ -338,7 +344,7 @@ pub fn preview_admitted(
     // admission adds.
     let placement = DaemonPlacement::for_pod_spec(template);
     let spec = judged_spec(ds, admitted)?;
-    let request = scheduling::pod_requests(&spec);
+    let request = noderesources::pod_requests(&spec);
     let priority = Priority::of(&Pod {
         spec: Some(spec.clone()),
         ..Default::default()
@@ -346,7 +352,7 @@ pub fn preview_admitted(
     let refused = admitted.admission.is_some_and(Admission::refused);
     let existing_uid = existing.and_then(|e| e.metadata.uid.clone());
     let index = PodIndex::new(pods);
-    let by_node = scheduling::pods_by_node(pods);
+    let by_node = noderesources::pods_by_node(pods);
     let mut would_run = Vec::new();
     let mut after_preemption = Vec::new();
     let mut unplaceable = Vec::new();
@@ -553,9 +559,11 @@ fn room_left(request: &Resources, node: &Node, others: &[&Pod], name: &str) -> O
         .allocatable
         .as_ref()?
         .iter()
-        .filter_map(|(k, q)| super::quantity::parse_milli(&q.0).map(|v| (k.clone(), v)))
+        .filter_map(|(k, q)| {
+            crate::logic::apimachinery::quantity::parse_milli(&q.0).map(|v| (k.clone(), v))
+        })
         .collect();
-    let used = scheduling::requested_by(others);
+    let used = noderesources::requested_by(others);
     let left = |r: &str| {
         alloc.get(r).copied().unwrap_or(0)
             - used.get(r).copied().unwrap_or(0)

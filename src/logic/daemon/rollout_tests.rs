@@ -5,11 +5,11 @@ use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 
-use super::fixtures::{ds, node, pod};
 use super::history::{self, FindError};
-use super::lifecycle::{self, Fate, Transient};
 use super::rollout::{self, Progress, State, Strategy};
-use super::snapshot::Snapshot;
+use crate::logic::fixtures::{ds, node, pod};
+use crate::logic::nodelifecycle::{self, Fate, Transient};
+use crate::logic::snapshot::Snapshot;
 
 /// The fixture DaemonSet with `spec.updateStrategy` from YAML.
 fn strat(yaml: &str) -> DaemonSet {
@@ -504,9 +504,9 @@ fn line_diff_shows_changes_with_context() {
     assert_eq!(history::line_diff(a, a, "x", "y", 3), "");
 }
 
-/// `lifecycle::fate` of one pod on a node that is up.
+/// `nodelifecycle::fate` of one pod on a node that is up.
 fn fate_of(p: &Pod, failures: usize) -> Fate {
-    lifecycle::fate(p, Some(&ready_node("n1")), failures, 0, now())
+    nodelifecycle::fate(p, Some(&ready_node("n1")), failures, 0, now())
 }
 
 #[test]
@@ -535,7 +535,7 @@ status: {phase: Failed, reason: OutOfcpu}
             reason: "OutOfcpu".into()
         })
     );
-    match fate_of(&failed, lifecycle::KEEPS_FAILING) {
+    match fate_of(&failed, nodelifecycle::KEEPS_FAILING) {
         Fate::Blocked(b) => assert!(b.sentence().starts_with("Failed (OutOfcpu) 3 times")),
         f => panic!("{f:?}"),
     }

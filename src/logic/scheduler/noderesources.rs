@@ -1,17 +1,15 @@
-//! The kube-scheduler filters that can still reject a daemon pod the controller has pinned to a
-//! node: NodeResourcesFit (`plugins/noderesources/fit.go` `fitsRequest`, with pod requests from
-//! component-helpers `resource.PodRequests`) and NodePorts (`plugins/nodeports`,
-//! `HostPortInfo.CheckConflict`). Also what preemption would do (`plugins/defaultpreemption`).
+//! NodeResourcesFit (`plugins/noderesources/fit.go` `fitsRequest`), with pod requests from
+//! component-helpers `resource.PodRequests`: whether the node has room for a daemon pod the
+//! controller has pinned to it.
 
 use std::collections::BTreeMap;
 
-use k8s_openapi::api::core::v1::{Container, ContainerPort, ContainerStatus, Node, Pod, PodSpec};
-use k8s_openapi::api::policy::v1::PodDisruptionBudget;
+use k8s_openapi::api::core::v1::{Container, ContainerStatus, Node, Pod, PodSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use serde::Serialize;
 
-use super::pods;
-use super::quantity::{parse_milli, show};
+use crate::logic::apimachinery::quantity::{parse_milli, show};
+use crate::logic::daemon::pods;
 
 /// Resource name → amount in milli-units.
 pub type Resources = BTreeMap<String, i128>;
@@ -41,7 +39,7 @@ fn container_requests(c: &Container) -> Resources {
         .unwrap_or_default()
 }
 
-fn is_sidecar(c: &Container) -> bool {
+pub(super) fn is_sidecar(c: &Container) -> bool {
     c.restart_policy.as_deref() == Some("Always")
 }
 
@@ -271,7 +269,7 @@ pub fn shortfalls(
             if name == "cpu" {
                 v
             } else {
-                super::quantity::milli_to_units(v)
+                crate::logic::apimachinery::quantity::milli_to_units(v)
             }
         };
         let have = alloc.get(name).copied().unwrap_or(0);
@@ -289,290 +287,6 @@ pub fn shortfalls(
         }
     }
     out
-}
-
-/// A host port the pod wants, with the scheduler's defaults (empty IP = 0.0.0.0, empty
-/// protocol = TCP).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HostPort {
-    pub host_ip: String,
-    pub protocol: String,
-    pub port: i32,
-}
-
-impl std::fmt::Display for HostPort {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}/{}", self.host_ip, self.port, self.protocol)
-    }
-}
-
-fn host_port(p: &ContainerPort, host_network: bool) -> Option<HostPort> {
-    // API defaulting gives hostNetwork pods hostPort = containerPort (pods only, not templates).
-    let port = match p.host_port {
-        Some(hp) if hp > 0 => hp,
-        _ if host_network => p.container_port,
-        _ => return None,
-    };
-    Some(HostPort {
-        host_ip: p
-            .host_ip
-            .clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "0.0.0.0".into()),
-        protocol: p
-            .protocol
-            .clone()
-            .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| "TCP".into()),
-        port,
-    })
-}
-
-/// `util.GetHostPorts`: ports of regular containers and sidecar init containers.
-pub fn host_ports(spec: &PodSpec) -> Vec<HostPort> {
-    let hn = spec.host_network == Some(true);
-    spec.init_containers
-        .iter()
-        .flatten()
-        .filter(|c| is_sidecar(c))
-        .chain(spec.containers.iter())
-        .flat_map(|c| c.ports.iter().flatten())
-        .filter_map(|p| host_port(p, hn))
-        .collect()
-}
-
-/// A wanted port already held on the node, and by which pod.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PortConflict {
-    pub wanted: HostPort,
-    pub held: HostPort,
-    pub pod: String,
-}
-
-/// `HostPortInfo.CheckConflict` for one pair: 0.0.0.0 conflicts with the same protocol and
-/// port on any IP; a specific IP conflicts with the same one or with 0.0.0.0.
-pub fn ports_clash(wanted: &HostPort, held: &HostPort) -> bool {
-    held.protocol == wanted.protocol
-        && held.port == wanted.port
-        && (wanted.host_ip == "0.0.0.0"
-            || held.host_ip == "0.0.0.0"
-            || held.host_ip == wanted.host_ip)
-}
-
-/// [`ports_clash`] for every wanted port against the ports of the pods on the node.
-pub fn port_conflicts(spec: &PodSpec, on_node: &[&Pod]) -> Vec<PortConflict> {
-    let wanted = host_ports(spec);
-    let mut out = Vec::new();
-    for w in &wanted {
-        for p in on_node {
-            let Some(pspec) = &p.spec else { continue };
-            // Pods on the node are already defaulted by the API server.
-            for held in host_ports(pspec) {
-                if ports_clash(w, &held) {
-                    out.push(PortConflict {
-                        wanted: w.clone(),
-                        held,
-                        pod: format!(
-                            "{}/{}",
-                            p.metadata.namespace.as_deref().unwrap_or(""),
-                            pods::name(p)
-                        ),
-                    });
-                }
-            }
-        }
-    }
-    out
-}
-
-/// One pod preemption would evict.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Victim {
-    /// `namespace/name`.
-    pub pod: String,
-    pub priority: i32,
-    /// Evicting it takes a PodDisruptionBudget below zero disruptions allowed.
-    pub violates_pdb: bool,
-}
-
-/// What `DefaultPreemption` would do for a pod the node cannot take as it is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(tag = "verdict", rename_all_fields = "camelCase")]
-pub enum Preemption {
-    /// Evicting these lower-priority pods makes room (resources and host ports).
-    WouldHelp {
-        /// `namespace/name` of each victim, most important first (`MoreImportantPod`).
-        victims: Vec<String>,
-        details: Vec<Victim>,
-    },
-    /// `PodEligibleToPreemptOthers`: the pod's preemptionPolicy is Never.
-    NotEligible { reason: String },
-    /// The pod asks for more than the node has in total.
-    Impossible,
-    /// What fills the node has equal or higher priority, or evicting every lower-priority
-    /// pod would still not make room.
-    WouldNotHelp { lower_priority_pods: usize },
-}
-
-pub fn pod_priority(p: &Pod) -> i32 {
-    p.spec.as_ref().and_then(|s| s.priority).unwrap_or(0)
-}
-
-/// The pod that wants the node: its admitted spec, requests and priority.
-pub struct Preemptor<'a> {
-    pub spec: &'a PodSpec,
-    pub request: &'a Resources,
-    pub priority: i32,
-    /// `preemptionPolicy: Never`.
-    pub never: bool,
-}
-
-fn pod_key(p: &Pod) -> String {
-    format!(
-        "{}/{}",
-        p.metadata.namespace.as_deref().unwrap_or(""),
-        pods::name(p)
-    )
-}
-
-/// `MoreImportantPod`: higher priority first, then the one that started earlier.
-fn more_important_first(a: &&Pod, b: &&Pod) -> std::cmp::Ordering {
-    let start = |p: &Pod| {
-        p.status
-            .as_ref()
-            .and_then(|s| s.start_time.as_ref())
-            .map(|t| t.0)
-    };
-    pod_priority(b)
-        .cmp(&pod_priority(a))
-        .then_with(|| match (start(a), start(b)) {
-            (Some(x), Some(y)) => x.cmp(&y),
-            (Some(_), None) => std::cmp::Ordering::Less,
-            (None, Some(_)) => std::cmp::Ordering::Greater,
-            (None, None) => std::cmp::Ordering::Equal,
-        })
-}
-
-/// `FilterVictimsWithPDBViolation`: in order, each pod matched by a budget of its namespace
-/// uses one of its allowed disruptions; past zero it violates.
-fn pdb_violations(victims: &[&Pod], pdbs: &[PodDisruptionBudget]) -> Vec<bool> {
-    let mut allowed: Vec<i32> = pdbs
-        .iter()
-        .map(|b| {
-            b.status
-                .as_ref()
-                .map_or(0, super::compat::disruptions_allowed)
-        })
-        .collect();
-    victims
-        .iter()
-        .map(|p| {
-            let labels: BTreeMap<String, String> = p
-                .metadata
-                .labels
-                .clone()
-                .unwrap_or_default()
-                .into_iter()
-                .collect();
-            if labels.is_empty() {
-                return false;
-            }
-            let mut violates = false;
-            for (i, b) in pdbs.iter().enumerate() {
-                if b.metadata.namespace != p.metadata.namespace {
-                    continue;
-                }
-                let Some(sel) = b.spec.as_ref().and_then(|s| s.selector.as_ref()) else {
-                    continue;
-                };
-                let Ok(sel) = super::labels::Selector::from_label_selector(sel) else {
-                    continue;
-                };
-                let disrupted = b
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.disrupted_pods.as_ref())
-                    .is_some_and(|d| d.contains_key(pods::name(p)));
-                if sel.is_empty() || !sel.matches(&labels) || disrupted {
-                    continue;
-                }
-                allowed[i] -= 1;
-                if allowed[i] < 0 {
-                    violates = true;
-                    break;
-                }
-            }
-            violates
-        })
-        .collect()
-}
-
-/// `DefaultPreemption` on the pod's one node: not for `preemptionPolicy: Never`
-/// (`PodEligibleToPreemptOthers`); no help when the request exceeds allocatable
-/// (UnschedulableAndUnresolvable); otherwise `SelectVictimsOnNode`: remove every pod of lower
-/// priority, check the pod fits (resources and host ports), then give pods back, most
-/// important first, those whose eviction would violate a PodDisruptionBudget before the
-/// others, keeping each one that still leaves room.
-pub fn preemption(
-    p: &Preemptor<'_>,
-    node: &Node,
-    on_node: &[&Pod],
-    pdbs: &[PodDisruptionBudget],
-) -> Preemption {
-    if p.never {
-        return Preemption::NotEligible {
-            reason: "not eligible due to preemptionPolicy=Never".into(),
-        };
-    }
-    if insufficient(p.request, node, on_node)
-        .iter()
-        .any(|i| i.unresolvable)
-    {
-        return Preemption::Impossible;
-    }
-    let fits = |pods: &[&Pod]| {
-        insufficient(p.request, node, pods).is_empty() && port_conflicts(p.spec, pods).is_empty()
-    };
-    let (mut lower, mut kept): (Vec<&Pod>, Vec<&Pod>) = on_node
-        .iter()
-        .partition(|v| pod_priority(v) < p.priority && !pods::is_terminating(v));
-    if lower.is_empty() || !fits(&kept) {
-        return Preemption::WouldNotHelp {
-            lower_priority_pods: lower.len(),
-        };
-    }
-    lower.sort_by(more_important_first);
-    let violates = pdb_violations(&lower, pdbs);
-    let order: Vec<(&Pod, bool)> = lower
-        .iter()
-        .zip(&violates)
-        .filter(|(_, v)| **v)
-        .chain(lower.iter().zip(&violates).filter(|(_, v)| !**v))
-        .map(|(p, v)| (*p, *v))
-        .collect();
-    let mut victims: Vec<(&Pod, bool)> = Vec::new();
-    for (pod, violating) in order {
-        kept.push(pod);
-        if !fits(&kept) {
-            kept.pop();
-            victims.push((pod, violating));
-        }
-    }
-    victims.sort_by(|a, b| more_important_first(&a.0, &b.0));
-    Preemption::WouldHelp {
-        victims: victims.iter().map(|(v, _)| pod_key(v)).collect(),
-        details: victims
-            .iter()
-            .map(|(v, violates_pdb)| Victim {
-                pod: pod_key(v),
-                priority: pod_priority(v),
-                violates_pdb: *violates_pdb,
-            })
-            .collect(),
-    }
 }
 
 /// API defaulting of a container's requests: a resource with a limit but no request requests

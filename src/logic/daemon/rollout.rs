@@ -11,11 +11,13 @@ use serde::Serialize;
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::coverage::PodIndex;
 use super::placement::DaemonPlacement;
+use super::pods::PodIndex;
 use super::rolling::{Effect, NodeInput, Pass, Slot};
-use super::snapshot::Snapshot;
-use super::{eviction, lifecycle, pods, revisions};
+use super::{pods, revisions};
+use crate::logic::nodelifecycle;
+use crate::logic::nodelifecycle::eviction;
+use crate::logic::snapshot::Snapshot;
 
 /// `spec.updateStrategy.type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -46,7 +48,7 @@ fn scaled(v: Option<&IntOrString>, total: usize, default: usize) -> usize {
 }
 
 pub fn strategy(ds: &DaemonSet) -> Strategy {
-    let t = super::compat::daemonset_spec(ds)
+    let t = crate::logic::apimachinery::compat::daemonset_spec(ds)
         .and_then(|s| s.update_strategy.as_ref())
         .and_then(|u| u.type_.as_deref());
     match t {
@@ -59,7 +61,7 @@ pub fn strategy(ds: &DaemonSet) -> Strategy {
 /// fallback of `updatedDesiredNodeCounts` in `update.go`: when both come out 0 for a non-empty
 /// DaemonSet, maxUnavailable is 1. Defaults (`SetDefaults_DaemonSet`): maxUnavailable 1, maxSurge 0.
 pub fn budget(ds: &DaemonSet, desired: usize) -> Budget {
-    let ru = super::compat::daemonset_spec(ds)
+    let ru = crate::logic::apimachinery::compat::daemonset_spec(ds)
         .and_then(|s| s.update_strategy.as_ref())
         .and_then(|u| u.rolling_update.as_ref());
     let mut b = Budget {
@@ -338,7 +340,7 @@ impl Tally {
             Effect::Moving => Progress::Updating,
             Effect::Candidate | Effect::Outside => Progress::Waiting,
             Effect::Blocked => match blocker {
-                Some(lifecycle::Blocker::NodeDown { .. }) => Progress::NodeNotReady,
+                Some(nodelifecycle::Blocker::NodeDown { .. }) => Progress::NodeNotReady,
                 _ => Progress::Stuck,
             },
         };
@@ -348,7 +350,7 @@ impl Tally {
             pod: slot.pod.map(|p| pods::name(p).to_string()),
             revision: slot.pod.and_then(|p| revision_number(p, numbers)),
             reason: (!slot.note.is_empty()).then_some(slot.note.clone()),
-            way_out: blocker.and_then(lifecycle::Blocker::way_out),
+            way_out: blocker.and_then(nodelifecycle::Blocker::way_out),
             outside_desired: !desired,
         };
         let holds_up = slot.effect == Effect::Blocked && slot.uses_budget;
@@ -363,7 +365,7 @@ impl Tally {
         if !listed {
             if slot.old_pod && !terminating {
                 row.progress = Progress::NodeNotReady;
-                row.reason = Some(match lifecycle::node_down(node) {
+                row.reason = Some(match nodelifecycle::node_down(node) {
                     Some(d) => format!("{}; outside desiredNumberScheduled", d.phrase()),
                     None => "not targeted any more; old pod still there".to_string(),
                 });
@@ -396,9 +398,16 @@ pub fn for_daemonset(
     let owned = revisions::owned(ds, &snapshot.revisions);
     let numbers: Vec<(String, i64)> = owned
         .iter()
-        .map(|r| (revisions::hash(r), super::compat::revision_number(r)))
+        .map(|r| {
+            (
+                revisions::hash(r),
+                crate::logic::apimachinery::compat::revision_number(r),
+            )
+        })
         .collect();
-    let current = owned.last().map(|r| super::compat::revision_number(r));
+    let current = owned
+        .last()
+        .map(|r| crate::logic::apimachinery::compat::revision_number(r));
     let hash = revisions::current_hash(ds, &snapshot.revisions);
     let generation = revisions::template_generation(ds);
     let updated = |pod: &Pod| pods::is_updated(pod, hash.as_deref(), generation);
@@ -415,7 +424,7 @@ pub fn for_daemonset(
     let pass = Pass {
         surge: budget.max_surge > 0,
         on_delete: strategy == Strategy::OnDelete,
-        min_ready_seconds: super::compat::daemonset_spec(ds)
+        min_ready_seconds: crate::logic::apimachinery::compat::daemonset_spec(ds)
             .and_then(|s| s.min_ready_seconds)
             .unwrap_or(0),
         now,

@@ -1,9 +1,9 @@
 //! Resource arithmetic and host-port matching against the upstream rules.
 
-use super::fixtures::{node, pod};
-use super::scheduling::{
-    Preemption, Preemptor, host_ports, insufficient, pod_requests, port_conflicts, preemption,
-};
+use super::defaultpreemption::{Preemption, Preemptor, preemption};
+use super::nodeports::{host_ports, port_conflicts};
+use super::noderesources::{insufficient, pod_requests};
+use crate::logic::fixtures::{node, pod};
 
 fn spec(yaml: &str) -> k8s_openapi::api::core::v1::PodSpec {
     crate::yaml::from_str(yaml).expect("pod spec")
@@ -63,9 +63,9 @@ fn fits_like_fits_request() {
         p
     };
     let all = [hog.clone(), done.clone()];
-    let on_node = super::scheduling::pods_on_node("n1", &all);
+    let on_node = super::noderesources::pods_on_node("n1", &all);
     assert_eq!(on_node.len(), 1, "finished pods do not count");
-    let by_node = super::scheduling::pods_by_node(&all);
+    let by_node = super::noderesources::pods_by_node(&all);
     assert_eq!(
         by_node.get("n1"),
         Some(&on_node),

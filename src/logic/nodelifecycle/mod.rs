@@ -1,12 +1,16 @@
 //! What a daemon pod waits for, and whether it gets there by itself. One set of reasons shared
 //! by `rollout status` (Stuck or Updating) and `explain` (Terminating pods, pods bound to a dead
-//! node), so the two never disagree about the same pod.
+//! node), so the two never disagree about the same pod. The node side follows the node-lifecycle
+//! controller (`pkg/controller/nodelifecycle`: Ready=Unknown when the kubelet goes silent), pod
+//! GC (`pkg/controller/podgc`) and the taint-eviction controller ([`eviction`]).
+
+pub mod eviction;
 
 use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::pods;
+use crate::logic::daemon::pods;
 
 /// Container waiting reasons after which a pod will not become available by itself.
 /// `ErrImagePull` is left out: a first pull failure may be transient, and the kubelet reports

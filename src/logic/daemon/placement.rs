@@ -2,6 +2,8 @@
 //! `pkg/controller/daemon/daemon_controller.go`, with the reason when it should not.
 //! Resources and host ports are not part of this decision upstream; they belong to the scheduler.
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
 use serde::Serialize;
@@ -127,7 +129,10 @@ pub struct DaemonPlacement<'a> {
 
 impl<'a> DaemonPlacement<'a> {
     pub fn new(ds: &'a DaemonSet) -> Option<Self> {
-        let spec = super::compat::daemonset_spec(ds)?.template.spec.as_ref()?;
+        let spec = crate::logic::apimachinery::compat::daemonset_spec(ds)?
+            .template
+            .spec
+            .as_ref()?;
         Some(Self::for_pod_spec(spec))
     }
 
@@ -198,5 +203,45 @@ impl<'a> DaemonPlacement<'a> {
             should_continue: true,
             exclusion: None,
         }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExclusionGroup {
+    /// Stable reason code: NodeNameMismatch, NodeSelectorMismatch, NodeAffinityMismatch, UntoleratedTaint.
+    pub code: String,
+    /// e.g. `taint dedicated=gpu:NoSchedule`.
+    pub reason: String,
+    pub count: usize,
+    pub nodes: Vec<String>,
+}
+
+/// Excluded nodes grouped by cause, most nodes first.
+#[derive(Default)]
+pub struct Exclusions(BTreeMap<String, (String, Vec<String>)>);
+
+impl Exclusions {
+    pub fn add(&mut self, exclusion: &Exclusion, node: &str) {
+        self.0
+            .entry(exclusion.group())
+            .or_insert_with(|| (exclusion.code().to_string(), Vec::new()))
+            .1
+            .push(node.to_string());
+    }
+
+    pub fn into_groups(self) -> Vec<ExclusionGroup> {
+        let mut groups: Vec<ExclusionGroup> = self
+            .0
+            .into_iter()
+            .map(|(reason, (code, nodes))| ExclusionGroup {
+                code,
+                reason,
+                count: nodes.len(),
+                nodes,
+            })
+            .collect();
+        groups.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.reason.cmp(&b.reason)));
+        groups
     }
 }

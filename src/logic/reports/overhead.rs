@@ -10,9 +10,11 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use serde::Serialize;
 
 use super::fresh_node::{self, AdmissionFacts, Daemon, Verdict};
-use super::quantity::exact;
-use super::scheduling::{self, Resources};
-use super::{compat, pods, revisions};
+use crate::logic::apimachinery::compat;
+use crate::logic::apimachinery::quantity::exact;
+use crate::logic::daemon::{pods, revisions};
+use crate::logic::scheduler::noderesources;
+use crate::logic::scheduler::noderesources::Resources;
 
 /// Node-pool labels of the common provisioners and clouds, in the order they are tried, then
 /// the instance type.
@@ -270,7 +272,7 @@ fn group_key(node: &Node, grouping: &Grouping, placement_keys: &BTreeSet<String>
                     .unwrap_or(&[])
                     .iter()
                     .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
-                    .map(|t| super::taints::TaintRef::from(t).to_string()),
+                    .map(|t| crate::logic::daemon::taints::TaintRef::from(t).to_string()),
             );
             if parts.is_empty() {
                 "<no pool label>".to_string()
@@ -350,7 +352,7 @@ pub fn compute(inputs: &Inputs<'_>, grouping: &Grouping) -> OverheadReport {
         })
         .collect();
     let keys = placement_label_keys(inputs.daemonsets);
-    let by_node = scheduling::pods_by_node(inputs.pods);
+    let by_node = noderesources::pods_by_node(inputs.pods);
     let mut groups: BTreeMap<String, GroupAcc> = BTreeMap::new();
     for node in inputs.nodes {
         let node = fresh_node::as_joined(node);
@@ -363,13 +365,13 @@ pub fn compute(inputs: &Inputs<'_>, grouping: &Grouping) -> OverheadReport {
         for (d, _) in daemons.iter().zip(&verdicts).filter(|(_, v)| v.lands()) {
             add(&mut used, &d.request_with_slot());
         }
-        let mut others = scheduling::requested_by(&other_pods);
+        let mut others = noderesources::requested_by(&other_pods);
         others.insert("pods".into(), other_pods.len() as i128 * 1000);
         let acc = groups.entry(group_key(node, grouping, &keys)).or_default();
         record_differences(&mut acc.differ, &daemon_pods, &daemons, &current);
         acc.nodes.push(NodeFacts {
             name,
-            alloc: scheduling::allocatable(node),
+            alloc: noderesources::allocatable(node),
             daemons: used,
             others,
             verdicts,
@@ -396,7 +398,7 @@ fn record_differences(
     current: &[(Option<String>, Option<i64>)],
 ) {
     for &(i, pod) in daemon_pods {
-        let real = pod.spec.as_ref().map(scheduling::pod_requests);
+        let real = pod.spec.as_ref().map(noderesources::pod_requests);
         if real.as_ref() == Some(&daemons[i].request) || pods::is_terminating(pod) {
             continue;
         }

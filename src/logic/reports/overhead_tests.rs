@@ -4,10 +4,10 @@
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::Node;
 
-use super::fixtures::{node, pod};
 use super::fresh_node::{AdmissionFacts, Verdict};
 use super::node_preview::{self, LabelChange, TaintChange};
 use super::overhead::{Grouping, Inputs, Trap, compute};
+use crate::logic::fixtures::{node, pod};
 
 fn named(spec_yaml: &str, name: &str, priority_class: Option<&str>) -> DaemonSet {
     let spec = match priority_class {
@@ -307,7 +307,7 @@ fn a_node_like_another_drops_condition_taints_and_takes_the_changes() {
         .taints
         .iter()
         .flatten()
-        .map(|t| super::taints::TaintRef::from(t).to_string())
+        .map(|t| crate::logic::daemon::taints::TaintRef::from(t).to_string())
         .collect();
     assert_eq!(t, ["dedicated=db:NoSchedule", "gpu=yes:NoSchedule"]);
 }
