@@ -12,13 +12,15 @@
 //! - [`reports`]: the answers of `explain`, `preview` and `overhead`, composed from the above.
 //!
 //! The inputs they decide over: [`snapshot`] (objects read from the cluster) and [`manifest`]
-//! (DaemonSets read from a file).
+//! (DaemonSets read from a file). [`reason`] holds the one set of reason codes every command and
+//! document uses.
 
 pub mod admission;
 pub mod apimachinery;
 pub mod daemon;
 pub mod manifest;
 pub mod nodelifecycle;
+pub mod reason;
 pub mod reports;
 pub mod scheduler;
 pub mod snapshot;

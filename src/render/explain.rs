@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use super::{Output, table};
-use crate::logic::reports::explain::{Code, NodeNote, Verdict, VerdictGroup};
+use crate::logic::reason::Code;
+use crate::logic::reports::explain::{NodeNote, Verdict, VerdictGroup};
 
 fn code_cell(out: &Output, code: Code) -> String {
     if code == Code::Healthy {

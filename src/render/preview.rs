@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Output, plural};
+use crate::logic::daemon::rollout::Strategy;
 use crate::logic::reports::preview::Preview;
 
 fn names(list: &[String], wide: bool) -> String {
@@ -178,7 +179,7 @@ pub fn render(out: &Output, items: &[Preview]) -> String {
             );
             if !c.template_changed {
                 let _ = writeln!(text, "  rollout: none (the pod template is unchanged)");
-            } else if c.strategy == "OnDelete" {
+            } else if c.strategy == Strategy::OnDelete {
                 let _ = writeln!(
                     text,
                     "  rollout: OnDelete: {} run the old template until deleted",

@@ -8,6 +8,8 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, PodSpec, Toleration};
 use serde::Serialize;
 
+use crate::logic::reason::Code;
+
 use super::node_affinity::{self, AffinityMismatch};
 use super::taints::{self, TaintRef};
 
@@ -25,16 +27,16 @@ pub enum Exclusion {
 
 impl Exclusion {
     /// Stable machine-readable reason code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> Code {
         match self {
-            Exclusion::NodeName { .. } => "NodeNameMismatch",
+            Exclusion::NodeName { .. } => Code::NodeNameMismatch,
             Exclusion::Affinity {
                 mismatch: AffinityMismatch::NodeSelector { .. },
-            } => "NodeSelectorMismatch",
+            } => Code::NodeSelectorMismatch,
             Exclusion::Affinity {
                 mismatch: AffinityMismatch::NodeAffinity { .. },
-            } => "NodeAffinityMismatch",
-            Exclusion::Taint { .. } => "UntoleratedTaint",
+            } => Code::NodeAffinityMismatch,
+            Exclusion::Taint { .. } => Code::UntoleratedTaint,
         }
     }
 
@@ -209,8 +211,8 @@ impl<'a> DaemonPlacement<'a> {
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExclusionGroup {
-    /// Stable reason code: NodeNameMismatch, NodeSelectorMismatch, NodeAffinityMismatch, UntoleratedTaint.
-    pub code: String,
+    /// NodeNameMismatch, NodeSelectorMismatch, NodeAffinityMismatch or UntoleratedTaint.
+    pub code: Code,
     /// e.g. `taint dedicated=gpu:NoSchedule`.
     pub reason: String,
     pub count: usize,
@@ -219,13 +221,13 @@ pub struct ExclusionGroup {
 
 /// Excluded nodes grouped by cause, most nodes first.
 #[derive(Default)]
-pub struct Exclusions(BTreeMap<String, (String, Vec<String>)>);
+pub struct Exclusions(BTreeMap<String, (Code, Vec<String>)>);
 
 impl Exclusions {
     pub fn add(&mut self, exclusion: &Exclusion, node: &str) {
         self.0
             .entry(exclusion.group())
-            .or_insert_with(|| (exclusion.code().to_string(), Vec::new()))
+            .or_insert_with(|| (exclusion.code(), Vec::new()))
             .1
             .push(node.to_string());
     }

@@ -16,7 +16,7 @@ fn verdict(
     (
         p.should_run,
         p.should_continue,
-        p.exclusion.as_ref().map(Exclusion::code),
+        p.exclusion.as_ref().map(|e| e.code().as_str()),
     )
 }
 
@@ -284,5 +284,29 @@ fn taint_sentence_offers_the_fixing_toleration() {
     assert_eq!(
         p.exclusion.unwrap().sentence(),
         "taint dedicated=gpu:NoSchedule is not tolerated; adding the toleration {key: dedicated, operator: Equal, value: gpu, effect: NoSchedule} would allow it"
+    );
+}
+
+/// Coverage and preview documents carry the grouped exclusions' codes as the same strings
+/// `explain` gives.
+#[test]
+fn exclusion_groups_serialise_their_code_as_a_string() {
+    let d = ds("tolerations: []");
+    let placement = DaemonPlacement::new(&d).expect("template spec");
+    let mut groups = super::placement::Exclusions::default();
+    for name in ["n1", "n2"] {
+        let n = node(name, &[], &[("dedicated", "gpu", "NoSchedule")]);
+        let e: Exclusion = placement.evaluate(&n).exclusion.expect("excluded");
+        groups.add(&e, name);
+    }
+    let json = serde_json::to_value(groups.into_groups()).expect("groups serialise");
+    assert_eq!(
+        json,
+        serde_json::json!([{
+            "code": "UntoleratedTaint",
+            "reason": "taint dedicated=gpu:NoSchedule",
+            "count": 2,
+            "nodes": ["n1", "n2"],
+        }])
     );
 }

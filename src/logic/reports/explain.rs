@@ -17,100 +17,11 @@ use crate::logic::daemon::failed_creates::CreateFailure;
 use crate::logic::daemon::placement::{DaemonPlacement, Exclusion};
 use crate::logic::daemon::pods;
 use crate::logic::nodelifecycle::{self, Blocker, Fate, eviction};
+use crate::logic::reason::Code;
 use crate::logic::scheduler::defaultpreemption::{Preemption, Preemptor};
 use crate::logic::scheduler::{
     self, ClusterView, FilterResult, IncomingPod, defaultpreemption, nodeports, noderesources,
 };
-
-/// Stable reason codes, worst first. Documented in the README.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Code {
-    /// Should run, but the scheduler cannot fit the pod: cpu, memory, pods, extended resources.
-    InsufficientResources,
-    /// Should run, but the API server refuses the controller's pod (admission).
-    CreateRefused,
-    /// Should run, but what admission adds (a RuntimeClass nodeSelector) excludes the node, so
-    /// the scheduler leaves the pod Pending.
-    RuntimeClassMismatch,
-    /// Should run, but a host port the pod needs is taken on the node.
-    HostPortConflict,
-    /// Should run, but the pod's (anti-)affinity, or an existing pod's anti-affinity, rejects it.
-    PodAffinityConflict,
-    /// Should run, but a DoNotSchedule topology spread constraint rejects the node.
-    TopologySpreadConflict,
-    /// A container cannot start: CrashLoopBackOff, ImagePullBackOff, ErrImagePull, ...
-    ContainerWaiting,
-    /// The pod ended (Failed) and waits for the controller to replace it.
-    PodFailed,
-    /// The pod is bound to a node that does not run pods (kubelet unreachable or NotReady).
-    NodeDown,
-    /// The pod is Pending (not yet scheduled, or scheduled to a node that does not start it).
-    PodPending,
-    /// The pod is bound and its containers are being created.
-    ContainerCreating,
-    /// Running, but not Ready.
-    PodNotReady,
-    /// The pod is being deleted.
-    PodTerminating,
-    /// Should run and would fit, but there is no pod yet.
-    PodMissing,
-    /// Ready, but on an old revision.
-    OldRevision,
-    /// A pod runs on a node that should not run it.
-    Misscheduled,
-    /// Not targeted: nodeSelector does not match (correct that there is no pod).
-    NodeSelectorMismatch,
-    /// Not targeted: required node affinity does not match.
-    NodeAffinityMismatch,
-    /// Not targeted: an untolerated NoSchedule/NoExecute taint.
-    UntoleratedTaint,
-    /// Not targeted: the template pins another node.
-    NodeNameMismatch,
-    /// Ready and up to date.
-    Healthy,
-}
-
-impl Code {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Code::InsufficientResources => "InsufficientResources",
-            Code::CreateRefused => "CreateRefused",
-            Code::RuntimeClassMismatch => "RuntimeClassMismatch",
-            Code::HostPortConflict => "HostPortConflict",
-            Code::PodAffinityConflict => "PodAffinityConflict",
-            Code::TopologySpreadConflict => "TopologySpreadConflict",
-            Code::ContainerWaiting => "ContainerWaiting",
-            Code::PodFailed => "PodFailed",
-            Code::NodeDown => "NodeDown",
-            Code::PodPending => "PodPending",
-            Code::ContainerCreating => "ContainerCreating",
-            Code::PodNotReady => "PodNotReady",
-            Code::PodTerminating => "PodTerminating",
-            Code::PodMissing => "PodMissing",
-            Code::OldRevision => "OldRevision",
-            Code::Misscheduled => "Misscheduled",
-            Code::NodeSelectorMismatch => "NodeSelectorMismatch",
-            Code::NodeAffinityMismatch => "NodeAffinityMismatch",
-            Code::UntoleratedTaint => "UntoleratedTaint",
-            Code::NodeNameMismatch => "NodeNameMismatch",
-            Code::Healthy => "Healthy",
-        }
-    }
-
-    /// True for codes that mean something is wrong (not "not targeted" or healthy).
-    pub fn is_problem(self) -> bool {
-        self <= Code::Misscheduled
-    }
-
-    fn of_exclusion(e: &Exclusion) -> Code {
-        match e.code() {
-            "NodeSelectorMismatch" => Code::NodeSelectorMismatch,
-            "NodeAffinityMismatch" => Code::NodeAffinityMismatch,
-            "UntoleratedTaint" => Code::UntoleratedTaint,
-            _ => Code::NodeNameMismatch,
-        }
-    }
-}
 
 #[derive(Clone, Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -520,7 +431,7 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
                 )
             };
         } else {
-            v.code = Code::of_exclusion(&exclusion);
+            v.code = exclusion.code();
             v.group = exclusion.group();
             v.message = format!("not targeted: {}", exclusion.sentence());
         }

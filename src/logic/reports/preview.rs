@@ -15,8 +15,9 @@ use crate::logic::admission::{self, Admission, Priority};
 use crate::logic::apimachinery::compat;
 use crate::logic::apimachinery::quantity::show;
 use crate::logic::daemon::placement::{DaemonPlacement, Exclusion, ExclusionGroup, Exclusions};
+use crate::logic::daemon::pods;
 use crate::logic::daemon::pods::PodIndex;
-use crate::logic::daemon::{pods, rollout};
+use crate::logic::daemon::rollout::{self, Strategy};
 use crate::logic::scheduler::defaultpreemption::{Preemption, Preemptor};
 use crate::logic::scheduler::nodeports::PortConflict;
 use crate::logic::scheduler::noderesources::{Insufficient, Resources};
@@ -73,8 +74,7 @@ pub struct Change {
     pub template_changed: bool,
     /// Nodes whose running pod would be replaced by the rollout.
     pub replaced: usize,
-    /// `RollingUpdate` or `OnDelete`.
-    pub strategy: String,
+    pub strategy: Strategy,
     pub max_unavailable: usize,
     pub max_surge: usize,
     /// Rollout waves: replaced pods over the budget, rounded up (0 for OnDelete).
@@ -389,7 +389,7 @@ pub fn preview_admitted(
     };
     let mut not_checked: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let rolls = existing.is_some_and(|live| !subset(&template_json(ds), &template_json(live)))
-        && rollout::strategy(ds) == rollout::Strategy::RollingUpdate;
+        && rollout::strategy(ds) == Strategy::RollingUpdate;
     // `rollingUpdate` surging: the new pod is created while the old one still runs.
     let beside_old = rolls && rollout::budget(ds, 1).max_surge > 0;
     for node in nodes {
@@ -485,10 +485,7 @@ pub fn preview_admitted(
         let template_changed = !subset(&template_json(ds), &template_json(live));
         let kept: Vec<&String> = before.intersection(&after).collect();
         let replaced = if template_changed { kept.len() } else { 0 };
-        let strategy = match rollout::strategy(ds) {
-            rollout::Strategy::OnDelete => "OnDelete",
-            rollout::Strategy::RollingUpdate => "RollingUpdate",
-        };
+        let strategy = rollout::strategy(ds);
         let budget = rollout::budget(ds, would_run.len() + unplaceable.len());
         let per_wave = if budget.max_surge > 0 {
             budget.max_surge
@@ -500,10 +497,10 @@ pub fn preview_admitted(
             lost: before.difference(&after).cloned().collect(),
             template_changed,
             replaced,
-            strategy: strategy.to_string(),
+            strategy,
             max_unavailable: budget.max_unavailable,
             max_surge: budget.max_surge,
-            waves: if strategy == "OnDelete" || per_wave == 0 {
+            waves: if strategy == Strategy::OnDelete || per_wave == 0 {
                 0
             } else {
                 replaced.div_ceil(per_wave)
