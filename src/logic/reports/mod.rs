@@ -11,3 +11,5 @@ pub mod preview;
 
 #[cfg(test)]
 mod overhead_tests;
+#[cfg(test)]
+mod preview_tests;

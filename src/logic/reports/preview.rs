@@ -2,7 +2,7 @@
 //! core as `coverage` and the same scheduler filters as `explain`, evaluated for a pod of the
 //! manifest's template against the live nodes and pods.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod, PodSpec};
@@ -340,199 +340,277 @@ pub fn preview_admitted(
     admitted: Admitted<'_>,
 ) -> Option<Preview> {
     let template = compat::daemonset_spec(ds)?.template.spec.as_ref()?;
-    // The controller places by the template (with its own tolerations), not by what
-    // admission adds.
-    let placement = DaemonPlacement::for_pod_spec(template);
     let spec = judged_spec(ds, admitted)?;
-    let request = noderesources::pod_requests(&spec);
-    let priority = Priority::of(&Pod {
-        spec: Some(spec.clone()),
-        ..Default::default()
-    });
-    let refused = admitted.admission.is_some_and(Admission::refused);
-    let existing_uid = existing.and_then(|e| e.metadata.uid.clone());
-    let index = PodIndex::new(pods);
-    let by_node = noderesources::pods_by_node(pods);
-    let mut would_run = Vec::new();
-    let mut after_preemption = Vec::new();
-    let mut unplaceable = Vec::new();
-    let mut create_refused = Vec::new();
-    let mut excluded = Exclusions::default();
-    let mut headroom = Vec::new();
-    let mut before = BTreeSet::new();
-    let mut after = BTreeSet::new();
-    // The DaemonSet's own pods are replaced, so they are left out of the filters (but for
-    // resources and ports when surging, below).
-    let not_own = |p: &&Pod| {
-        existing_uid
-            .as_deref()
-            .is_none_or(|uid| !pods::is_controlled_by(p, uid))
-    };
+    let existing_uid = existing.and_then(|e| e.metadata.uid.as_deref());
     let all_nodes: Vec<&Node> = nodes.iter().collect();
     let bound: Vec<&Pod> = scheduler::bound_pods(pods)
         .into_iter()
-        .filter(not_own)
+        .filter(|p| not_owned_by(existing_uid, p))
         .collect();
-    let view = ClusterView {
-        nodes: &all_nodes,
-        pods: &bound,
-        complete: true,
-    };
     let empty = BTreeMap::new();
-    let incoming = IncomingPod {
-        namespace: ds.metadata.namespace.as_deref().unwrap_or(""),
-        labels: compat::daemonset_spec(ds)
-            .and_then(|s| s.template.metadata.as_ref())
-            .and_then(|m| m.labels.as_ref())
-            .unwrap_or(&empty),
-        spec: &spec,
-    };
-    let mut not_checked: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     let rolls = existing.is_some_and(|live| !subset(&template_json(ds), &template_json(live)))
         && rollout::strategy(ds) == Strategy::RollingUpdate;
-    // `rollingUpdate` surging: the new pod is created while the old one still runs.
-    let beside_old = rolls && rollout::budget(ds, 1).max_surge > 0;
+    let pass = Pass {
+        // The controller places by the template (with its own tolerations), not by what
+        // admission adds.
+        placement: DaemonPlacement::for_pod_spec(template),
+        request: noderesources::pod_requests(&spec),
+        priority: Priority::of(&Pod {
+            spec: Some(spec.clone()),
+            ..Default::default()
+        }),
+        refused: admitted.admission.is_some_and(Admission::refused),
+        existing_uid,
+        index: PodIndex::new(pods),
+        by_node: noderesources::pods_by_node(pods),
+        view: ClusterView {
+            nodes: &all_nodes,
+            pods: &bound,
+            complete: true,
+        },
+        incoming: IncomingPod {
+            namespace: ds.metadata.namespace.as_deref().unwrap_or(""),
+            labels: compat::daemonset_spec(ds)
+                .and_then(|s| s.template.metadata.as_ref())
+                .and_then(|m| m.labels.as_ref())
+                .unwrap_or(&empty),
+            spec: &spec,
+        },
+        pdbs: admitted.pdbs,
+        rolls,
+        // `rollingUpdate` surging: the new pod is created while the old one still runs.
+        beside_old: rolls && rollout::budget(ds, 1).max_surge > 0,
+    };
+    let mut tally = Tally::default();
     for node in nodes {
+        pass.node(node, &mut tally);
+    }
+    let mut warnings = warnings(ds, &spec);
+    warnings.extend(quota_warning(&admitted, tally.would_run.len()));
+    Some(tally.into_preview(ds, existing, &pass.request, admitted, warnings))
+}
+
+/// The DaemonSet's own pods are replaced, so they are left out of the filters (but for
+/// resources and ports when surging).
+fn not_owned_by(existing_uid: Option<&str>, p: &Pod) -> bool {
+    existing_uid.is_none_or(|uid| !pods::is_controlled_by(p, uid))
+}
+
+/// What the preview holds fixed while it goes over the nodes.
+struct Pass<'a> {
+    placement: DaemonPlacement<'a>,
+    request: Resources,
+    priority: Priority,
+    /// The API server refuses the pod: no node gets one.
+    refused: bool,
+    existing_uid: Option<&'a str>,
+    index: PodIndex<'a>,
+    by_node: HashMap<&'a str, Vec<&'a Pod>>,
+    view: ClusterView<'a>,
+    incoming: IncomingPod<'a>,
+    pdbs: &'a [PodDisruptionBudget],
+    /// The template changes and `rollingUpdate` replaces the pods.
+    rolls: bool,
+    beside_old: bool,
+}
+
+/// The nodes sorted by what the preview finds there.
+#[derive(Default)]
+struct Tally {
+    would_run: Vec<String>,
+    after_preemption: Vec<AfterPreemption>,
+    unplaceable: Vec<Unplaceable>,
+    create_refused: Vec<String>,
+    excluded: Exclusions,
+    headroom: Vec<Headroom>,
+    not_checked: BTreeMap<(String, String), Vec<String>>,
+    /// Nodes that run the DaemonSet now, and those that would run it.
+    before: BTreeSet<String>,
+    after: BTreeSet<String>,
+}
+
+impl Pass<'_> {
+    fn node(&self, node: &Node, t: &mut Tally) {
         let name = node.metadata.name.clone().unwrap_or_default();
-        let own: &[&Pod] = existing_uid
-            .as_deref()
-            .map_or(&[], |uid| index.on_node(uid, &name));
+        let own: &[&Pod] = self
+            .existing_uid
+            .map_or(&[], |uid| self.index.on_node(uid, &name));
         let has_pod = own.iter().any(|p| !pods::is_terminating(p));
         if has_pod {
-            before.insert(name.clone());
+            t.before.insert(name.clone());
         }
-        let p = placement.evaluate(node);
+        let p = self.placement.evaluate(node);
         if !p.should_run {
             // A pod that may continue but should not be created again stays only while the
             // template is the same: `rollingUpdate` deletes old pods on every node that has
             // one (a no-surge candidate; surging, a shouldNotRun pod once enough are
             // available), and nothing replaces them.
-            if has_pod && p.should_continue && !rolls {
-                after.insert(name.clone());
+            if has_pod && p.should_continue && !self.rolls {
+                t.after.insert(name.clone());
             }
             if let Some(e) = p.exclusion {
-                excluded.add(&e, &name);
+                t.excluded.add(&e, &name);
             }
-            continue;
+            return;
         }
-        if refused {
-            create_refused.push(name);
-            continue;
+        if self.refused {
+            t.create_refused.push(name);
+            return;
         }
-        after.insert(name.clone());
+        t.after.insert(name.clone());
         // Without surge the DaemonSet's own pod is deleted before its replacement is created,
         // so it takes no room from the new one; surging, the new pod must fit beside it.
-        let others: Vec<&Pod> = by_node
+        let others: Vec<&Pod> = self
+            .by_node
             .get(name.as_str())
             .into_iter()
             .flatten()
             .copied()
-            .filter(|p| beside_old || not_own(p))
+            .filter(|p| self.beside_old || not_owned_by(self.existing_uid, p))
             .collect();
-        match judge(&spec, &request, &priority, node, &others, admitted.pdbs) {
-            NodeFate::Fits => {
-                let filters = scheduler::run_all(&incoming, node, &view);
-                for f in &filters {
-                    if let Outcome::NotChecked { reason } = &f.outcome {
-                        not_checked
-                            .entry((f.plugin.to_string(), reason.clone()))
-                            .or_default()
-                            .push(name.clone());
-                    }
-                }
-                let rejected: Vec<FilterResult> = filters
-                    .into_iter()
-                    .filter(|f| f.rejected().is_some())
-                    .collect();
-                if rejected.is_empty() {
-                    if let Some(h) = room_left(&request, node, &others, &name) {
-                        headroom.push(h);
-                    }
-                    would_run.push(name);
-                } else {
-                    unplaceable.push(rejected_by_filters(name, rejected));
-                }
-            }
+        let spec = self.incoming.spec;
+        match judge(
+            spec,
+            &self.request,
+            &self.priority,
+            node,
+            &others,
+            self.pdbs,
+        ) {
+            NodeFate::Fits => self.other_filters(node, name, &others, t),
             NodeFate::AfterPreemption(a) => {
-                would_run.push(name);
-                after_preemption.push(a);
+                t.would_run.push(name);
+                t.after_preemption.push(a);
             }
             NodeFate::Unplaceable(mut u) => {
-                if beside_old && has_pod {
+                if self.beside_old && has_pod {
                     u.reason.push_str(" (with maxSurge the new pod is scheduled while the old one still holds its share)");
                 }
-                unplaceable.push(u);
+                t.unplaceable.push(u);
             }
         }
     }
+
+    /// A node with room for the pod: the scheduler's other filters decide.
+    fn other_filters(&self, node: &Node, name: String, others: &[&Pod], t: &mut Tally) {
+        let filters = scheduler::run_all(&self.incoming, node, &self.view);
+        for f in &filters {
+            if let Outcome::NotChecked { reason } = &f.outcome {
+                t.not_checked
+                    .entry((f.plugin.to_string(), reason.clone()))
+                    .or_default()
+                    .push(name.clone());
+            }
+        }
+        let rejected: Vec<FilterResult> = filters
+            .into_iter()
+            .filter(|f| f.rejected().is_some())
+            .collect();
+        if !rejected.is_empty() {
+            t.unplaceable.push(rejected_by_filters(name, rejected));
+            return;
+        }
+        if let Some(h) = room_left(&self.request, node, others, &name) {
+            t.headroom.push(h);
+        }
+        t.would_run.push(name);
+    }
+}
+
+impl Tally {
+    fn into_preview(
+        self,
+        ds: &DaemonSet,
+        existing: Option<&DaemonSet>,
+        request: &Resources,
+        admitted: Admitted<'_>,
+        warnings: Vec<String>,
+    ) -> Preview {
+        let targeted = self.would_run.len() + self.unplaceable.len();
+        let count = self.would_run.len() as i128;
+        Preview {
+            namespace: ds.metadata.namespace.clone().unwrap_or_default(),
+            name: ds.metadata.name.clone().unwrap_or_default(),
+            exists: existing.is_some(),
+            change: existing.map(|live| change(ds, live, &self.before, &self.after, targeted)),
+            would_run: self.would_run,
+            after_preemption: self.after_preemption,
+            unplaceable: self.unplaceable,
+            create_refused: self.create_refused,
+            admission: admitted.admission.cloned(),
+            excluded: self.excluded.into_groups(),
+            not_checked: self
+                .not_checked
+                .into_iter()
+                .map(|((plugin, reason), nodes)| NotChecked {
+                    plugin,
+                    reason,
+                    nodes,
+                })
+                .collect(),
+            per_pod: shown_times(request, 1),
+            total: shown_times(request, count),
+            least_headroom: least_headroom(self.headroom),
+            warnings,
+        }
+    }
+}
+
+/// `count` pods' worth of `request`, as quantities.
+fn shown_times(request: &Resources, count: i128) -> BTreeMap<String, String> {
+    request
+        .iter()
+        .map(|(k, v)| (k.clone(), show(k, v * count)))
+        .collect()
+}
+
+/// The five nodes with the least cpu or memory left.
+fn least_headroom(mut headroom: Vec<Headroom>) -> Vec<Headroom> {
     headroom.sort_by(|a, b| {
         a.ratio
             .total_cmp(&b.ratio)
             .then_with(|| a.node.cmp(&b.node))
     });
     headroom.truncate(5);
-    let count = would_run.len() as i128;
-    let per_pod = request
-        .iter()
-        .map(|(k, v)| (k.clone(), show(k, *v)))
-        .collect();
-    let total = request
-        .iter()
-        .map(|(k, v)| (k.clone(), show(k, v * count)))
-        .collect();
-    let excluded = excluded.into_groups();
-    let change = existing.map(|live| {
-        let template_changed = !subset(&template_json(ds), &template_json(live));
-        let kept: Vec<&String> = before.intersection(&after).collect();
-        let replaced = if template_changed { kept.len() } else { 0 };
-        let strategy = rollout::strategy(ds);
-        let budget = rollout::budget(ds, would_run.len() + unplaceable.len());
-        let per_wave = if budget.max_surge > 0 {
-            budget.max_surge
+    headroom
+}
+
+/// How the live DaemonSet would change: the nodes it gains and loses, and the rollout that
+/// replaces the pods on the others. `targeted` counts the nodes that should run it.
+pub(super) fn change(
+    ds: &DaemonSet,
+    live: &DaemonSet,
+    before: &BTreeSet<String>,
+    after: &BTreeSet<String>,
+    targeted: usize,
+) -> Change {
+    let template_changed = !subset(&template_json(ds), &template_json(live));
+    let replaced = if template_changed {
+        before.intersection(after).count()
+    } else {
+        0
+    };
+    let strategy = rollout::strategy(ds);
+    let budget = rollout::budget(ds, targeted);
+    let per_wave = if budget.max_surge > 0 {
+        budget.max_surge
+    } else {
+        budget.max_unavailable
+    };
+    Change {
+        gained: after.difference(before).cloned().collect(),
+        lost: before.difference(after).cloned().collect(),
+        template_changed,
+        replaced,
+        strategy,
+        max_unavailable: budget.max_unavailable,
+        max_surge: budget.max_surge,
+        waves: if strategy == Strategy::OnDelete || per_wave == 0 {
+            0
         } else {
-            budget.max_unavailable
-        };
-        Change {
-            gained: after.difference(&before).cloned().collect(),
-            lost: before.difference(&after).cloned().collect(),
-            template_changed,
-            replaced,
-            strategy,
-            max_unavailable: budget.max_unavailable,
-            max_surge: budget.max_surge,
-            waves: if strategy == Strategy::OnDelete || per_wave == 0 {
-                0
-            } else {
-                replaced.div_ceil(per_wave)
-            },
-        }
-    });
-    let mut warnings = warnings(ds, &spec);
-    warnings.extend(quota_warning(&admitted, would_run.len()));
-    Some(Preview {
-        namespace: ds.metadata.namespace.clone().unwrap_or_default(),
-        name: ds.metadata.name.clone().unwrap_or_default(),
-        exists: existing.is_some(),
-        would_run,
-        after_preemption,
-        unplaceable,
-        create_refused,
-        admission: admitted.admission.cloned(),
-        excluded,
-        not_checked: not_checked
-            .into_iter()
-            .map(|((plugin, reason), nodes)| NotChecked {
-                plugin,
-                reason,
-                nodes,
-            })
-            .collect(),
-        per_pod,
-        total,
-        least_headroom: headroom,
-        change,
-        warnings,
-    })
+            replaced.div_ceil(per_wave)
+        },
+    }
 }
 
 /// ResourceQuota charges creates one by one: past what a quota still admits, the controller's
