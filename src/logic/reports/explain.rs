@@ -203,7 +203,9 @@ fn node_down_verdict(pod: &Pod, node: &Node, now: Timestamp) -> Option<(Code, St
     }
 }
 
-/// The verdict for a pod that exists on a node that should run it.
+/// The verdict for a pod that exists on a node that should run it: the first of its node,
+/// its deletion, its failure, its containers, its scheduling and readiness, and its revision
+/// that holds it back.
 fn pod_verdict(
     pod: &Pod,
     up_to_date: bool,
@@ -212,45 +214,72 @@ fn pod_verdict(
     now: Timestamp,
 ) -> (Code, String, String) {
     let name = pods::name(pod);
-    if let Some(v) = node_down_verdict(pod, node, now) {
-        return v;
-    }
-    if pods::is_terminating(pod) {
-        return (
+    node_down_verdict(pod, node, now)
+        .or_else(|| terminating_verdict(pod))
+        .or_else(|| failed_verdict(pod))
+        .or_else(|| container_verdict(pod))
+        .or_else(|| not_running_verdict(pod))
+        .or_else(|| (!up_to_date).then(|| old_revision_verdict(ds, name)))
+        .unwrap_or_else(|| {
+            (
+                Code::Healthy,
+                "healthy".into(),
+                format!("pod {name} is Ready and up to date"),
+            )
+        })
+}
+
+fn terminating_verdict(pod: &Pod) -> Option<(Code, String, String)> {
+    pods::is_terminating(pod).then(|| {
+        (
             Code::PodTerminating,
             "pod terminating".into(),
-            format!("pod {name} is being deleted; it goes away once its kubelet has stopped it"),
-        );
-    }
-    if pods::phase(pod) == "Failed" {
-        let reason = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.reason.clone())
-            .unwrap_or_default();
-        let msg = pod
-            .status
-            .as_ref()
-            .and_then(|s| s.message.clone())
-            .unwrap_or_default();
-        return (
-            Code::PodFailed,
-            format!("pod failed {reason}").trim().to_string(),
             format!(
-                "pod {name} failed{}{}; the controller deletes it and creates a new one with back-off",
-                if reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({reason})")
-                },
-                if msg.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {msg}")
-                }
+                "pod {} is being deleted; it goes away once its kubelet has stopped it",
+                pods::name(pod)
             ),
-        );
+        )
+    })
+}
+
+fn failed_verdict(pod: &Pod) -> Option<(Code, String, String)> {
+    if pods::phase(pod) != "Failed" {
+        return None;
     }
+    let status = pod.status.as_ref();
+    let reason = status.and_then(|s| s.reason.clone()).unwrap_or_default();
+    let msg = status.and_then(|s| s.message.clone()).unwrap_or_default();
+    Some((
+        Code::PodFailed,
+        format!("pod failed {reason}").trim().to_string(),
+        format!(
+            "pod {} failed{}{}; the controller deletes it and creates a new one with back-off",
+            pods::name(pod),
+            if reason.is_empty() {
+                String::new()
+            } else {
+                format!(" ({reason})")
+            },
+            if msg.is_empty() {
+                String::new()
+            } else {
+                format!(": {msg}")
+            }
+        ),
+    ))
+}
+
+fn containers_being_created(name: &str) -> (Code, String, String) {
+    (
+        Code::ContainerCreating,
+        "containers being created".into(),
+        format!("pod {name} is bound and its containers are being created"),
+    )
+}
+
+/// The first waiting container, init containers first.
+fn container_verdict(pod: &Pod) -> Option<(Code, String, String)> {
+    let name = pods::name(pod);
     let status = pod.status.as_ref();
     let init = status
         .and_then(|s| s.init_container_statuses.as_deref())
@@ -258,71 +287,65 @@ fn pod_verdict(
     let main = status
         .and_then(|s| s.container_statuses.as_deref())
         .unwrap_or(&[]);
-    if let Some((cs, reason, message)) = waiting(init).or_else(|| waiting(main)) {
-        if reason == "ContainerCreating" || reason == "PodInitializing" {
-            return (
-                Code::ContainerCreating,
-                "containers being created".into(),
-                format!("pod {name} is bound and its containers are being created"),
-            );
-        }
-        let mut sentence = format!("container {} of pod {name} is waiting: {reason}", cs.name);
-        if !message.is_empty() {
-            sentence.push_str(&format!(" ({message})"));
-        }
-        if let Some(t) = last_termination(cs) {
-            sentence.push_str(&format!(", {t}"));
-        }
-        if cs.restart_count > 0 {
-            sentence.push_str(&format!(", {} restarts", cs.restart_count));
-        }
-        return (Code::ContainerWaiting, reason.to_string(), sentence);
+    let (cs, reason, message) = waiting(init).or_else(|| waiting(main))?;
+    if reason == "ContainerCreating" || reason == "PodInitializing" {
+        return Some(containers_being_created(name));
     }
+    let mut sentence = format!("container {} of pod {name} is waiting: {reason}", cs.name);
+    if !message.is_empty() {
+        sentence.push_str(&format!(" ({message})"));
+    }
+    if let Some(t) = last_termination(cs) {
+        sentence.push_str(&format!(", {t}"));
+    }
+    if cs.restart_count > 0 {
+        sentence.push_str(&format!(", {} restarts", cs.restart_count));
+    }
+    Some((Code::ContainerWaiting, reason.to_string(), sentence))
+}
+
+/// Not scheduled, not started, or not Ready.
+fn not_running_verdict(pod: &Pod) -> Option<(Code, String, String)> {
+    let name = pods::name(pod);
     if !pods::is_bound(pod) || pods::phase(pod) == "Pending" {
         if pods::is_bound(pod) {
-            return (
-                Code::ContainerCreating,
-                "containers being created".into(),
-                format!("pod {name} is bound and its containers are being created"),
-            );
+            return Some(containers_being_created(name));
         }
-        return (
+        return Some((
             Code::PodPending,
             "pod not scheduled".into(),
             format!("pod {name} is Pending and not yet scheduled"),
-        );
+        ));
     }
-    if !pods::is_ready(pod) {
-        let why = status
-            .and_then(|s| s.conditions.as_ref())
-            .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
-            .and_then(|c| c.message.clone())
-            .unwrap_or_else(|| "readiness not reported".into());
-        return (
-            Code::PodNotReady,
-            "pod not ready".into(),
-            format!("pod {name} is Running but not Ready: {why}"),
-        );
+    if pods::is_ready(pod) {
+        return None;
     }
-    if !up_to_date {
-        let strategy = ds.spec_strategy();
-        let sentence = if strategy == "OnDelete" {
-            format!(
-                "pod {name} runs an old revision; the update strategy is OnDelete, so it is replaced only when deleted"
-            )
-        } else {
-            format!(
-                "pod {name} is Ready on an old revision and waits for its turn in the rolling update{}",
-                ds.budget_note()
-            )
-        };
-        return (Code::OldRevision, "old revision".into(), sentence);
-    }
-    (
-        Code::Healthy,
-        "healthy".into(),
-        format!("pod {name} is Ready and up to date"),
-    )
+    let why = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
+        .and_then(|c| c.message.clone())
+        .unwrap_or_else(|| "readiness not reported".into());
+    Some((
+        Code::PodNotReady,
+        "pod not ready".into(),
+        format!("pod {name} is Running but not Ready: {why}"),
+    ))
+}
+
+fn old_revision_verdict(ds: &DaemonSet, name: &str) -> (Code, String, String) {
+    let sentence = if ds.spec_strategy() == "OnDelete" {
+        format!(
+            "pod {name} runs an old revision; the update strategy is OnDelete, so it is replaced only when deleted"
+        )
+    } else {
+        format!(
+            "pod {name} is Ready on an old revision and waits for its turn in the rolling update{}",
+            ds.budget_note()
+        )
+    };
+    (Code::OldRevision, "old revision".into(), sentence)
 }
 
 trait RolloutFacts {
@@ -361,82 +384,122 @@ impl RolloutFacts for DaemonSet {
 /// Explains one DaemonSet on one node. `ds_pods` are the DaemonSet's pods for this node,
 /// oldest first (`pods::PodIndex::on_node`).
 pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>) -> Verdict {
-    let namespace = ds.metadata.namespace.clone().unwrap_or_default();
-    let node_name = node.metadata.name.clone().unwrap_or_default();
-    let mut v = Verdict {
-        namespace: namespace.clone(),
-        daemon_set: ds.metadata.name.clone().unwrap_or_default(),
-        node: node_name.clone(),
-        code: Code::Healthy,
-        group: String::new(),
-        message: String::new(),
-        pod: None,
-        scheduler_message: None,
-        insufficient: Vec::new(),
-        port_conflicts: Vec::new(),
-        preemption: None,
-        filters: Vec::new(),
-        nominated: Vec::new(),
-    };
+    let mut v = Verdict::blank(ds, node);
     let Some(placement) = DaemonPlacement::new(ds) else {
-        v.code = Code::NodeNameMismatch;
-        v.group = "no pod template".into();
-        v.message = "the DaemonSet has no pod template".into();
+        v.set((
+            Code::NodeNameMismatch,
+            "no pod template".into(),
+            "the DaemonSet has no pod template".into(),
+        ));
         return v;
     };
     let p = placement.evaluate(node);
-    let live: Vec<&Pod> = ds_pods.to_vec();
-    if !p.should_run {
-        let Some(exclusion) = p.exclusion else {
-            return v;
-        };
-        if let Some(first) = live.first() {
+    if p.should_run {
+        return targeted(v, ds, node, &placement, ds_pods, ctx);
+    }
+    let Some(exclusion) = p.exclusion else {
+        return v;
+    };
+    match ds_pods.first() {
+        Some(first) => {
             v.code = Code::Misscheduled;
             v.pod = Some(pods::name(first).to_string());
             v.group = format!("misscheduled: {}", exclusion.group());
-            v.message = if live.iter().all(|p| pods::is_terminating(p)) {
-                // Without surge `rollingUpdate` counts such a node as unavailable.
-                let counted = if crate::logic::daemon::rollout::budget(ds, 1).max_surge > 0 {
-                    ""
-                } else {
-                    "; while it stays, the rolling update counts the node as unavailable"
-                };
-                let stuck = node_down_verdict(first, node, ctx.now)
-                    .map(|(_, _, m)| format!("; {m}"))
-                    .unwrap_or_default();
-                format!(
-                    "pod {} is Terminating on a node that no longer runs the DaemonSet ({}){counted}{stuck}",
-                    pods::name(first),
-                    exclusion.sentence()
-                )
-            } else if p.should_continue {
-                match eviction::pending(node, placement.tolerations(), false, ctx.now) {
-                    Some(e) => format!(
-                        "pod {} runs here although {}; {}",
-                        pods::name(first),
-                        exclusion.sentence(),
-                        e.sentence()
-                    ),
-                    None => format!(
-                        "pod {} runs here although {}; it is kept (a NoSchedule taint only blocks new pods)",
-                        pods::name(first),
-                        exclusion.sentence()
-                    ),
-                }
-            } else {
-                format!(
-                    "pod {} runs here although {}; the controller deletes it",
-                    pods::name(first),
-                    exclusion.sentence()
-                )
-            };
-        } else {
-            v.code = exclusion.code();
-            v.group = exclusion.group();
-            v.message = format!("not targeted: {}", exclusion.sentence());
+            v.message = misscheduled(
+                ds,
+                node,
+                &placement,
+                &exclusion,
+                p.should_continue,
+                ds_pods,
+                ctx.now,
+            );
         }
-        return v;
+        None => v.set((
+            exclusion.code(),
+            exclusion.group(),
+            format!("not targeted: {}", exclusion.sentence()),
+        )),
     }
+    v
+}
+
+impl Verdict {
+    fn blank(ds: &DaemonSet, node: &Node) -> Verdict {
+        Verdict {
+            namespace: ds.metadata.namespace.clone().unwrap_or_default(),
+            daemon_set: ds.metadata.name.clone().unwrap_or_default(),
+            node: node.metadata.name.clone().unwrap_or_default(),
+            code: Code::Healthy,
+            group: String::new(),
+            message: String::new(),
+            pod: None,
+            scheduler_message: None,
+            insufficient: Vec::new(),
+            port_conflicts: Vec::new(),
+            preemption: None,
+            filters: Vec::new(),
+            nominated: Vec::new(),
+        }
+    }
+
+    fn set(&mut self, (code, group, message): (Code, String, String)) {
+        self.code = code;
+        self.group = group;
+        self.message = message;
+    }
+}
+
+/// Why the DaemonSet's pods on a node that should not run it are there, and what becomes of
+/// them. `live` is not empty.
+fn misscheduled(
+    ds: &DaemonSet,
+    node: &Node,
+    placement: &DaemonPlacement<'_>,
+    exclusion: &Exclusion,
+    should_continue: bool,
+    live: &[&Pod],
+    now: Timestamp,
+) -> String {
+    let Some(first) = live.first() else {
+        return String::new();
+    };
+    let name = pods::name(first);
+    let why = exclusion.sentence();
+    if live.iter().all(|p| pods::is_terminating(p)) {
+        // Without surge `rollingUpdate` counts such a node as unavailable.
+        let counted = if crate::logic::daemon::rollout::budget(ds, 1).max_surge > 0 {
+            ""
+        } else {
+            "; while it stays, the rolling update counts the node as unavailable"
+        };
+        let stuck = node_down_verdict(first, node, now)
+            .map(|(_, _, m)| format!("; {m}"))
+            .unwrap_or_default();
+        return format!(
+            "pod {name} is Terminating on a node that no longer runs the DaemonSet ({why}){counted}{stuck}"
+        );
+    }
+    if !should_continue {
+        return format!("pod {name} runs here although {why}; the controller deletes it");
+    }
+    match eviction::pending(node, placement.tolerations(), false, now) {
+        Some(e) => format!("pod {name} runs here although {why}; {}", e.sentence()),
+        None => format!(
+            "pod {name} runs here although {why}; it is kept (a NoSchedule taint only blocks new pods)"
+        ),
+    }
+}
+
+/// The verdict on a node that should run the DaemonSet.
+fn targeted(
+    mut v: Verdict,
+    ds: &DaemonSet,
+    node: &Node,
+    placement: &DaemonPlacement<'_>,
+    live: &[&Pod],
+    ctx: &Context<'_>,
+) -> Verdict {
     let updated = |pod: &Pod| pods::is_updated(pod, ctx.current_hash, ctx.template_generation);
     // A Ready, current pod anywhere on the node settles it (surge keeps two pods a while).
     let shown = live
@@ -450,68 +513,17 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
     };
     if let Some(pod) = shown {
         v.pod = Some(pods::name(pod).to_string());
-        let key = format!("{namespace}/{}", pods::name(pod));
+        let key = format!("{}/{}", v.namespace, pods::name(pod));
         v.scheduler_message = ctx.scheduling_events.get(&key).cloned();
     }
     if shown.is_none() && refused(&mut v, ctx) {
         return v;
     }
-    // The pod the scheduler judges: the pending one itself, else the admitted model, else
-    // the template.
-    let spec = shown
-        .and_then(|p| p.spec.as_ref())
-        .or(ctx.admitted.and_then(|a| a.pod.spec.as_ref()))
-        .unwrap_or(placement.pod_spec());
-    if needs_fit {
-        let empty = BTreeMap::new();
-        // Listed pods are decoded lean; the other filters read the whole template.
-        let incoming = IncomingPod {
-            namespace: &namespace,
-            labels: crate::logic::apimachinery::compat::daemonset_spec(ds)
-                .and_then(|s| s.template.metadata.as_ref())
-                .and_then(|m| m.labels.as_ref())
-                .unwrap_or(&empty),
-            spec: ctx
-                .admitted
-                .and_then(|a| a.pod.spec.as_ref())
-                .unwrap_or(placement.pod_spec()),
-        };
-        v.filters = scheduler::run_all(&incoming, node, ctx.view);
-        // Resources, then host ports, then the other filters, as the verdicts rank them.
-        if runtime_class_mismatch(&mut v, spec, node) || fit(&mut v, ctx, ds, shown, spec, node) {
-            return v;
-        }
-        if let Some((code, group, message)) = filter_verdict(&v.filters) {
-            v.code = code;
-            v.group = group;
-            v.message = message;
-            return v;
-        }
-    }
-    if needs_fit && shown.is_none() {
-        v.code = Code::PodMissing;
-        v.group = "no pod yet".into();
-        v.message = match ctx.failed_pod {
-            Some(f) => format!(
-                "should run and would fit, but has no pod: the kubelet rejected the last one and the controller recreates it with back-off ({}: {})",
-                f.evidence(ctx.now),
-                f.message
-            ),
-            None => "should run and would fit, but has no pod yet (the controller creates it on its next sync)".into(),
-        };
-        // The claims' filters decide alone; other undecided filters are in `filters`.
-        let claim_filters = v
-            .filters
-            .iter()
-            .filter(|f| matches!(f.plugin, "VolumeBinding" | "DynamicResources"));
-        for f in claim_filters {
-            if let scheduler::Outcome::NotChecked { reason } = &f.outcome {
-                v.message.push_str(&format!("; {}: {reason}", f.plugin));
-            }
-        }
+    if needs_fit && scheduler_rejects(&mut v, ds, node, placement, shown, ctx) {
         return v;
     }
     let Some(pod) = shown else {
+        pod_missing(&mut v, ctx);
         return v;
     };
     let (code, group, mut message) = pod_verdict(pod, updated(pod), ds, node, ctx.now);
@@ -522,15 +534,79 @@ pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>)
     {
         message = format!("{message}; the scheduler says: {m}");
     }
-    v.code = code;
-    v.group = group;
-    v.message = message;
+    v.set((code, group, message));
     if !pods::is_terminating(pod)
         && let Some(e) = eviction::pending(node, placement.tolerations(), true, ctx.now)
     {
         v.message.push_str(&format!("; {}", e.sentence()));
     }
     v
+}
+
+/// The scheduler's side for a pod not yet bound (or not yet created): the filters, then
+/// whether the admitted pod's node selector, resources, host ports or another filter keep it
+/// off the node. True when one does, with the verdict set.
+fn scheduler_rejects(
+    v: &mut Verdict,
+    ds: &DaemonSet,
+    node: &Node,
+    placement: &DaemonPlacement<'_>,
+    shown: Option<&Pod>,
+    ctx: &Context<'_>,
+) -> bool {
+    // The pod the scheduler judges: the pending one itself, else the admitted model, else
+    // the template.
+    let spec = shown
+        .and_then(|p| p.spec.as_ref())
+        .or(ctx.admitted.and_then(|a| a.pod.spec.as_ref()))
+        .unwrap_or(placement.pod_spec());
+    let empty = BTreeMap::new();
+    // Listed pods are decoded lean; the other filters read the whole template.
+    let incoming = IncomingPod {
+        namespace: &v.namespace,
+        labels: crate::logic::apimachinery::compat::daemonset_spec(ds)
+            .and_then(|s| s.template.metadata.as_ref())
+            .and_then(|m| m.labels.as_ref())
+            .unwrap_or(&empty),
+        spec: ctx
+            .admitted
+            .and_then(|a| a.pod.spec.as_ref())
+            .unwrap_or(placement.pod_spec()),
+    };
+    v.filters = scheduler::run_all(&incoming, node, ctx.view);
+    // Resources, then host ports, then the other filters, as the verdicts rank them.
+    if runtime_class_mismatch(v, spec, node) || fit(v, ctx, ds, shown, spec, node) {
+        return true;
+    }
+    let Some(found) = filter_verdict(&v.filters) else {
+        return false;
+    };
+    v.set(found);
+    true
+}
+
+/// Should run and would fit, but there is no pod.
+fn pod_missing(v: &mut Verdict, ctx: &Context<'_>) {
+    v.code = Code::PodMissing;
+    v.group = "no pod yet".into();
+    v.message = match ctx.failed_pod {
+        Some(f) => format!(
+            "should run and would fit, but has no pod: the kubelet rejected the last one and the controller recreates it with back-off ({}: {})",
+            f.evidence(ctx.now),
+            f.message
+        ),
+        None => "should run and would fit, but has no pod yet (the controller creates it on its next sync)".into(),
+    };
+    // The claims' filters decide alone; other undecided filters are in `filters`.
+    let claim_filters = v
+        .filters
+        .iter()
+        .filter(|f| matches!(f.plugin, "VolumeBinding" | "DynamicResources"));
+    for f in claim_filters {
+        if let scheduler::Outcome::NotChecked { reason } = &f.outcome {
+            v.message.push_str(&format!("; {}: {reason}", f.plugin));
+        }
+    }
 }
 
 /// The first filter that rejects the pod, as a verdict.

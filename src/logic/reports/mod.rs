@@ -10,6 +10,8 @@ pub mod overhead;
 pub mod preview;
 
 #[cfg(test)]
+mod explain_tests;
+#[cfg(test)]
 mod overhead_tests;
 #[cfg(test)]
 mod preview_tests;
