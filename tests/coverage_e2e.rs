@@ -597,14 +597,8 @@ async fn output_errors_and_least_privilege() {
         "error: forbidden: user \"no-pods\" is not allowed to list pods in namespace \"default\"; ask for the role in the README (kubectl-ds needs get, list and watch on it)\n"
     );
 
-    // The read-only role from the README is enough, and nothing is written.
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let role = readme
-        .split("```yaml\n# kubectl-ds read-only\n")
-        .nth(1)
-        .and_then(|s| s.split("```").next())
-        .expect("read-only ClusterRole in the README");
+    // The published read-only role is enough, and nothing is written.
+    let role = common::rbac_role("read-only");
     apply_yaml(&client, &format!("{role}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: viewer}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kubectl-ds-read-only}}\nsubjects: [{{kind: User, name: viewer}}]\n")).await.expect("read-only role");
     let viewer = tb
         .kubeconfig_for_user("viewer", &[])

@@ -343,14 +343,7 @@ async fn bad_input_and_nothing_written() {
     let client = tb.client().await.expect("client");
     add_node(&client, &FakeNode::new("n1")).await.expect("node");
     let viewer = {
-        let readme =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-        let role = readme
-            .split("```yaml\n# kubectl-ds read-only\n")
-            .nth(1)
-            .and_then(|s| s.split("```").next())
-            .unwrap()
-            .to_string();
+        let role = common::rbac_role("read-only");
         apply_yaml(&client, &format!("{role}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: viewer}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kubectl-ds-read-only}}\nsubjects: [{{kind: User, name: previewer}}]\n")).await.expect("role");
         tb.kubeconfig_for_user("previewer", &[]).unwrap()
     };

@@ -1,4 +1,4 @@
-//! Least privilege: every read command works with exactly the README's read-only ClusterRole and
+//! Least privilege: every read command works with exactly the published read-only ClusterRole and
 //! sends no write; rollback works with the rollback role added; and a role missing any one verb
 //! gets an error (or, for optional inputs, a note) naming that verb and resource.
 
@@ -12,7 +12,7 @@ use kubectl_ds_testbed::{
     FakeNode, Options, Testbed, add_node, apply_yaml, wait_daemonset_settled,
 };
 
-/// (apiGroup, resource, verbs) of the README's read-only role.
+/// (apiGroup, resource, verbs) of the read-only role (docs/rbac/read-only.yaml).
 const READ_ONLY: &[(&str, &str, &[&str])] = &[
     ("", "nodes", &["get", "list", "watch"]),
     ("", "pods", &["get", "list", "watch"]),
@@ -31,17 +31,6 @@ const READ_ONLY: &[(&str, &str, &[&str])] = &[
         &["get", "list", "watch"],
     ),
 ];
-
-fn readme_block(marker: &str) -> String {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    readme
-        .split(&format!("```yaml\n# {marker}\n"))
-        .nth(1)
-        .and_then(|s| s.split("```").next())
-        .unwrap_or_else(|| panic!("README has a `# {marker}` block"))
-        .to_string()
-}
 
 /// A ClusterRole like the read-only one without `verb` on `resource`, bound to `user`.
 fn role_without(user: &str, resource: &str, verb: &str) -> String {
@@ -92,13 +81,13 @@ async fn read_only_role_suffices_and_each_missing_verb_is_named() {
         .await
         .expect("settle");
 
-    // The README's roles, verbatim.
+    // The published roles, verbatim.
     apply_yaml(
         &client,
         &format!(
             "{}---\n{}---\n{}---\n{}---\n{}---\n{}",
-            readme_block("kubectl-ds read-only"),
-            readme_block("kubectl-ds rollback"),
+            common::rbac_role("read-only"),
+            common::rbac_role("rollback"),
             binding("viewer", "kubectl-ds-read-only"),
             binding("no-patch", "kubectl-ds-read-only"),
             binding("operator", "kubectl-ds-read-only"),

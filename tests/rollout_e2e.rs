@@ -431,17 +431,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     assert_eq!(asked.status.code(), Some(1), "{text}");
     assert_eq!(after_generation(&client, "ours").await, gen_before);
 
-    // Forbidden with the README's read-only role; allowed once its rollback role is added.
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
-    let role = |marker: &str| {
-        readme
-            .split(&format!("```yaml\n# {marker}\n"))
-            .nth(1)
-            .and_then(|s| s.split("```").next())
-            .unwrap_or_else(|| panic!("{marker} ClusterRole in the README"))
-            .to_string()
-    };
+    // Forbidden with the published read-only role; allowed once the rollback role is added.
     let bind = |role: &str| {
         format!(
             "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: {role}}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: {role}}}\nsubjects: [{{kind: User, name: reader}}]\n"
@@ -451,7 +441,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         &client,
         &format!(
             "{}---\n{}",
-            role("kubectl-ds read-only"),
+            common::rbac_role("read-only"),
             bind("kubectl-ds-read-only")
         ),
     )
@@ -476,7 +466,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         &client,
         &format!(
             "{}---\n{}",
-            role("kubectl-ds rollback"),
+            common::rbac_role("rollback"),
             bind("kubectl-ds-rollback")
         ),
     )

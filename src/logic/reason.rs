@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-/// Stable reason codes, worst first. Documented in the README.
+/// Stable reason codes, worst first. Documented in docs/commands.md (under `explain`).
 ///
 /// Serialised as the variant's name, the string `as_str` gives.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]

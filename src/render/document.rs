@@ -1,5 +1,5 @@
 //! Machine-readable output: every document carries `apiVersion: kubectl-ds/v1alpha1` and a
-//! `kind`, and its fields are documented in the README, so scripts can depend on them.
+//! `kind`, and its fields are documented in docs/documents.md, so scripts can depend on them.
 
 use serde::Serialize;
 

@@ -10,6 +10,14 @@ use k8s_openapi::api::apps::v1::DaemonSet;
 use kube::Api;
 use kube::api::ListParams;
 
+/// A ClusterRole from `docs/rbac/` (`read-only`, `rollback`, `server-dry-run`), as published.
+pub fn rbac_role(name: &str) -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/rbac")
+        .join(format!("{name}.yaml"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Runs `kubectl-ds ARGS` with only the given kubeconfig (no colour, no user environment).
 pub fn kubectl_ds(kubeconfig: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
