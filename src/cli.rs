@@ -1,6 +1,8 @@
 //! The command line, and nothing else: clap definitions of every command and flag.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+pub use crate::render::OutputFormat;
 
 /// DaemonSet coverage, placement explanations, rollouts and previews, against a live cluster.
 #[derive(Debug, Parser)]
@@ -37,9 +39,6 @@ pub struct GlobalArgs {
     /// Namespace (default: the context's namespace).
     #[arg(short = 'n', long, global = true, value_name = "NS")]
     pub namespace: Option<String>,
-    /// `-A`, on the commands that take it ([`AllNamespaces`]); copied here after parsing.
-    #[arg(skip)]
-    pub all_namespaces: bool,
     /// How long to wait for the API server before giving up (e.g. 10s, 1m; 0 = no limit).
     #[arg(long, global = true, value_name = "DURATION", default_value = "0")]
     pub request_timeout: String,
@@ -63,15 +62,6 @@ pub struct AllNamespaces {
     /// All namespaces.
     #[arg(short = 'A', long)]
     pub all_namespaces: bool,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum OutputFormat {
-    #[default]
-    Table,
-    Wide,
-    Json,
-    Yaml,
 }
 
 #[derive(Debug, Subcommand)]

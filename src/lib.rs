@@ -13,4 +13,5 @@ pub mod commands;
 pub mod error;
 pub mod logic;
 pub mod render;
+pub mod settings;
 pub mod yaml;

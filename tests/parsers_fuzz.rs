@@ -2,9 +2,9 @@
 //! durations. Bounded (a few thousand cases, seconds) so it runs in the normal test command;
 //! the properties are "never panics" and "what parses, round-trips".
 
-use kubectl_ds::cluster::connect::parse_timeout;
 use kubectl_ds::logic::apimachinery::labels::parse_selector;
 use kubectl_ds::logic::manifest;
+use kubectl_ds::settings::parse_timeout;
 use proptest::prelude::*;
 
 const DS: &str = "apiVersion: apps/v1

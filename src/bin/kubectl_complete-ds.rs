@@ -12,6 +12,6 @@ fn main() -> ExitCode {
     };
     let text = runtime.block_on(kubectl_ds::commands::complete::candidates(&words));
     // Completion must never fail loudly; a closed pipe is fine.
-    let _ = kubectl_ds::commands::print(&text);
+    let _ = kubectl_ds::commands::shared::emit(&mut std::io::stdout(), &text);
     ExitCode::SUCCESS
 }

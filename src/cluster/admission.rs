@@ -135,7 +135,7 @@ pub async fn dry_run_create(
         field_manager: Some("kubectl-ds".into()),
     };
     let req = Request::new("create", "pods", Some(&ns));
-    match api.create(&params, pod).await {
+    match super::write::timed(target, api.create(&params, pod)).await? {
         Ok(p) => Ok(Ok(p)),
         // A 403 from RBAC names the user; a 403 from admission names the pod.
         Err(kube::Error::Api(s)) if s.code == 403 && s.message.contains("is forbidden: User") => {

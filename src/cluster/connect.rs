@@ -7,8 +7,76 @@ use std::time::Duration;
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
-use crate::cli::GlobalArgs;
 use crate::error::{Error, Result};
+
+/// What selects and reaches a cluster, as kubectl's global flags say it; resolved once from
+/// the command line (`settings`), so this layer never sees the command line itself.
+#[derive(Clone, Debug, Default)]
+pub struct ConnectOptions {
+    pub kubeconfig: Option<String>,
+    /// `--context`; `coverage` also takes a comma-separated list ([`ConnectOptions::contexts`]).
+    pub context: Option<String>,
+    pub cluster: Option<String>,
+    pub user: Option<String>,
+    /// `--request-timeout`, when not zero.
+    pub request_timeout: Option<Duration>,
+    pub as_user: Option<String>,
+    pub as_group: Vec<String>,
+}
+
+impl ConnectOptions {
+    /// The contexts of `--context a,b`, when it names more than one.
+    pub fn contexts(&self) -> Option<Vec<String>> {
+        self.context
+            .as_deref()
+            .filter(|c| c.contains(','))
+            .map(|c| {
+                c.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+                    .collect()
+            })
+    }
+}
+
+/// Where a command gets its clusters: from the kubeconfig, as kubectl resolves it, or one
+/// client handed in (the tests' mock API server).
+#[derive(Clone)]
+pub enum Clusters {
+    Kubeconfig(ConnectOptions),
+    Given(Target),
+}
+
+impl Clusters {
+    /// The cluster of the selected context.
+    pub async fn connect(&self) -> Result<Target> {
+        match self {
+            Clusters::Kubeconfig(options) => connect(options, None).await,
+            Clusters::Given(target) => Ok(target.clone()),
+        }
+    }
+
+    /// The cluster of `context`, for reports over several contexts.
+    pub async fn connect_to(&self, context: &str) -> Result<Target> {
+        match self {
+            Clusters::Kubeconfig(options) => connect(options, Some(context)).await,
+            Clusters::Given(target) => Ok(Target {
+                context: Some(context.to_string()),
+                ..target.clone()
+            }),
+        }
+    }
+
+    /// The contexts `--context a,b` names, or every context of the kubeconfig with `all`.
+    pub async fn contexts(&self, all: bool) -> Result<Option<Vec<String>>> {
+        match self {
+            Clusters::Kubeconfig(options) if all => Ok(Some(context_names(options).await?)),
+            Clusters::Kubeconfig(options) => Ok(options.contexts()),
+            Clusters::Given(_) => Ok(None),
+        }
+    }
+}
 
 /// A client for one cluster plus what the commands need to know about it.
 #[derive(Clone)]
@@ -23,47 +91,22 @@ pub struct Target {
     pub timeout: Option<Duration>,
 }
 
-/// Parses kubectl's `--request-timeout`: `0` (none), a bare number of seconds, or a duration
-/// with units such as `500ms`, `10s`, `2m`, `1h`, `1m30s`.
-pub fn parse_timeout(s: &str) -> Result<Option<Duration>> {
-    let bad = || {
-        Error::input(format!(
-            "invalid --request-timeout {s:?}: use a duration such as 10s, 2m or 0 for no limit"
-        ))
-    };
-    let s = s.trim();
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok((secs > 0).then(|| Duration::from_secs(secs)));
+impl Target {
+    /// A cluster reached through `client` (a mock API server in tests), with `namespace` as its
+    /// context's namespace.
+    pub fn new(client: Client, namespace: &str, server: &str) -> Self {
+        Target {
+            client,
+            context: None,
+            namespace: namespace.to_string(),
+            server: server.to_string(),
+            timeout: None,
+        }
     }
-    let mut total = Duration::ZERO;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err(bad());
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(bad)?;
-        let value: f64 = rest[..digits].parse().map_err(|_| bad())?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return Err(bad()),
-        };
-        rest = &rest[unit_len..];
-        total += Duration::from_secs_f64(value * scale);
-    }
-    Ok((!total.is_zero()).then_some(total))
 }
 
-async fn load_kubeconfig(global: &GlobalArgs) -> Result<Option<Kubeconfig>> {
-    if let Some(path) = &global.kubeconfig {
+async fn load_kubeconfig(options: &ConnectOptions) -> Result<Option<Kubeconfig>> {
+    if let Some(path) = &options.kubeconfig {
         return match Kubeconfig::read_from(path) {
             Ok(k) => Ok(Some(k)),
             Err(e) => Err(kubeconfig_error(e, Some(path))),
@@ -124,8 +167,8 @@ fn kubeconfig_error(e: KubeconfigError, path: Option<&str>) -> Error {
 }
 
 /// The context names of the kubeconfig, for `--all-contexts`.
-pub async fn context_names(global: &GlobalArgs) -> Result<Vec<String>> {
-    let Some(k) = load_kubeconfig(global).await? else {
+pub async fn context_names(options: &ConnectOptions) -> Result<Vec<String>> {
+    let Some(k) = load_kubeconfig(options).await? else {
         return Err(Error::input(
             "--all-contexts needs a kubeconfig, and none was found",
         ));
@@ -134,22 +177,22 @@ pub async fn context_names(global: &GlobalArgs) -> Result<Vec<String>> {
 }
 
 /// Connects to one cluster. `context` overrides `--context` (used for multi-context reports).
-pub async fn connect(global: &GlobalArgs, context: Option<&str>) -> Result<Target> {
-    let timeout = parse_timeout(&global.request_timeout)?;
+pub async fn connect(options: &ConnectOptions, context: Option<&str>) -> Result<Target> {
+    let timeout = options.request_timeout;
     let context = context
         .map(str::to_string)
-        .or_else(|| global.context.clone());
-    let (mut config, context) = match load_kubeconfig(global).await? {
+        .or_else(|| options.context.clone());
+    let (mut config, context) = match load_kubeconfig(options).await? {
         Some(kubeconfig) => {
             let current = kubeconfig.current_context.clone();
-            let options = KubeConfigOptions {
+            let selected = KubeConfigOptions {
                 context: context.clone(),
-                cluster: global.cluster.clone(),
-                user: global.user.clone(),
+                cluster: options.cluster.clone(),
+                user: options.user.clone(),
             };
-            let config = Config::from_custom_kubeconfig(kubeconfig, &options)
+            let config = Config::from_custom_kubeconfig(kubeconfig, &selected)
                 .await
-                .map_err(|e| kubeconfig_error(e, global.kubeconfig.as_deref()))?;
+                .map_err(|e| kubeconfig_error(e, options.kubeconfig.as_deref()))?;
             (config, context.or(current))
         }
         None => {
@@ -168,16 +211,11 @@ pub async fn connect(global: &GlobalArgs, context: Option<&str>) -> Result<Targe
     }
     // Retries are ours (bounded, within --request-timeout), not the client's open-ended ones.
     config.default_retry = false;
-    if let Some(user) = &global.as_user {
+    if let Some(user) = &options.as_user {
         config.auth_info.impersonate = Some(user.clone());
     }
-    if !global.as_group.is_empty() {
-        if global.as_user.is_none() {
-            return Err(Error::input(
-                "--as-group needs --as: a group can only be impersonated together with a user",
-            ));
-        }
-        config.auth_info.impersonate_groups = Some(global.as_group.clone());
+    if !options.as_group.is_empty() {
+        config.auth_info.impersonate_groups = Some(options.as_group.clone());
     }
     let server = config.cluster_url.to_string();
     let namespace = config.default_namespace.clone();
@@ -193,27 +231,4 @@ pub async fn connect(global: &GlobalArgs, context: Option<&str>) -> Result<Targe
         server,
         timeout,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn request_timeout_like_kubectl() {
-        assert_eq!(parse_timeout("0").unwrap(), None);
-        assert_eq!(parse_timeout("5").unwrap(), Some(Duration::from_secs(5)));
-        assert_eq!(parse_timeout("10s").unwrap(), Some(Duration::from_secs(10)));
-        assert_eq!(
-            parse_timeout("1m30s").unwrap(),
-            Some(Duration::from_secs(90))
-        );
-        assert_eq!(
-            parse_timeout("500ms").unwrap(),
-            Some(Duration::from_millis(500))
-        );
-        assert!(parse_timeout("ten").is_err());
-        assert!(parse_timeout("5x").is_err());
-        assert!(parse_timeout("").is_err());
-    }
 }

@@ -425,3 +425,73 @@ pub async fn namespaces(target: &Target) -> Result<Vec<String>> {
         .filter_map(|n| n.metadata.name)
         .collect())
 }
+
+/// The DaemonSet `name` of `ns` (none when the answer was empty), and the ControllerRevisions
+/// and pods of its namespace, read concurrently.
+pub async fn daemonset_and_neighbours(
+    target: &Target,
+    ns: &str,
+    name: &str,
+) -> Result<(Option<DaemonSet>, Vec<ControllerRevision>, Vec<Pod>)> {
+    let scope = Scope {
+        namespace: Some(ns.to_string()),
+        names: vec![name.to_string()],
+        ..Scope::default()
+    };
+    let (mut dss, revisions, pods) = tokio::try_join!(
+        daemonsets(target, &scope),
+        revisions(target, Some(ns)),
+        pods(target, Some(ns), None),
+    )?;
+    Ok((dss.pop(), revisions, pods))
+}
+
+/// DaemonSet `ns/name`, or `None` when there is none.
+pub async fn daemonset_opt(target: &Target, ns: &str, name: &str) -> Result<Option<DaemonSet>> {
+    let api: Api<DaemonSet> = Api::namespaced(target.client.clone(), ns);
+    call(
+        target,
+        Request::new("get", "daemonsets", Some(ns)).named(name),
+        api.get_opt(name),
+    )
+    .await
+}
+
+/// What completion offers names of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Named {
+    Nodes,
+    Namespaces,
+    DaemonSets,
+}
+
+/// The names of every object of `kind` (DaemonSets of `namespace`, `None` for all), from the
+/// watch cache, metadata only: what shell completion offers.
+pub async fn names(target: &Target, kind: Named, namespace: Option<&str>) -> Result<Vec<String>> {
+    match kind {
+        Named::Nodes => {
+            let api: Api<Node> = Api::all(target.client.clone());
+            names_of(target, api, Request::new("list", "nodes", None)).await
+        }
+        Named::Namespaces => {
+            let api: Api<Namespace> = Api::all(target.client.clone());
+            names_of(target, api, Request::new("list", "namespaces", None)).await
+        }
+        Named::DaemonSets => {
+            let api: Api<DaemonSet> = api(target, namespace);
+            names_of(target, api, Request::new("list", "daemonsets", namespace)).await
+        }
+    }
+}
+
+async fn names_of<K>(target: &Target, api: Api<K>, req: Request) -> Result<Vec<String>>
+where
+    K: kube::Resource + Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let list = call(target, req, api.list_metadata(&cached(None))).await?;
+    Ok(list
+        .items
+        .into_iter()
+        .filter_map(|o| o.metadata.name)
+        .collect())
+}

@@ -1,5 +1,5 @@
 //! The kube client layer: builds a client the way kubectl resolves its kubeconfig, fetches the
-//! objects a command needs, and turns API failures into user-facing errors. No decisions here.
+//! objects a command needs, sends the few writes, and turns API failures into user-facing errors. No decisions here.
 
 pub mod admission;
 pub mod connect;
@@ -9,6 +9,7 @@ pub mod lean;
 pub mod list_stream;
 pub mod reach;
 pub mod watch;
+pub mod write;
 
-pub use connect::{Target, connect, context_names};
+pub use connect::{Clusters, ConnectOptions, Target, connect, context_names};
 pub use errors::Request;

@@ -6,13 +6,11 @@
 use std::time::Duration;
 
 use clap::CommandFactory;
-use k8s_openapi::api::apps::v1::DaemonSet;
-use k8s_openapi::api::core::v1::{Namespace, Node};
-use kube::Api;
-use kube::api::ListParams;
 
-use crate::cli::{Cli, GlobalArgs};
-use crate::cluster;
+use crate::cli::Cli;
+use crate::cluster::fetch::{self, Named};
+use crate::cluster::{self, ConnectOptions, Target};
+use crate::settings::NamespaceScope;
 
 /// cobra's `ShellCompDirective` values (`github.com/spf13/cobra/completions.go`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,9 +42,18 @@ fn positional_kind(path: &[String]) -> Option<&'static str> {
     }
 }
 
-/// The flags in `words` that select the cluster and namespace.
-fn global_flags(words: &[String]) -> GlobalArgs {
-    let mut g = GlobalArgs::default();
+/// The cluster and namespace the flags in `words` select.
+struct Lookup {
+    connect: ConnectOptions,
+    namespace: NamespaceScope,
+}
+
+fn lookup_flags(words: &[String]) -> Lookup {
+    let mut connect = ConnectOptions {
+        request_timeout: Some(LOOKUP_TIMEOUT),
+        ..ConnectOptions::default()
+    };
+    let (mut namespace, mut all) = (None, false);
     let mut it = words.iter();
     while let Some(w) = it.next() {
         let (flag, inline) = match w.split_once('=') {
@@ -55,40 +62,34 @@ fn global_flags(words: &[String]) -> GlobalArgs {
         };
         let mut value = || inline.clone().or_else(|| it.next().cloned());
         match flag {
-            "--kubeconfig" => g.kubeconfig = value(),
-            "--context" => g.context = value(),
-            "-n" | "--namespace" => g.namespace = value(),
-            "-A" | "--all-namespaces" => g.all_namespaces = true,
+            "--kubeconfig" => connect.kubeconfig = value(),
+            "--context" => connect.context = value(),
+            "-n" | "--namespace" => namespace = value(),
+            "-A" | "--all-namespaces" => all = true,
             _ => {}
         }
     }
-    g.request_timeout = "3s".into();
-    g
+    let namespace = match (all, namespace) {
+        (true, _) => NamespaceScope::All,
+        (false, Some(ns)) => NamespaceScope::Named(ns),
+        (false, None) => NamespaceScope::Context,
+    };
+    Lookup { connect, namespace }
 }
 
-/// Names of every object the API lists, from the watch cache, metadata only.
-async fn list_names<K>(api: Api<K>) -> Option<Vec<String>>
+/// Looks something up in the cluster the flags select, within `LOOKUP_TIMEOUT`; nothing when
+/// it cannot.
+async fn within_timeout<F, Fut>(words: &[String], lookup: F) -> Vec<String>
 where
-    K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    F: FnOnce(Target, NamespaceScope) -> Fut,
+    Fut: std::future::Future<Output = Option<Vec<String>>>,
 {
-    let list = api
-        .list_metadata(&ListParams::default().match_any())
-        .await
-        .ok()?;
-    Some(
-        list.items
-            .into_iter()
-            .filter_map(|o| o.metadata.name)
-            .collect(),
-    )
-}
-
-/// Looks something up in the cluster within `LOOKUP_TIMEOUT`; nothing when it cannot.
-async fn within_timeout<F>(lookup: F) -> Vec<String>
-where
-    F: std::future::Future<Output = Option<Vec<String>>>,
-{
-    tokio::time::timeout(LOOKUP_TIMEOUT, lookup)
+    let flags = lookup_flags(words);
+    let ask = async {
+        let target = cluster::connect(&flags.connect, None).await.ok()?;
+        lookup(target, flags.namespace).await
+    };
+    tokio::time::timeout(LOOKUP_TIMEOUT, ask)
         .await
         .ok()
         .flatten()
@@ -96,35 +97,24 @@ where
 }
 
 async fn names(kind: &str, words: &[String]) -> Vec<String> {
-    let global = global_flags(words);
-    within_timeout(async {
-        let target = cluster::connect(&global, None).await.ok()?;
-        let client = target.client.clone();
-        match kind {
-            "node" => list_names(Api::<Node>::all(client)).await,
-            "namespace" => list_names(Api::<Namespace>::all(client)).await,
-            _ if global.all_namespaces => list_names(Api::<DaemonSet>::all(client)).await,
-            _ => {
-                let ns = global.namespace.clone().unwrap_or(target.namespace);
-                list_names(Api::<DaemonSet>::namespaced(client, &ns)).await
-            }
-        }
+    within_timeout(words, |target, namespace| async move {
+        let (named, ns) = match kind {
+            "node" => (Named::Nodes, None),
+            "namespace" => (Named::Namespaces, None),
+            _ => (Named::DaemonSets, namespace.resolve(&target)),
+        };
+        fetch::names(&target, named, ns.as_deref()).await.ok()
     })
     .await
 }
 
 /// The revision numbers of the DaemonSet `name`.
 async fn revision_numbers(name: &str, words: &[String]) -> Vec<String> {
-    let global = GlobalArgs {
-        all_namespaces: false,
-        ..global_flags(words)
-    };
-    within_timeout(async {
-        let target = cluster::connect(&global, None).await.ok()?;
-        let (_, history, _) = super::rollout::fetch_one(&target, &global, name)
+    within_timeout(words, |target, namespace| async move {
+        let one = crate::commands::shared::one_daemonset(&target, &namespace, name)
             .await
             .ok()?;
-        Some(history.iter().map(|r| r.revision.to_string()).collect())
+        Some(one.history.iter().map(|r| r.revision.to_string()).collect())
     })
     .await
 }
@@ -184,7 +174,7 @@ async fn flag_values(flag: &str, pos: &Position, before: &[String]) -> (Vec<Stri
         "-n" | "--namespace" => names("namespace", before).await,
         "--node-like" => names("node", before).await,
         "-o" | "--output" => ["table", "wide", "json", "yaml"].map(String::from).to_vec(),
-        "--context" => cluster::context_names(&global_flags(before))
+        "--context" => cluster::context_names(&lookup_flags(before).connect)
             .await
             .unwrap_or_default(),
         "-f" | "--filename" | "--node" => {

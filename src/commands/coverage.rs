@@ -1,85 +1,64 @@
 //! `kubectl ds coverage`.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 
 use futures::future::join_all;
 use k8s_openapi::jiff::Timestamp;
 
-use super::{check_name, check_selector, print};
-use crate::cli::{CoverageArgs, GlobalArgs, OutputFormat};
-use crate::cluster::fetch::{self, Scope};
+use super::shared::{self, check_name, emit};
+use crate::cli::CoverageArgs;
+use crate::cluster::fetch::Scope;
 use crate::cluster::lean::Keep;
 use crate::cluster::watch::{self, Update};
-use crate::cluster::{self, Target};
+use crate::cluster::{Clusters, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::daemon::coverage::{self, ClusterError, CoverageItem, CoverageReport};
 use crate::logic::snapshot::Snapshot;
-use crate::render::{self, Output};
+use crate::render::{self, Output, OutputFormat};
+use crate::settings::{Selector, Settings};
 
-/// The DaemonSets, namespaces and nodes the flags select on one cluster.
-pub fn scope(
-    global: &GlobalArgs,
-    target: &Target,
-    names: &[String],
-    selector: Option<&str>,
-    node_selector: Option<&str>,
-) -> Scope {
-    Scope {
-        namespace: if global.all_namespaces {
-            None
-        } else {
-            Some(
-                global
-                    .namespace
-                    .clone()
-                    .unwrap_or_else(|| target.namespace.clone()),
-            )
-        },
-        names: names.to_vec(),
-        selector: selector.map(str::to_string),
-        node_selector: node_selector.map(str::to_string),
-    }
+/// `coverage`'s flags, resolved.
+struct Options {
+    names: Vec<String>,
+    selector: Option<Selector>,
+    node_selector: Option<Selector>,
+    fail_under: Option<f64>,
 }
 
-/// With `-A` a named DaemonSet is looked up in every namespace. Nothing found in a namespace
-/// that does not exist says so.
-pub async fn fetch(target: &Target, scope: &Scope, keep: Keep) -> Result<Snapshot> {
-    let namespace = scope.namespace.as_deref();
-    match fetch_in_scope(target, scope, keep).await {
-        Ok(snap) if snap.daemonsets.is_empty() => {
-            super::check_namespace(target, namespace).await?;
-            Ok(snap)
+impl Options {
+    fn resolve(args: &CoverageArgs) -> Result<Options> {
+        let selector = Selector::parse("-l", args.selector.as_deref())?;
+        let node_selector = Selector::parse("--nodes", args.node_selector.as_deref())?;
+        if let Some(name) = &args.name {
+            check_name("DaemonSet", name)?;
         }
-        Err(Error::Input(m)) => {
-            super::check_namespace(target, namespace).await?;
-            Err(Error::Input(m))
-        }
-        other => other,
-    }
-}
-
-async fn fetch_in_scope(target: &Target, scope: &Scope, keep: Keep) -> Result<Snapshot> {
-    if scope.namespace.is_none() && !scope.names.is_empty() {
-        let all = Scope {
-            names: Vec::new(),
-            ..scope.clone()
-        };
-        let mut snap = fetch::snapshot(target, &all, keep).await?;
-        snap.daemonsets.retain(|d| {
-            d.metadata
-                .name
-                .as_ref()
-                .is_some_and(|n| scope.names.contains(n))
-        });
-        if snap.daemonsets.is_empty() {
+        if let Some(p) = args.fail_under.filter(|p| !(0.0..=100.0).contains(p)) {
             return Err(Error::input(format!(
-                "daemonset {:?} not found in any namespace",
-                scope.names.join(",")
+                "--fail-under {p} is not a percentage between 0 and 100"
             )));
         }
-        return Ok(snap);
+        Ok(Options {
+            names: args.name.iter().cloned().collect(),
+            selector,
+            node_selector,
+            fail_under: args.fail_under,
+        })
     }
-    fetch::snapshot(target, scope, keep).await
+
+    fn scope(&self, settings: &Settings, target: &Target) -> Scope {
+        shared::scope(
+            &settings.namespace,
+            target,
+            &self.names,
+            &self.selector,
+            &self.node_selector,
+        )
+    }
+
+    /// One DaemonSet named: its table is node by node.
+    fn single(&self) -> bool {
+        !self.names.is_empty()
+    }
 }
 
 fn items(snapshot: &Snapshot, context: Option<&str>) -> Vec<CoverageItem> {
@@ -92,82 +71,51 @@ fn items(snapshot: &Snapshot, context: Option<&str>) -> Vec<CoverageItem> {
         .collect()
 }
 
-fn contexts(global: &GlobalArgs) -> Option<Vec<String>> {
-    global
-        .context
-        .as_deref()
-        .filter(|c| c.contains(','))
-        .map(|c| {
-            c.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
-}
-
-pub async fn run(global: &GlobalArgs, args: &CoverageArgs, out: &Output) -> Result<Exit> {
-    check_selector("-l", args.selector.as_deref())?;
-    check_selector("--nodes", args.node_selector.as_deref())?;
-    if let Some(name) = &args.name {
-        check_name("DaemonSet", name)?;
-    }
-    if let Some(p) = args.fail_under.filter(|p| !(0.0..=100.0).contains(p)) {
-        return Err(Error::input(format!(
-            "--fail-under {p} is not a percentage between 0 and 100"
-        )));
-    }
-    let names: Vec<String> = args.name.iter().cloned().collect();
-    let many = if args.all_contexts {
-        Some(cluster::context_names(global).await?)
-    } else {
-        contexts(global)
-    };
-    if let Some(contexts) = many {
+pub async fn run(
+    settings: &Settings,
+    clusters: &Clusters,
+    args: &CoverageArgs,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let options = Options::resolve(args)?;
+    if let Some(contexts) = clusters.contexts(args.all_contexts).await? {
         if args.watch {
             return Err(Error::input(
                 "--watch follows one cluster; drop --all-contexts or the context list",
             ));
         }
-        return multi(global, args, &names, &contexts, out).await;
+        return multi(settings, clusters, &options, &contexts, out).await;
     }
-    let target = cluster::connect(global, None).await?;
-    let scope = scope(
-        global,
-        &target,
-        &names,
-        args.selector.as_deref(),
-        args.node_selector.as_deref(),
-    );
+    let target = clusters.connect().await?;
+    let scope = options.scope(settings, &target);
     if args.watch {
-        return watch(&target, &scope, args, out).await;
+        return watch(&target, &scope, options.single(), &settings.output, out).await;
     }
-    let snapshot = fetch(&target, &scope, Keep::Coverage).await?;
+    let snapshot = shared::snapshot(&target, &scope, Keep::Coverage).await?;
     let report = CoverageReport {
         items: items(&snapshot, None),
         errors: Vec::new(),
     };
-    print(&render_report(out, &report, args.name.is_some())?)?;
-    Ok(verdict(&report, args))
+    emit(
+        out,
+        &render_report(&settings.output, &report, options.single())?,
+    )?;
+    Ok(verdict(&report, options.fail_under))
 }
 
 fn render_report(out: &Output, report: &CoverageReport, single: bool) -> Result<String> {
-    match out.format {
-        OutputFormat::Json | OutputFormat::Yaml => {
-            render::document::render(out.format, "CoverageReport", report)
-                .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))
-        }
-        _ => Ok(render::coverage::render(out, report, single)),
-    }
+    shared::report_text(out, "CoverageReport", report, || {
+        Ok(render::coverage::render(out, report, single))
+    })
 }
 
 /// 3 when a cluster could not be reported on; 1 when a DaemonSet is under `--fail-under`,
 /// naming them on stderr.
-fn verdict(report: &CoverageReport, args: &CoverageArgs) -> Exit {
+fn verdict(report: &CoverageReport, fail_under: Option<f64>) -> Exit {
     if !report.errors.is_empty() {
         return Exit::Cluster;
     }
-    let Some(bar) = args.fail_under else {
+    let Some(bar) = fail_under else {
         return Exit::Ok;
     };
     let under: Vec<String> = report
@@ -198,23 +146,17 @@ fn verdict(report: &CoverageReport, args: &CoverageArgs) -> Exit {
 
 /// Several clusters in parallel; a cluster that fails is a row with its error.
 async fn multi(
-    global: &GlobalArgs,
-    args: &CoverageArgs,
-    names: &[String],
+    settings: &Settings,
+    clusters: &Clusters,
+    options: &Options,
     contexts: &[String],
-    out: &Output,
+    out: &mut dyn Write,
 ) -> Result<Exit> {
     let runs = contexts.iter().map(|ctx| async move {
         let res = async {
-            let target = cluster::connect(global, Some(ctx)).await?;
-            let scope = scope(
-                global,
-                &target,
-                names,
-                args.selector.as_deref(),
-                args.node_selector.as_deref(),
-            );
-            fetch(&target, &scope, Keep::Coverage).await
+            let target = clusters.connect_to(ctx).await?;
+            let scope = options.scope(settings, &target);
+            shared::snapshot(&target, &scope, Keep::Coverage).await
         }
         .await;
         (ctx.clone(), res)
@@ -229,16 +171,21 @@ async fn multi(
             }),
         }
     }
-    print(&render_report(out, &report, false)?)?;
-    Ok(verdict(&report, args))
+    emit(out, &render_report(&settings.output, &report, false)?)?;
+    Ok(verdict(&report, options.fail_under))
 }
 
 /// Re-renders on every change. On a terminal the screen is redrawn; piped, each state is
 /// printed in turn (as JSON lines with -o json). Ctrl-C ends it with code 130.
-async fn watch(target: &Target, scope: &Scope, args: &CoverageArgs, out: &Output) -> Result<Exit> {
+async fn watch(
+    target: &Target,
+    scope: &Scope,
+    single: bool,
+    out: &Output,
+    writer: &mut dyn Write,
+) -> Result<Exit> {
     super::wait_for_server(target).await?;
     let tty = std::io::stdout().is_terminal();
-    let single = args.name.is_some();
     let mut last: Option<String> = None;
     let mut failure: Option<Error> = None;
     let follow = watch::follow(target, scope, |update| match update {
@@ -279,7 +226,7 @@ async fn watch(target: &Target, scope: &Scope, args: &CoverageArgs, out: &Output
             } else {
                 format!("{text}\n")
             };
-            if let Err(e) = print(&frame) {
+            if let Err(e) = emit(writer, &frame) {
                 failure = Some(e);
                 return false;
             }

@@ -8,10 +8,12 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::{check_name, print};
-use crate::cli::{ExplainCommand, GlobalArgs, OutputFormat};
+use std::io::Write;
+
+use super::shared::{self, check_name};
+use crate::cli::{ExplainCommand, ExplainDsArgs, ExplainNodeArgs};
 use crate::cluster::fetch::{self, Scope};
-use crate::cluster::{self, Target};
+use crate::cluster::{self, Clusters, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::admission::{self, Admission, Objects};
 use crate::logic::daemon::failed_creates::{self, CreateFailure};
@@ -19,7 +21,8 @@ use crate::logic::daemon::pods::PodIndex;
 use crate::logic::daemon::{pods, revisions};
 use crate::logic::reports::explain::{self, Context, NodeNote, Verdict, VerdictGroup};
 use crate::logic::scheduler::{ClusterView, noderesources};
-use crate::render::{self, Output};
+use crate::render;
+use crate::settings::{NamespaceScope, Settings};
 
 /// `kind: ExplainNodeReport`.
 #[derive(Debug, Serialize)]
@@ -44,66 +47,76 @@ pub struct DaemonSetReport {
     pub notes: Vec<String>,
 }
 
-pub async fn run(global: &GlobalArgs, cmd: &ExplainCommand, out: &Output) -> Result<Exit> {
+pub async fn run(
+    settings: &Settings,
+    clusters: &Clusters,
+    cmd: &ExplainCommand,
+    out: &mut dyn Write,
+) -> Result<Exit> {
     match cmd {
-        ExplainCommand::Node(a) => {
-            check_name("node", &a.node)?;
-            for d in &a.daemonsets {
-                check_name("DaemonSet", d)?;
-            }
-            let target = cluster::connect(global, None).await?;
-            let report = node_report(global, &target, &a.node, &a.daemonsets).await?;
-            if report.verdicts.is_empty() {
-                let ns = namespace_of(global, &target);
-                super::check_namespace(&target, ns.as_deref()).await?;
-            }
-            let text = match out.format {
-                OutputFormat::Json | OutputFormat::Yaml => {
-                    document(out.format, "ExplainNodeReport", &report)?
-                }
-                _ => render::explain::node(
-                    out,
-                    &report.node,
-                    &report.node_notes,
-                    &report.verdicts,
-                    &report.notes,
-                ),
-            };
-            print(&text)?;
-            Ok(verdict_exit(&report.verdicts))
-        }
-        ExplainCommand::Ds(a) => {
-            check_name("DaemonSet", &a.name)?;
-            let target = cluster::connect(global, None).await?;
-            let report = match ds_report(global, &target, &a.name).await {
-                Err(Error::Input(m)) => {
-                    let ns = namespace_of(global, &target);
-                    super::check_namespace(&target, ns.as_deref()).await?;
-                    return Err(Error::Input(m));
-                }
-                other => other?,
-            };
-            let text = match out.format {
-                OutputFormat::Json | OutputFormat::Yaml => {
-                    document(out.format, "ExplainDaemonSetReport", &report)?
-                }
-                _ => render::explain::daemonset(
-                    out,
-                    &report.namespace,
-                    &report.name,
-                    &report.groups,
-                    &report.notes,
-                ),
-            };
-            print(&text)?;
-            Ok(verdict_exit(&report.verdicts))
-        }
+        ExplainCommand::Node(a) => node(settings, clusters, a, out).await,
+        ExplainCommand::Ds(a) => daemonset(settings, clusters, a, out).await,
     }
 }
 
-fn document<T: Serialize>(format: OutputFormat, kind: &str, body: &T) -> Result<String> {
-    render::document::render(format, kind, body)
-        .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))
+/// `explain node NODE [DS...]`.
+async fn node(
+    settings: &Settings,
+    clusters: &Clusters,
+    a: &ExplainNodeArgs,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    check_name("node", &a.node)?;
+    for d in &a.daemonsets {
+        check_name("DaemonSet", d)?;
+    }
+    let target = clusters.connect().await?;
+    let report = node_report(&settings.namespace, &target, &a.node, &a.daemonsets).await?;
+    if report.verdicts.is_empty() {
+        let ns = settings.namespace.resolve(&target);
+        shared::check_namespace(&target, ns.as_deref()).await?;
+    }
+    let output = &settings.output;
+    shared::emit_report(out, output, "ExplainNodeReport", &report, || {
+        Ok(render::explain::node(
+            output,
+            &report.node,
+            &report.node_notes,
+            &report.verdicts,
+            &report.notes,
+        ))
+    })?;
+    Ok(verdict_exit(&report.verdicts))
+}
+
+/// `explain ds NAME`.
+async fn daemonset(
+    settings: &Settings,
+    clusters: &Clusters,
+    a: &ExplainDsArgs,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    check_name("DaemonSet", &a.name)?;
+    let target = clusters.connect().await?;
+    let report = match ds_report(&settings.namespace, &target, &a.name).await {
+        Err(Error::Input(m)) => {
+            let ns = settings.namespace.resolve(&target);
+            shared::check_namespace(&target, ns.as_deref()).await?;
+            return Err(Error::Input(m));
+        }
+        other => other?,
+    };
+    let output = &settings.output;
+    shared::emit_report(out, output, "ExplainDaemonSetReport", &report, || {
+        Ok(render::explain::daemonset(
+            output,
+            &report.namespace,
+            &report.name,
+            &report.groups,
+            &report.notes,
+        ))
+    })?;
+    Ok(verdict_exit(&report.verdicts))
 }
 
 /// 1 when any verdict is a problem, so scripts can gate on it.
@@ -113,15 +126,6 @@ fn verdict_exit(verdicts: &[Verdict]) -> Exit {
     } else {
         Exit::Ok
     }
-}
-
-fn namespace_of(global: &GlobalArgs, target: &Target) -> Option<String> {
-    (!global.all_namespaces).then(|| {
-        global
-            .namespace
-            .clone()
-            .unwrap_or_else(|| target.namespace.clone())
-    })
 }
 
 /// Optional inputs degrade to a note instead of failing the whole report.
@@ -213,12 +217,12 @@ fn verdict(
 /// Reads only this node, its pods, the unscheduled pods, and the DaemonSets: the cost does not
 /// grow with the number of nodes.
 async fn node_report(
-    global: &GlobalArgs,
+    namespace: &NamespaceScope,
     target: &Target,
     node_name: &str,
     names: &[String],
 ) -> Result<NodeReport> {
-    let ns = namespace_of(global, target);
+    let ns = namespace.resolve(target);
     let scope = Scope {
         namespace: ns.clone(),
         names: if ns.is_some() {
@@ -273,13 +277,7 @@ async fn node_report(
         )
     };
     if ns.is_none() && !names.is_empty() {
-        daemonsets.retain(|d| d.metadata.name.as_ref().is_some_and(|n| names.contains(n)));
-        if daemonsets.is_empty() {
-            return Err(Error::input(format!(
-                "daemonset {:?} not found in any namespace",
-                names.join(",")
-            )));
-        }
+        shared::retain_named(&mut daemonsets, names)?;
     }
     let mut all_pods = bound;
     all_pods.extend(unbound);
@@ -376,8 +374,12 @@ async fn readable_namespaces(
     Ok(out)
 }
 
-async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<DaemonSetReport> {
-    let ns = namespace_of(global, target);
+async fn ds_report(
+    namespace: &NamespaceScope,
+    target: &Target,
+    name: &str,
+) -> Result<DaemonSetReport> {
+    let ns = namespace.resolve(target);
     let scope = Scope {
         namespace: ns.clone(),
         names: if ns.is_some() {
@@ -395,7 +397,7 @@ async fn ds_report(global: &GlobalArgs, target: &Target, name: &str) -> Result<D
     let ds = daemonsets?
         .into_iter()
         .find(|d| d.metadata.name.as_deref() == Some(name))
-        .ok_or_else(|| Error::input(format!("daemonset {name:?} not found in any namespace")))?;
+        .ok_or_else(|| shared::not_found_anywhere(&[name.to_string()]))?;
     let ds_ns = ds.metadata.namespace.clone().unwrap_or_default();
     let (nodes, pods) = (nodes?, pods?);
     let mut notes = Vec::new();

@@ -1,38 +1,17 @@
-//! `kubectl ds overhead` and the admission facts `preview --node` shares with it.
+//! `kubectl ds overhead`.
 
-use super::{check_selector, print};
-use crate::cli::{GlobalArgs, OutputFormat, OverheadArgs};
+use std::io::Write;
+
+use super::shared::{self, admission_facts};
+use crate::cli::OverheadArgs;
+use crate::cluster::Clusters;
 use crate::cluster::fetch::{self, Scope};
 use crate::cluster::lean::Keep;
-use crate::cluster::{self, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::apimachinery::labels::label_key_error;
-use crate::logic::reports::fresh_node::AdmissionFacts;
 use crate::logic::reports::overhead::{self, Grouping, Inputs};
-use crate::render::{self, Output};
-
-/// A node's overhead comes from the DaemonSets of every namespace, so that is the default;
-/// `-n` narrows it.
-pub fn daemonset_namespace(global: &GlobalArgs) -> Option<String> {
-    if global.all_namespaces {
-        None
-    } else {
-        global.namespace.clone()
-    }
-}
-
-/// What the API server's admission reads, for the pods of DaemonSets in `ns`; what could not
-/// be read becomes a note and its admission plugin is not modelled.
-pub async fn admission_facts(
-    target: &Target,
-    ns: Option<&str>,
-    notes: &mut Vec<String>,
-) -> AdmissionFacts {
-    let mut unread = Vec::new();
-    let objects = cluster::admission::objects(target, ns, &mut unread).await;
-    notes.extend(cluster::admission::note(&unread));
-    objects
-}
+use crate::render;
+use crate::settings::{Selector, Settings, selector_text};
 
 fn grouping(args: &OverheadArgs) -> Result<Grouping> {
     if args.group_by.is_empty() {
@@ -56,19 +35,26 @@ struct Report<'a> {
     notes: &'a [String],
 }
 
-pub async fn run(global: &GlobalArgs, args: &OverheadArgs, out: &Output) -> Result<Exit> {
-    check_selector("-l", args.node_selector.as_deref())?;
+pub async fn run(
+    settings: &Settings,
+    clusters: &Clusters,
+    args: &OverheadArgs,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let node_selector = Selector::parse("-l", args.node_selector.as_deref())?;
     let grouping = grouping(args)?;
-    let target = cluster::connect(global, None).await?;
-    let ns = daemonset_namespace(global);
+    let target = clusters.connect().await?;
+    // A node's overhead comes from the DaemonSets of every namespace; `-n` narrows it.
+    let ns = settings.namespace.named_or_all();
     let scope = Scope {
         namespace: ns.clone(),
         ..Scope::default()
     };
     let mut notes = Vec::new();
+    let node_selector = selector_text(&node_selector);
     let (daemonsets, nodes, pods, revisions) = tokio::try_join!(
         fetch::daemonsets(&target, &scope),
-        fetch::nodes(&target, args.node_selector.as_deref()),
+        fetch::nodes(&target, node_selector.as_deref()),
         fetch::lean_pods(&target, None, Keep::Lean),
         fetch::revisions(&target, ns.as_deref()),
     )?;
@@ -83,18 +69,13 @@ pub async fn run(global: &GlobalArgs, args: &OverheadArgs, out: &Output) -> Resu
         },
         &grouping,
     );
-    let text = match out.format {
-        OutputFormat::Json | OutputFormat::Yaml => render::document::render(
-            out.format,
-            "OverheadReport",
-            &Report {
-                report: &report,
-                notes: &notes,
-            },
-        )
-        .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))?,
-        _ => render::overhead::render(out, &report, &notes),
+    let output = &settings.output;
+    let doc = Report {
+        report: &report,
+        notes: &notes,
     };
-    print(&text)?;
+    shared::emit_report(out, output, "OverheadReport", &doc, || {
+        Ok(render::overhead::render(output, &report, &notes))
+    })?;
     Ok(Exit::Ok)
 }

@@ -1,24 +1,22 @@
 //! `kubectl ds preview -f FILE|-` and `preview --node FILE | --node-like NODE`.
 
-use std::io::Read;
+use std::io::{Read, Write};
 
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::Node;
-use kube::Api;
-use kube::api::{Patch, PatchParams};
 use serde::Serialize;
 
-use super::print;
-use crate::cli::{GlobalArgs, OutputFormat, PreviewArgs};
-use crate::cluster::errors::Request;
+use super::shared::{self, admission_facts, check_name};
+use crate::cli::PreviewArgs;
 use crate::cluster::fetch;
-use crate::cluster::{self, Target};
+use crate::cluster::{self, Clusters, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::admission::{self, Admission, Objects};
 use crate::logic::manifest;
 use crate::logic::reports::node_preview;
 use crate::logic::reports::preview::{self, Admitted, Preview};
-use crate::render::{self, Output};
+use crate::render;
+use crate::settings::Settings;
 
 /// `kind: PreviewReport`.
 #[derive(Debug, Serialize)]
@@ -60,34 +58,6 @@ fn read_source(file: &str) -> Result<(String, String)> {
         ))
     })?;
     Ok((name, text))
-}
-
-/// Sends the manifest with dryRun=All (server-side apply), returning the defaulted object the
-/// server would store. Admission and validation messages are passed on verbatim.
-async fn server_dry_run(target: &Target, ds: &DaemonSet) -> Result<DaemonSet> {
-    let ns = ds.metadata.namespace.clone().unwrap_or_default();
-    let name = ds.metadata.name.clone().unwrap_or_default();
-    let api: Api<DaemonSet> = Api::namespaced(target.client.clone(), &ns);
-    let params = PatchParams::apply("kubectl-ds-preview").force().dry_run();
-    let mut body = ds.clone();
-    body.metadata.managed_fields = None;
-    body.metadata.resource_version = None;
-    match api.patch(&name, &params, &Patch::Apply(&body)).await {
-        Ok(d) => Ok(d),
-        Err(kube::Error::Api(status))
-            if cluster::errors::is_about_the_object(status.code, &status.message) =>
-        {
-            Err(Error::input(format!(
-                "the API server rejected daemonset {ns}/{name} (dry run): {}",
-                status.message
-            )))
-        }
-        Err(e) => Err(cluster::errors::from_kube(
-            e,
-            &Request::new("patch", "daemonsets", Some(&ns)).named(&name),
-            &target.server,
-        )),
-    }
 }
 
 /// The namespace of every DaemonSet, when they share one: the admission inputs are then read
@@ -134,9 +104,14 @@ async fn admitted(
     }
 }
 
-pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Result<Exit> {
+pub async fn run(
+    settings: &Settings,
+    clusters: &Clusters,
+    args: &PreviewArgs,
+    out: &mut dyn Write,
+) -> Result<Exit> {
     let Some(file) = args.file.as_deref() else {
-        return run_node(global, args, out).await;
+        return run_node(settings, clusters, args, out).await;
     };
     if args.labels.is_some() || args.taints.is_some() {
         return Err(Error::input(
@@ -148,15 +123,41 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
     for s in &manifest.skipped {
         eprintln!("note: skipped {s}: preview only reads DaemonSets");
     }
-    let target = cluster::connect(global, None).await?;
-    let default_ns = global
-        .namespace
-        .clone()
-        .unwrap_or_else(|| target.namespace.clone());
+    let target = clusters.connect().await?;
+    let daemonsets = with_namespaces(settings, &target, &source, manifest.daemonsets)?;
+    let items = previews(&target, daemonsets, args.server_dry_run).await?;
+    let report = Report {
+        items,
+        skipped: manifest.skipped,
+    };
+    let output = &settings.output;
+    shared::emit_report(out, output, "PreviewReport", &report, || {
+        Ok(render::preview::render(output, &report.items))
+    })?;
+    let unplaceable = report
+        .items
+        .iter()
+        .any(|p| !p.unplaceable.is_empty() || !p.create_refused.is_empty());
+    Ok(if args.fail_if_unplaceable && unplaceable {
+        Exit::Problem
+    } else {
+        Exit::Ok
+    })
+}
+
+/// The manifest's DaemonSets, each in its own namespace, else in `-n`'s or the context's; a
+/// namespace that contradicts `-n` is an error.
+fn with_namespaces(
+    settings: &Settings,
+    target: &Target,
+    source: &str,
+    entries: Vec<manifest::Entry>,
+) -> Result<Vec<DaemonSet>> {
+    let default_ns = settings.namespace.one(target);
     let mut daemonsets = Vec::new();
-    for entry in manifest.daemonsets {
+    for entry in entries {
         let mut ds = entry.daemonset;
-        match (ds.metadata.namespace.as_deref(), &global.namespace) {
+        match (ds.metadata.namespace.as_deref(), settings.namespace.flag()) {
             (Some(own), Some(flag)) if own != flag => {
                 return Err(Error::input(format!(
                     "{source}:{}: the manifest's namespace {own:?} does not match -n {flag:?}",
@@ -168,16 +169,25 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
         }
         daemonsets.push(ds);
     }
+    Ok(daemonsets)
+}
+
+/// Where each DaemonSet would land, from one read of the nodes, pods and admission inputs.
+async fn previews(
+    target: &Target,
+    daemonsets: Vec<DaemonSet>,
+    server_dry_run: bool,
+) -> Result<Vec<Preview>> {
     let (nodes, pods) = tokio::try_join!(
-        fetch::nodes(&target, None),
-        fetch::lean_pods(&target, None, crate::cluster::lean::Keep::Lean)
+        fetch::nodes(target, None),
+        fetch::lean_pods(target, None, crate::cluster::lean::Keep::Lean)
     )?;
     let scope = one_namespace(&daemonsets);
     let mut unread = Vec::new();
     let mut unread_pdbs = Vec::new();
     let (objects, pdbs) = tokio::join!(
-        cluster::admission::objects(&target, scope.as_deref(), &mut unread),
-        cluster::admission::pdbs(&target, &mut unread_pdbs),
+        cluster::admission::objects(target, scope.as_deref(), &mut unread),
+        cluster::admission::pdbs(target, &mut unread_pdbs),
     );
     unread.extend(unread_pdbs);
     if let Some(n) = cluster::admission::note(&unread) {
@@ -187,19 +197,13 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
     for ds in daemonsets {
         let ns = ds.metadata.namespace.clone().unwrap_or_default();
         let name = ds.metadata.name.clone().unwrap_or_default();
-        let api: Api<DaemonSet> = Api::namespaced(target.client.clone(), &ns);
-        let existing = fetch::call(
-            &target,
-            Request::new("get", "daemonsets", Some(&ns)).named(&name),
-            api.get_opt(&name),
-        )
-        .await?;
-        let ds = if args.server_dry_run {
-            server_dry_run(&target, &ds).await?
+        let existing = fetch::daemonset_opt(target, &ns, &name).await?;
+        let ds = if server_dry_run {
+            cluster::write::apply_dry_run(target, &ds).await?
         } else {
             ds
         };
-        let admission = admitted(&target, &ds, &nodes, &objects, args.server_dry_run).await?;
+        let admission = admitted(target, &ds, &nodes, &objects, server_dry_run).await?;
         let inputs = Admitted {
             admission: admission.as_ref(),
             pdbs: &pdbs,
@@ -209,27 +213,7 @@ pub async fn run(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resul
             items.push(p);
         }
     }
-    let report = Report {
-        items,
-        skipped: manifest.skipped,
-    };
-    let text = match out.format {
-        OutputFormat::Json | OutputFormat::Yaml => {
-            render::document::render(out.format, "PreviewReport", &report)
-                .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))?
-        }
-        _ => render::preview::render(out, &report.items),
-    };
-    print(&text)?;
-    let unplaceable = report
-        .items
-        .iter()
-        .any(|p| !p.unplaceable.is_empty() || !p.create_refused.is_empty());
-    Ok(if args.fail_if_unplaceable && unplaceable {
-        Exit::Problem
-    } else {
-        Exit::Ok
-    })
+    Ok(items)
 }
 
 /// The Node of `--node FILE`.
@@ -253,8 +237,22 @@ fn read_node(file: &str) -> Result<Node> {
     Ok(node)
 }
 
+/// `kind: NodePreviewReport`.
+#[derive(Serialize)]
+struct NodeDoc<'a> {
+    #[serde(flatten)]
+    preview: &'a node_preview::NodePreview,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    notes: &'a [String],
+}
+
 /// `preview --node FILE | --node-like NODE [--labels ...] [--taints ...]`.
-async fn run_node(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Result<Exit> {
+async fn run_node(
+    settings: &Settings,
+    clusters: &Clusters,
+    args: &PreviewArgs,
+    out: &mut dyn Write,
+) -> Result<Exit> {
     let labels = args
         .labels
         .as_deref()
@@ -271,9 +269,9 @@ async fn run_node(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resu
         .unwrap_or_default();
     let from_file = args.node.as_deref().map(read_node).transpose()?;
     if let Some(name) = &args.node_like {
-        super::check_name("node", name)?;
+        check_name("node", name)?;
     }
-    let target = cluster::connect(global, None).await?;
+    let target = clusters.connect().await?;
     let node = match (from_file, &args.node_like) {
         (Some(node), _) => node_preview::apply(node, &labels, &taints),
         (None, Some(name)) => {
@@ -285,34 +283,24 @@ async fn run_node(global: &GlobalArgs, args: &PreviewArgs, out: &Output) -> Resu
             ));
         }
     };
-    let namespace = super::overhead::daemonset_namespace(global);
+    // What a node gets comes from the DaemonSets of every namespace; `-n` narrows it.
+    let namespace = settings.namespace.named_or_all();
     let scope = fetch::Scope {
         namespace: namespace.clone(),
         ..fetch::Scope::default()
     };
     let daemonsets = fetch::daemonsets(&target, &scope).await?;
     let mut notes = Vec::new();
-    let facts = super::overhead::admission_facts(&target, namespace.as_deref(), &mut notes).await;
+    let facts = admission_facts(&target, namespace.as_deref(), &mut notes).await;
     let preview = node_preview::preview(&node, &daemonsets, &facts);
-    let text = match out.format {
-        OutputFormat::Json | OutputFormat::Yaml => {
-            #[derive(Serialize)]
-            struct Doc<'a> {
-                #[serde(flatten)]
-                preview: &'a node_preview::NodePreview,
-                #[serde(skip_serializing_if = "<[String]>::is_empty")]
-                notes: &'a [String],
-            }
-            let doc = Doc {
-                preview: &preview,
-                notes: &notes,
-            };
-            render::document::render(out.format, "NodePreviewReport", &doc)
-                .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))?
-        }
-        _ => render::overhead::render_node(out, &preview, &notes),
+    let output = &settings.output;
+    let doc = NodeDoc {
+        preview: &preview,
+        notes: &notes,
     };
-    print(&text)?;
+    shared::emit_report(out, output, "NodePreviewReport", &doc, || {
+        Ok(render::overhead::render_node(output, &preview, &notes))
+    })?;
     Ok(
         if args.fail_if_unplaceable && preview.count("Pending") > 0 {
             Exit::Problem

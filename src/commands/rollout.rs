@@ -1,29 +1,52 @@
 //! `kubectl ds rollout status|history|undo`.
 
-use std::io::IsTerminal;
-use std::time::Duration;
+use std::io::{IsTerminal, Write};
 
-use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
-use super::{check_name, check_selector, print};
-use crate::cli::{GlobalArgs, OutputFormat, RolloutCommand, RolloutHistoryArgs, RolloutStatusArgs};
-use crate::cluster::fetch::{self, Scope};
+use super::shared::{self, check_name, emit, template_yaml};
+use crate::cli::{RolloutHistoryArgs, RolloutStatusArgs};
+use crate::cluster::fetch::Scope;
 use crate::cluster::watch::{self, Update};
-use crate::cluster::{self, Target, connect};
+use crate::cluster::{Clusters, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::daemon::history::{self, Revision};
 use crate::logic::daemon::revisions;
 use crate::logic::daemon::rollout::{self, RolloutStatus, State};
 use crate::logic::snapshot::Snapshot;
 use crate::render::{self, Output};
+use crate::settings::{Selector, Settings, Timeout};
 
-pub async fn run(global: &GlobalArgs, cmd: &RolloutCommand, out: &Output) -> Result<Exit> {
-    match cmd {
-        RolloutCommand::Status(args) => status(global, args, out).await,
-        RolloutCommand::History(args) => history_cmd(global, args, out).await,
-        RolloutCommand::Undo(args) => super::rollback::run(global, args, out).await,
+/// `rollout status`'s flags, resolved.
+struct StatusOptions {
+    names: Vec<String>,
+    selector: Option<Selector>,
+    revision: Option<i64>,
+    timeout: Timeout,
+    /// `kubectl rollout status NAME --timeout 60s` watches, since kubectl watches by default.
+    watching: bool,
+}
+
+impl StatusOptions {
+    fn resolve(args: &RolloutStatusArgs) -> Result<StatusOptions> {
+        let selector = Selector::parse("-l", args.selector.as_deref())?;
+        for n in &args.names {
+            check_name("DaemonSet", n)?;
+        }
+        if let Some(n) = args.revision.filter(|n| *n <= 0) {
+            return Err(Error::input(format!(
+                "revision must be a positive integer: {n}"
+            )));
+        }
+        let timeout = Timeout::parse("--timeout", &args.timeout)?;
+        Ok(StatusOptions {
+            names: args.names.clone(),
+            selector,
+            revision: args.revision,
+            watching: args.watch || timeout.limit.is_some(),
+            timeout,
+        })
     }
 }
 
@@ -34,14 +57,6 @@ pub struct RolloutStatusReport {
     /// The worst state over all items; the exit code follows from it.
     pub state: State,
     pub items: Vec<RolloutStatus>,
-}
-
-fn parse_duration(flag: &str, s: &str) -> Result<Option<Duration>> {
-    connect::parse_timeout(s).map_err(|_| {
-        Error::input(format!(
-            "invalid {flag} {s:?}: use a duration such as 30s, 5m or 0 for no limit"
-        ))
-    })
 }
 
 /// Status of every DaemonSet in the snapshot, with `--revision` applied.
@@ -70,60 +85,56 @@ fn exit_for(state: State, watching: bool) -> Exit {
 }
 
 fn render_status(out: &Output, items: Vec<RolloutStatus>) -> Result<String> {
-    match out.format {
-        OutputFormat::Json | OutputFormat::Yaml => {
-            let report = RolloutStatusReport {
-                state: rollout::overall(&items),
-                items,
-            };
-            render::document::render(out.format, "RolloutStatusReport", &report)
-                .map_err(|e| Error::cluster(format!("cannot encode the report: {e}")))
-        }
-        _ => Ok(render::rollout::status(out, &items)),
-    }
+    let report = RolloutStatusReport {
+        state: rollout::overall(&items),
+        items,
+    };
+    shared::report_text(out, "RolloutStatusReport", &report, || {
+        Ok(render::rollout::status(out, &report.items))
+    })
 }
 
-async fn status(global: &GlobalArgs, args: &RolloutStatusArgs, out: &Output) -> Result<Exit> {
-    check_selector("-l", args.selector.as_deref())?;
-    for n in &args.names {
-        check_name("DaemonSet", n)?;
-    }
-    if let Some(n) = args.revision.filter(|n| *n <= 0) {
-        return Err(Error::input(format!(
-            "revision must be a positive integer: {n}"
-        )));
-    }
-    let timeout = parse_duration("--timeout", &args.timeout)?;
-    // `kubectl rollout status NAME --timeout 60s` watches, since kubectl watches by default.
-    let watching = args.watch || timeout.is_some();
-    let target = cluster::connect(global, None).await?;
-    if watching {
+/// `rollout status [NAME...]`, once or following the rollouts.
+pub async fn status(
+    settings: &Settings,
+    clusters: &Clusters,
+    args: &RolloutStatusArgs,
+    writer: &mut dyn Write,
+) -> Result<Exit> {
+    let options = StatusOptions::resolve(args)?;
+    let out = &settings.output;
+    let target = clusters.connect().await?;
+    if options.watching {
         super::wait_for_server(&target).await?;
     }
-    let scope =
-        super::coverage::scope(global, &target, &args.names, args.selector.as_deref(), None);
+    let scope = shared::scope(
+        &settings.namespace,
+        &target,
+        &options.names,
+        &options.selector,
+        &None,
+    );
     // One fetch first: unknown names and missing permissions fail here, before any watch.
-    let snapshot =
-        super::coverage::fetch(&target, &scope, crate::cluster::lean::Keep::Lean).await?;
+    let snapshot = shared::snapshot(&target, &scope, crate::cluster::lean::Keep::Lean).await?;
     if snapshot.daemonsets.is_empty() {
         // Nothing to wait for, as kubectl's "No resources found"; documents stay parseable.
-        if matches!(out.format, OutputFormat::Json | OutputFormat::Yaml) {
-            print(&render_status(out, Vec::new())?)?;
+        if out.format.is_document() {
+            emit(writer, &render_status(out, Vec::new())?)?;
         } else {
             eprintln!("No DaemonSets found.");
         }
         return Ok(Exit::Ok);
     }
-    if let Some(n) = args.revision {
+    if let Some(n) = options.revision {
         check_revision_exists(&snapshot, n)?;
     }
-    let items = statuses(&snapshot, args.revision, &rollout::Failures::default());
+    let items = statuses(&snapshot, options.revision, &rollout::Failures::default());
     let state = rollout::overall(&items);
-    if !watching || state != State::Progressing {
-        print(&render_status(out, items)?)?;
-        return Ok(exit_for(state, watching));
+    if !options.watching || state != State::Progressing {
+        emit(writer, &render_status(out, items)?)?;
+        return Ok(exit_for(state, options.watching));
     }
-    watch_status(&target, &scope, args, out, timeout).await
+    watch_status(&target, &scope, &options, out, writer).await
 }
 
 /// `--revision N` beyond every DaemonSet's current revision, once the controller has seen the
@@ -146,12 +157,13 @@ fn check_revision_exists(snapshot: &Snapshot, n: i64) -> Result<()> {
 async fn watch_status(
     target: &Target,
     scope: &Scope,
-    args: &RolloutStatusArgs,
+    args: &StatusOptions,
     out: &Output,
-    timeout: Option<Duration>,
+    writer: &mut dyn Write,
 ) -> Result<Exit> {
+    let timeout = args.timeout.limit;
     let tty = std::io::stdout().is_terminal();
-    let documents = matches!(out.format, OutputFormat::Json | OutputFormat::Yaml);
+    let documents = out.format.is_document();
     let mut last_lines: Vec<String> = Vec::new();
     let mut last: Option<Vec<RolloutStatus>> = None;
     let mut finished: Option<Exit> = None;
@@ -183,7 +195,7 @@ async fn watch_status(
                     }
                     t
                 };
-                if let Err(e) = print(&text) {
+                if let Err(e) = emit(writer, &text) {
                     failure = Some(e);
                     return false;
                 }
@@ -219,11 +231,11 @@ async fn watch_status(
     }
     let items = last.unwrap_or_default();
     if documents {
-        print(&render_status(out, items.clone())?)?;
+        emit(writer, &render_status(out, items.clone())?)?;
     } else if !tty && finished.is_some() {
         // The detail of the final state, after the progress lines.
         let detail = render::rollout::status(out, &items);
-        print(&format!("\n{detail}"))?;
+        emit(writer, &format!("\n{detail}"))?;
     }
     if timed_out {
         let pending: Vec<String> = items
@@ -233,65 +245,12 @@ async fn watch_status(
             .collect();
         eprintln!(
             "error: timed out after {} waiting for the rollout of {}",
-            args.timeout,
+            args.timeout.text,
             pending.join(", ")
         );
         return Ok(Exit::Problem);
     }
     Ok(finished.unwrap_or(Exit::Problem))
-}
-
-/// The DaemonSet, its namespace's ControllerRevisions and pods, read fresh (not from the
-/// watch cache), so a rollback's resourceVersion precondition is as recent as possible.
-pub async fn fetch_one(
-    target: &Target,
-    global: &GlobalArgs,
-    name: &str,
-) -> Result<(DaemonSet, Vec<Revision>, Snapshot)> {
-    check_name("DaemonSet", name)?;
-    let ns = global
-        .namespace
-        .clone()
-        .unwrap_or_else(|| target.namespace.clone());
-    let scope = Scope {
-        namespace: Some(ns.clone()),
-        names: vec![name.to_string()],
-        ..Scope::default()
-    };
-    let not_found = || {
-        Error::input(format!(
-            "daemonset {name:?} not found in namespace {ns:?}; check the name and the namespace (-n)"
-        ))
-    };
-    let fetched = tokio::try_join!(
-        fetch::daemonsets(target, &scope),
-        fetch::revisions(target, Some(&ns)),
-        fetch::pods(target, Some(&ns), None),
-    );
-    let (mut dss, revisions, pods) = match fetched {
-        Ok(f) => f,
-        Err(Error::Input(_)) => {
-            super::check_namespace(target, Some(&ns)).await?;
-            return Err(not_found());
-        }
-        Err(e) => return Err(e),
-    };
-    let ds = dss.pop().ok_or_else(not_found)?;
-    let hist = history::history(&ds, &revisions, &pods);
-    let snapshot = Snapshot {
-        daemonsets: vec![ds.clone()],
-        nodes: Vec::new(),
-        pods,
-        revisions,
-        create_failures: Vec::new(),
-    };
-    Ok((ds, hist, snapshot))
-}
-
-/// A revision's template as YAML, for display and diffs.
-pub fn template_yaml(rev: &Revision) -> Result<String> {
-    crate::yaml::to_string(&rev.template)
-        .map_err(|e| Error::cluster(format!("cannot encode revision {}: {e}", rev.revision)))
 }
 
 fn find(hist: &[Revision], n: i64) -> Result<&Revision> {
@@ -312,55 +271,40 @@ struct RolloutHistory<'a> {
     revisions: Vec<&'a Revision>,
 }
 
-async fn history_cmd(global: &GlobalArgs, args: &RolloutHistoryArgs, out: &Output) -> Result<Exit> {
-    super::check_name("DaemonSet", &args.name)?;
+/// `rollout history NAME [--revision N] [--diff [A [B]]]`.
+pub async fn history(
+    settings: &Settings,
+    clusters: &Clusters,
+    args: &RolloutHistoryArgs,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    check_name("DaemonSet", &args.name)?;
     let numbers = args.revision.iter().chain(args.diff.iter().flatten());
     if let Some(n) = numbers.copied().find(|n| *n <= 0) {
         return Err(Error::input(format!(
             "revision must be a positive integer: {n}"
         )));
     }
-    let target = cluster::connect(global, None).await?;
-    let (ds, hist, _) = fetch_one(&target, global, &args.name).await?;
-    let namespace = ds.metadata.namespace.clone().unwrap_or_default();
+    let target = clusters.connect().await?;
+    let one = shared::one_daemonset(&target, &settings.namespace, &args.name).await?;
     if let Some(diff) = &args.diff {
-        let current = hist
-            .last()
-            .ok_or_else(|| Error::input("No rollout history found."))?;
-        let (a, b) = match (diff.as_slice(), args.revision) {
-            ([], Some(n)) => (find(&hist, n)?, current),
-            ([a], None) => (find(&hist, *a)?, current),
-            ([a, b], None) => (find(&hist, *a)?, find(&hist, *b)?),
-            _ => {
-                return Err(Error::input(
-                    "use --diff A B, --diff A (against the current revision) or --revision N --diff",
-                ));
-            }
-        };
-        let (ya, yb) = (template_yaml(a)?, template_yaml(b)?);
-        let (la, lb) = (
-            format!("revision {}", a.revision),
-            format!("revision {}", b.revision),
-        );
-        return match external_diff(&ya, &yb, &la, &lb)? {
-            Some(code) => Ok(code),
-            None => {
-                let d = history::line_diff(&ya, &yb, &la, &lb, 3);
-                if d.is_empty() {
-                    print(&format!(
-                        "revisions {} and {} have the same pod template\n",
-                        a.revision, b.revision
-                    ))?;
-                } else {
-                    print(&out.styles.diff(&d))?;
-                }
-                Ok(Exit::Ok)
-            }
-        };
+        return history_diff(&settings.output, &one.history, diff, args.revision, out);
     }
-    let now = Timestamp::now();
+    let namespace = one.daemonset.metadata.namespace.clone().unwrap_or_default();
+    let text = history_text(&settings.output, args, namespace, &one.history)?;
+    emit(out, &text)?;
+    Ok(Exit::Ok)
+}
+
+/// The revisions (without their templates), or with `--revision N` that one with its template.
+fn history_text(
+    output: &Output,
+    args: &RolloutHistoryArgs,
+    namespace: String,
+    hist: &[Revision],
+) -> Result<String> {
     let selected: Vec<Revision> = match args.revision {
-        Some(n) => vec![find(&hist, n)?.clone()],
+        Some(n) => vec![find(hist, n)?.clone()],
         None => hist
             .iter()
             .cloned()
@@ -370,17 +314,13 @@ async fn history_cmd(global: &GlobalArgs, args: &RolloutHistoryArgs, out: &Outpu
             })
             .collect(),
     };
-    let text = match out.format {
-        OutputFormat::Json | OutputFormat::Yaml => {
-            let doc = RolloutHistory {
-                namespace,
-                name: args.name.clone(),
-                revisions: selected.iter().collect(),
-            };
-            render::document::render(out.format, "RolloutHistory", &doc)
-                .map_err(|e| Error::cluster(format!("cannot encode the history: {e}")))?
-        }
-        _ => match &selected[..] {
+    let doc = RolloutHistory {
+        namespace,
+        name: args.name.clone(),
+        revisions: selected.iter().collect(),
+    };
+    shared::report_text(output, "RolloutHistory", &doc, || {
+        Ok(match &selected[..] {
             [one] if args.revision.is_some() => format!(
                 "daemonset.apps/{} revision {}{}\n{}",
                 args.name,
@@ -388,10 +328,52 @@ async fn history_cmd(global: &GlobalArgs, args: &RolloutHistoryArgs, out: &Outpu
                 if one.current { " (current)" } else { "" },
                 template_yaml(one)?
             ),
-            _ => render::rollout::history(out, &selected, now),
-        },
+            _ => render::rollout::history(output, &selected, Timestamp::now()),
+        })
+    })
+}
+
+/// `--diff A B`, `--diff A` or `--revision N --diff`: through `KUBECTL_EXTERNAL_DIFF` when set.
+fn history_diff(
+    output: &Output,
+    hist: &[Revision],
+    diff: &[i64],
+    revision: Option<i64>,
+    out: &mut dyn Write,
+) -> Result<Exit> {
+    let current = hist
+        .last()
+        .ok_or_else(|| Error::input("No rollout history found."))?;
+    let (a, b) = match (diff, revision) {
+        ([], Some(n)) => (find(hist, n)?, current),
+        ([a], None) => (find(hist, *a)?, current),
+        ([a, b], None) => (find(hist, *a)?, find(hist, *b)?),
+        _ => {
+            return Err(Error::input(
+                "use --diff A B, --diff A (against the current revision) or --revision N --diff",
+            ));
+        }
     };
-    print(&text)?;
+    let (ya, yb) = (template_yaml(a)?, template_yaml(b)?);
+    let (la, lb) = (
+        format!("revision {}", a.revision),
+        format!("revision {}", b.revision),
+    );
+    if let Some(code) = external_diff(&ya, &yb, &la, &lb)? {
+        return Ok(code);
+    }
+    let d = history::line_diff(&ya, &yb, &la, &lb, 3);
+    if d.is_empty() {
+        emit(
+            out,
+            &format!(
+                "revisions {} and {} have the same pod template\n",
+                a.revision, b.revision
+            ),
+        )?;
+    } else {
+        emit(out, &output.styles.diff(&d))?;
+    }
     Ok(Exit::Ok)
 }
 

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::cli::OutputFormat;
+use super::OutputFormat;
 
 pub const API_VERSION: &str = "kubectl-ds/v1alpha1";
 

@@ -14,7 +14,22 @@ pub mod table;
 
 pub use styles::Styles;
 
-use crate::cli::OutputFormat;
+/// `-o`: a table (or the wide one), or a versioned document in JSON or YAML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum OutputFormat {
+    #[default]
+    Table,
+    Wide,
+    Json,
+    Yaml,
+}
+
+impl OutputFormat {
+    /// JSON or YAML: a document for scripts rather than a table for people.
+    pub fn is_document(self) -> bool {
+        matches!(self, OutputFormat::Json | OutputFormat::Yaml)
+    }
+}
 
 /// How to print: the format, the colours, the terminal width when known.
 #[derive(Clone, Debug)]

@@ -332,7 +332,7 @@ mod tests {
 
     #[test]
     fn bar_reads_without_colour_and_colours_with_it() {
-        let plain = Output::plain(crate::cli::OutputFormat::Table);
+        let plain = Output::plain(crate::render::OutputFormat::Table);
         assert_eq!(
             bar(&plain, 4000, 1000, 1000),
             format!("[{}{}{}]", "#".repeat(10), "=".repeat(10), ".".repeat(20))

@@ -9,7 +9,6 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::jiff::Timestamp;
 
 use super::{Output, coverage, explain, overhead, preview, rollout};
-use crate::cli::OutputFormat;
 use crate::logic::daemon::coverage::{CoverageItem, CoverageReport, compute};
 use crate::logic::daemon::history;
 use crate::logic::daemon::rollout as rollouts;
@@ -17,6 +16,7 @@ use crate::logic::fixtures::{ds, node, pod};
 use crate::logic::reports::explain::{self as verdicts, Context};
 use crate::logic::reports::preview as previews;
 use crate::logic::snapshot::Snapshot;
+use crate::render::OutputFormat;
 
 const WIDTHS: [u16; 2] = [80, 120];
 

@@ -2,7 +2,8 @@
 //! should run a daemon pod ([`placement`], with [`taints`] and [`node_affinity`]), which pods it
 //! owns ([`pods`]) and at which revision ([`revisions`]), one pass of its rolling update
 //! ([`rolling`]), the pods it could not create ([`failed_creates`]), and what coverage, rollout
-//! status and rollout history make of it ([`coverage`], [`rollout`], [`history`]).
+//! status and rollout history make of it ([`coverage`], [`rollout`], [`history`]), and what a rollback
+//! would send ([`rollback`]).
 
 pub mod coverage;
 pub mod failed_creates;
@@ -11,6 +12,7 @@ pub mod node_affinity;
 pub mod placement;
 pub mod pods;
 pub mod revisions;
+pub mod rollback;
 pub mod rolling;
 pub mod rollout;
 pub mod taints;
