@@ -7,6 +7,8 @@ pub mod errors;
 pub mod fetch;
 pub mod lean;
 pub mod list_stream;
+#[cfg(test)]
+pub mod mock;
 pub mod reach;
 pub mod watch;
 pub mod write;

@@ -7,6 +7,8 @@ pub mod complete;
 pub mod completion;
 pub mod coverage;
 pub mod explain;
+#[cfg(test)]
+mod mock_tests;
 pub mod overhead;
 pub mod preview;
 pub mod rollback;
