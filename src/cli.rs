@@ -2,7 +2,7 @@
 
 use clap::{Args, Parser, Subcommand};
 
-pub use crate::render::OutputFormat;
+use crate::render::OutputFormat;
 
 /// DaemonSet coverage, placement explanations, rollouts and previews, against a live cluster.
 #[derive(Debug, Parser)]

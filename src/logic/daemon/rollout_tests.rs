@@ -560,7 +560,7 @@ fn text_for_one_stuck_daemonset() {
         ],
     );
     let text = crate::render::rollout::status(
-        &crate::render::Output::plain(crate::cli::OutputFormat::Table),
+        &crate::render::Output::plain(crate::render::OutputFormat::Table),
         &[s],
     );
     assert_eq!(
