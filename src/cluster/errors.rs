@@ -61,97 +61,104 @@ fn is_connect_failure(e: &kube::Error) -> Option<String> {
 /// Maps a kube client error for `req` against `server` to a user-facing error.
 pub fn from_kube(e: kube::Error, req: &Request, server: &str) -> Error {
     if let kube::Error::Api(status) = &e {
-        let what = match &req.name {
-            Some(n) => format!("{} {n:?}", req.resource.trim_end_matches('s')),
-            None => req.resource.to_string(),
-        };
-        return match status.code {
-            401 => Error::cluster(format!(
-                "the API server at {server} rejected the credentials (401 Unauthorized); they may have expired: log in again or refresh the kubeconfig"
-            )),
-            403 => {
-                let who = denied_user(&status.message)
-                    .map(|u| format!("user {u:?} is"))
-                    .unwrap_or_else(|| "you are".to_string());
-                let needs = match req.verb {
-                    "get" | "list" | "watch" => "kubectl-ds needs get, list and watch on it",
-                    _ => "kubectl ds rollback also needs patch on daemonsets",
-                };
-                Error::Forbidden(format!(
-                    "forbidden: {who} not allowed to {} {} {}; ask for the role in the README ({needs})",
-                    req.verb,
-                    req.resource,
-                    req.scope()
-                ))
-            }
-            404 if req.name.is_some() && req.namespace.is_none() => Error::input(format!(
-                "{what} not found; check the name with `kubectl get {}`",
-                req.resource
-            )),
-            404 if req.name.is_some() => Error::input(format!(
-                "{what} not found {}; check the name and the namespace (-n) or use -A",
-                req.scope()
-            )),
-            404 => Error::cluster(format!(
-                "the API server has no {} API (404); the cluster may be too old for kubectl-ds",
-                req.resource
-            )),
-            429 => Error::cluster(format!(
-                "the API server is throttling requests (429 Too Many Requests) while trying to {} {}; try again later",
-                req.verb, what
-            )),
-            code if code >= 500 => Error::cluster(format!(
-                "the API server failed to {} {} {} ({code}: {}); try again later",
-                req.verb,
-                what,
-                req.scope(),
-                status.message
-            )),
-            code => Error::cluster(format!(
-                "the API server refused to {} {} {} ({code}: {})",
-                req.verb,
-                what,
-                req.scope(),
-                status.message
-            )),
-        };
+        return from_status(status.code, &status.message, req, server);
     }
     if let Some(cause) = is_connect_failure(&e) {
-        let lower = cause.to_lowercase();
-        if lower.contains("timed out") || lower.contains("timeout") || lower.contains("elapsed") {
-            return timed_out(server);
-        }
-        if lower.contains("certificate") || lower.contains("tls") {
-            return Error::cluster(format!(
-                "TLS with the API server at {server} failed ({cause}); check the kubeconfig's certificate authority"
-            ));
-        }
-        return Error::Unreachable(format!(
-            "cannot reach the API server at {server} ({cause}); check that the cluster is up and the kubeconfig context is right"
-        ));
+        return from_connect_failure(&cause, server);
     }
-    if let kube::Error::ReadEvents(cause) = &e {
-        return Error::cluster(format!(
+    match &e {
+        kube::Error::ReadEvents(cause) => Error::cluster(format!(
             "the connection to the API server at {server} broke while reading the {} list ({cause}); try again",
             req.resource
-        ));
-    }
-    if let kube::Error::SerdeError(cause) = &e {
-        return Error::cluster(format!(
+        )),
+        kube::Error::SerdeError(cause) => Error::cluster(format!(
             "the API server at {server} answered {} {} with something that is not a Kubernetes API answer ({cause}); check that the kubeconfig points at the API server and not at a proxy's page",
             req.verb, req.resource
-        ));
-    }
-    if let kube::Error::Auth(a) = &e {
-        return Error::cluster(format!(
+        )),
+        kube::Error::Auth(a) => Error::cluster(format!(
             "cannot get credentials for the API server at {server} ({a}); log in again or refresh the kubeconfig"
-        ));
+        )),
+        _ => Error::cluster(format!(
+            "request to {} {} {} failed: {e}",
+            req.verb,
+            req.resource,
+            req.scope()
+        )),
     }
-    Error::cluster(format!(
-        "request to {} {} {} failed: {e}",
+}
+
+/// An answer of the API server (`metav1.Status`) with HTTP status `code`.
+fn from_status(code: u16, message: &str, req: &Request, server: &str) -> Error {
+    let what = match &req.name {
+        Some(n) => format!("{} {n:?}", req.resource.trim_end_matches('s')),
+        None => req.resource.to_string(),
+    };
+    match code {
+        401 => Error::cluster(format!(
+            "the API server at {server} rejected the credentials (401 Unauthorized); they may have expired: log in again or refresh the kubeconfig"
+        )),
+        403 => forbidden(message, req),
+        404 if req.name.is_some() && req.namespace.is_none() => Error::input(format!(
+            "{what} not found; check the name with `kubectl get {}`",
+            req.resource
+        )),
+        404 if req.name.is_some() => Error::input(format!(
+            "{what} not found {}; check the name and the namespace (-n) or use -A",
+            req.scope()
+        )),
+        404 => Error::cluster(format!(
+            "the API server has no {} API (404); the cluster may be too old for kubectl-ds",
+            req.resource
+        )),
+        429 => Error::cluster(format!(
+            "the API server is throttling requests (429 Too Many Requests) while trying to {} {}; try again later",
+            req.verb, what
+        )),
+        code if code >= 500 => Error::cluster(format!(
+            "the API server failed to {} {} {} ({code}: {message}); try again later",
+            req.verb,
+            what,
+            req.scope(),
+        )),
+        code => Error::cluster(format!(
+            "the API server refused to {} {} {} ({code}: {message})",
+            req.verb,
+            what,
+            req.scope(),
+        )),
+    }
+}
+
+/// RBAC's refusal, naming the user and the role to ask for.
+fn forbidden(message: &str, req: &Request) -> Error {
+    let who = denied_user(message)
+        .map(|u| format!("user {u:?} is"))
+        .unwrap_or_else(|| "you are".to_string());
+    let needs = match req.verb {
+        "get" | "list" | "watch" => "kubectl-ds needs get, list and watch on it",
+        _ => "kubectl ds rollback also needs patch on daemonsets",
+    };
+    Error::Forbidden(format!(
+        "forbidden: {who} not allowed to {} {} {}; ask for the role in the README ({needs})",
         req.verb,
         req.resource,
         req.scope()
+    ))
+}
+
+/// The API server could not be reached, or not in time, or not over TLS.
+fn from_connect_failure(cause: &str, server: &str) -> Error {
+    let lower = cause.to_lowercase();
+    if lower.contains("timed out") || lower.contains("timeout") || lower.contains("elapsed") {
+        return timed_out(server);
+    }
+    if lower.contains("certificate") || lower.contains("tls") {
+        return Error::cluster(format!(
+            "TLS with the API server at {server} failed ({cause}); check the kubeconfig's certificate authority"
+        ));
+    }
+    Error::Unreachable(format!(
+        "cannot reach the API server at {server} ({cause}); check that the cluster is up and the kubeconfig context is right"
     ))
 }
 

@@ -40,77 +40,100 @@ impl ItemSplitter {
     ) -> Result<Result<(), NotAList>, E> {
         let base = self.buf.len();
         self.buf.extend_from_slice(chunk);
-        let mut i = base;
-        while i < self.buf.len() {
-            let b = self.buf[i];
-            if self.finished {
-                if !b.is_ascii_whitespace() {
-                    return Ok(Err(NotAList));
-                }
-                i += 1;
-                continue;
+        for i in base..self.buf.len() {
+            match self.step(i) {
+                Ok(None) => {}
+                Ok(Some(start)) => item(&self.buf[start..=i])?,
+                Err(e) => return Ok(Err(e)),
             }
-            if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
-                } else if b == b'\\' {
-                    self.escaped = true;
-                } else if b == b'"' {
-                    self.in_string = false;
-                    if let Some(start) = self.key_start.take() {
-                        self.last_key_items = &self.buf[start..i] == b"items";
-                    }
-                }
-                i += 1;
-                continue;
-            }
-            match b {
-                b'"' => {
-                    self.in_string = true;
-                    if self.depth == 1 {
-                        self.key_start = Some(i + 1);
-                    }
-                }
-                b'{' | b'[' => {
-                    if !self.started {
-                        if b != b'{' {
-                            return Ok(Err(NotAList));
-                        }
-                        self.started = true;
-                    }
-                    if self.depth == 1 && b == b'[' && self.last_key_items {
-                        self.in_items = true;
-                        self.saw_items = true;
-                    }
-                    if self.depth == 2 && self.in_items {
-                        self.item_start = Some(i);
-                    }
-                    self.depth += 1;
-                }
-                b'}' | b']' => {
-                    if self.depth == 0 {
-                        return Ok(Err(NotAList));
-                    }
-                    self.depth -= 1;
-                    if self.depth == 2
-                        && self.in_items
-                        && let Some(start) = self.item_start.take()
-                    {
-                        item(&self.buf[start..=i])?;
-                    }
-                    if self.depth == 1 && self.in_items {
-                        self.in_items = false;
-                    }
-                    if self.depth == 0 {
-                        self.finished = true;
-                    }
-                }
-                _ if !self.started && !b.is_ascii_whitespace() => return Ok(Err(NotAList)),
-                _ => {}
-            }
-            i += 1;
         }
-        // Keep only what the current item (or top-level key) still needs.
+        self.compact();
+        Ok(Ok(()))
+    }
+
+    /// Advances over the byte at `i`; when it completes an item, where that item began.
+    fn step(&mut self, i: usize) -> Result<Option<usize>, NotAList> {
+        let b = self.buf[i];
+        if self.finished {
+            return if b.is_ascii_whitespace() {
+                Ok(None)
+            } else {
+                Err(NotAList)
+            };
+        }
+        if self.in_string {
+            self.string_byte(i, b);
+            return Ok(None);
+        }
+        match b {
+            b'"' => {
+                self.in_string = true;
+                if self.depth == 1 {
+                    self.key_start = Some(i + 1);
+                }
+                Ok(None)
+            }
+            b'{' | b'[' => self.open(i, b).map(|()| None),
+            b'}' | b']' => self.close(),
+            _ if !self.started && !b.is_ascii_whitespace() => Err(NotAList),
+            _ => Ok(None),
+        }
+    }
+
+    /// A byte inside a string: escapes, and the end of a top-level key.
+    fn string_byte(&mut self, i: usize, b: u8) {
+        if self.escaped {
+            self.escaped = false;
+        } else if b == b'\\' {
+            self.escaped = true;
+        } else if b == b'"' {
+            self.in_string = false;
+            if let Some(start) = self.key_start.take() {
+                self.last_key_items = &self.buf[start..i] == b"items";
+            }
+        }
+    }
+
+    fn open(&mut self, i: usize, b: u8) -> Result<(), NotAList> {
+        if !self.started {
+            if b != b'{' {
+                return Err(NotAList);
+            }
+            self.started = true;
+        }
+        if self.depth == 1 && b == b'[' && self.last_key_items {
+            self.in_items = true;
+            self.saw_items = true;
+        }
+        if self.depth == 2 && self.in_items {
+            self.item_start = Some(i);
+        }
+        self.depth += 1;
+        Ok(())
+    }
+
+    /// A closing bracket; when it ends an item of `items`, where that item began.
+    fn close(&mut self) -> Result<Option<usize>, NotAList> {
+        if self.depth == 0 {
+            return Err(NotAList);
+        }
+        self.depth -= 1;
+        let done = if self.depth == 2 && self.in_items {
+            self.item_start.take()
+        } else {
+            None
+        };
+        if self.depth == 1 && self.in_items {
+            self.in_items = false;
+        }
+        if self.depth == 0 {
+            self.finished = true;
+        }
+        Ok(done)
+    }
+
+    /// Keeps only what the current item (or top-level key) still needs.
+    fn compact(&mut self) {
         let keep_from = self.item_start.or(self.key_start).unwrap_or(self.buf.len());
         self.buf.drain(..keep_from);
         if let Some(s) = self.item_start.as_mut() {
@@ -119,7 +142,6 @@ impl ItemSplitter {
         if let Some(s) = self.key_start.as_mut() {
             *s -= keep_from;
         }
-        Ok(Ok(()))
     }
 
     /// After the last chunk: whether the body was one complete list object. A body without an

@@ -214,15 +214,25 @@ fn verdict(
     explain::explain(ds, node, inputs.index.on_node(uid, node_name), &ctx)
 }
 
-/// Reads only this node, its pods, the unscheduled pods, and the DaemonSets: the cost does not
-/// grow with the number of nodes.
-async fn node_report(
-    namespace: &NamespaceScope,
+/// What `explain node` reads: only this node, its pods, the unscheduled pods, and the
+/// DaemonSets, so the cost does not grow with the number of nodes.
+struct NodeData {
+    node: Node,
+    daemonsets: Vec<DaemonSet>,
+    /// The node's pods and the unscheduled ones.
+    all_pods: Vec<Pod>,
+    revs: Vec<k8s_openapi::api::apps::v1::ControllerRevision>,
+    extra: Extra,
+    events: HashMap<String, String>,
+    notes: Vec<String>,
+}
+
+async fn read_node(
+    ns: Option<String>,
     target: &Target,
     node_name: &str,
     names: &[String],
-) -> Result<NodeReport> {
-    let ns = namespace.resolve(target);
+) -> Result<NodeData> {
     let scope = Scope {
         namespace: ns.clone(),
         names: if ns.is_some() {
@@ -256,7 +266,31 @@ async fn node_report(
             or_note(revs, "ControllerRevisions (revision checks)", &mut notes),
         ),
     };
-    // Only pods waiting for this node can carry a scheduler event that explains it.
+    let events = pending_events(target, &unbound, node_name, &mut notes).await;
+    if ns.is_none() && !names.is_empty() {
+        shared::retain_named(&mut daemonsets, names)?;
+    }
+    notes.extend(unread);
+    let mut all_pods = bound;
+    all_pods.extend(unbound);
+    Ok(NodeData {
+        node,
+        daemonsets,
+        all_pods,
+        revs,
+        extra,
+        events,
+        notes,
+    })
+}
+
+/// The scheduler's events about the pods waiting for this node: only they can explain it.
+async fn pending_events(
+    target: &Target,
+    unbound: &[Pod],
+    node_name: &str,
+    notes: &mut Vec<String>,
+) -> HashMap<String, String> {
     let pending_here: Vec<(String, String)> = unbound
         .iter()
         .filter(|p| pods::target_node(p) == Some(node_name))
@@ -267,29 +301,34 @@ async fn node_report(
             )
         })
         .collect();
-    let events = if pending_here.is_empty() {
-        HashMap::new()
-    } else {
-        or_note(
-            fetch::scheduling_events_of(target, &pending_here).await,
-            "scheduler events",
-            &mut notes,
-        )
-    };
-    if ns.is_none() && !names.is_empty() {
-        shared::retain_named(&mut daemonsets, names)?;
+    if pending_here.is_empty() {
+        return HashMap::new();
     }
-    let mut all_pods = bound;
-    all_pods.extend(unbound);
-    let index = PodIndex::new(&all_pods);
-    let pods_on_node = noderesources::pods_on_node(node_name, &all_pods);
+    or_note(
+        fetch::scheduling_events_of(target, &pending_here).await,
+        "scheduler events",
+        notes,
+    )
+}
+
+/// One verdict per DaemonSet in scope on `node_name`, worst first.
+async fn node_report(
+    namespace: &NamespaceScope,
+    target: &Target,
+    node_name: &str,
+    names: &[String],
+) -> Result<NodeReport> {
+    let d = read_node(namespace.resolve(target), target, node_name, names).await?;
+    let index = PodIndex::new(&d.all_pods);
+    let pods_on_node = noderesources::pods_on_node(node_name, &d.all_pods);
     // Only this node and its pods are read, so filters over other nodes say "not checked".
     let view = ClusterView {
-        nodes: &[&node],
+        nodes: &[&d.node],
         pods: &pods_on_node,
         complete: false,
     };
-    let nominated: Vec<&Pod> = all_pods
+    let nominated: Vec<&Pod> = d
+        .all_pods
         .iter()
         .filter(|p| crate::logic::scheduler::nominated::is_nominated_to(p, node_name))
         .collect();
@@ -297,28 +336,28 @@ async fn node_report(
         pods_on_node: pods_on_node.clone(),
         view: &view,
         nominated: &nominated,
-        events: &events,
-        extra: &extra,
-        revisions: &revs,
+        events: &d.events,
+        extra: &d.extra,
+        revisions: &d.revs,
         index: &index,
-        all_pods: &all_pods,
+        all_pods: &d.all_pods,
     };
     let now = Timestamp::now();
-    let mut verdicts: Vec<Verdict> = daemonsets
+    let mut verdicts: Vec<Verdict> = d
+        .daemonsets
         .iter()
         .map(|ds| {
-            let hash = revisions::current_hash(ds, &revs);
-            let a = admitted(ds, hash.as_deref(), &extra.objects);
-            verdict(ds, &node, &inputs, a.as_ref(), now)
+            let hash = revisions::current_hash(ds, &d.revs);
+            let a = admitted(ds, hash.as_deref(), &d.extra.objects);
+            verdict(ds, &d.node, &inputs, a.as_ref(), now)
         })
         .collect();
     explain::sort(&mut verdicts);
-    notes.extend(unread);
     Ok(NodeReport {
         node: node_name.to_string(),
-        node_notes: explain::node_notes(&node),
+        node_notes: explain::node_notes(&d.node),
         verdicts,
-        notes,
+        notes: d.notes,
     })
 }
 

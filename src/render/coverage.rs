@@ -64,68 +64,15 @@ fn render_rows(out: &Output, report: &CoverageReport, single: bool, collapse: bo
 
 fn summary(out: &Output, report: &CoverageReport, collapse: bool) -> String {
     let multi = report.items.iter().any(|i| i.context.is_some()) || !report.errors.is_empty();
-    let mut headers = Vec::new();
-    if multi {
-        headers.push("CONTEXT");
-    }
-    headers.extend([
-        "NAMESPACE",
-        "NAME",
-        "SHOULD-RUN",
-        "READY",
-        "UP-TO-DATE",
-        "MISSING",
-        "MISSCHEDULED",
-        "COVERAGE",
-    ]);
-    if out.wide() {
-        headers.extend(["NOT-COVERED", "EXCLUDED"]);
-    }
-    let mut t = table::new(&headers, out.width);
+    let mut t = table::new(&summary_headers(out, multi), out.width);
     let mut hidden = 0;
     for item in &report.items {
-        let c = &item.coverage;
-        let s = &c.summary;
+        let s = &item.coverage.summary;
         if collapse && s.covered == s.should_run && s.misscheduled == 0 {
             hidden += 1;
             continue;
         }
-        let mut row = Vec::new();
-        if multi {
-            row.push(item.context.clone().unwrap_or_default());
-        }
-        row.extend([
-            c.namespace.clone(),
-            c.name.clone(),
-            s.should_run.to_string(),
-            s.ready.to_string(),
-            s.up_to_date.to_string(),
-            s.missing.to_string(),
-            s.misscheduled.to_string(),
-            coverage_cell(out, c),
-        ]);
-        if out.wide() {
-            let gaps: Vec<String> = c
-                .gaps()
-                .map(|n| format!("{}({})", n.node, n.state.as_str()))
-                .collect();
-            row.push(if gaps.is_empty() {
-                "<none>".into()
-            } else {
-                sample(&gaps, NAME_SAMPLE)
-            });
-            let excluded: Vec<String> = c
-                .excluded
-                .iter()
-                .map(|g| format!("{} {}", g.count, g.reason))
-                .collect();
-            row.push(if excluded.is_empty() {
-                "<none>".into()
-            } else {
-                excluded.join("; ")
-            });
-        }
-        t.add_row(row);
+        t.add_row(summary_row(out, item, multi));
     }
     // Errors go below the table: their text would stretch a column past the screen.
     let mut text = if report.items.is_empty() {
@@ -156,7 +103,98 @@ fn summary(out: &Output, report: &CoverageReport, collapse: bool) -> String {
     text
 }
 
+fn summary_headers(out: &Output, multi: bool) -> Vec<&'static str> {
+    let mut headers = Vec::new();
+    if multi {
+        headers.push("CONTEXT");
+    }
+    headers.extend([
+        "NAMESPACE",
+        "NAME",
+        "SHOULD-RUN",
+        "READY",
+        "UP-TO-DATE",
+        "MISSING",
+        "MISSCHEDULED",
+        "COVERAGE",
+    ]);
+    if out.wide() {
+        headers.extend(["NOT-COVERED", "EXCLUDED"]);
+    }
+    headers
+}
+
+fn summary_row(out: &Output, item: &CoverageItem, multi: bool) -> Vec<String> {
+    let c = &item.coverage;
+    let s = &c.summary;
+    let mut row = Vec::new();
+    if multi {
+        row.push(item.context.clone().unwrap_or_default());
+    }
+    row.extend([
+        c.namespace.clone(),
+        c.name.clone(),
+        s.should_run.to_string(),
+        s.ready.to_string(),
+        s.up_to_date.to_string(),
+        s.missing.to_string(),
+        s.misscheduled.to_string(),
+        coverage_cell(out, c),
+    ]);
+    if out.wide() {
+        let gaps: Vec<String> = c
+            .gaps()
+            .map(|n| format!("{}({})", n.node, n.state.as_str()))
+            .collect();
+        row.push(if gaps.is_empty() {
+            "<none>".into()
+        } else {
+            sample(&gaps, NAME_SAMPLE)
+        });
+        let excluded: Vec<String> = c
+            .excluded
+            .iter()
+            .map(|g| format!("{} {}", g.count, g.reason))
+            .collect();
+        row.push(if excluded.is_empty() {
+            "<none>".into()
+        } else {
+            excluded.join("; ")
+        });
+    }
+    row
+}
+
 fn per_node(out: &Output, item: &CoverageItem, collapse: bool) -> String {
+    let c = &item.coverage;
+    let mut text = headline(out, item);
+    if !c.nodes.is_empty() {
+        text.push('\n');
+        node_table(out, c, collapse, &mut text);
+        node_notes(c, &mut text);
+    }
+    if !c.misscheduled.is_empty() {
+        text.push_str("\nMisscheduled pods (on nodes that should not run them):\n");
+        misscheduled_table(out, c, &mut text);
+    }
+    if !c.excluded.is_empty() {
+        let total: usize = c.excluded.iter().map(|g| g.count).sum();
+        let _ = writeln!(text, "\nExcluded nodes ({total}):");
+        for g in &c.excluded {
+            let noun = if g.count == 1 { "node" } else { "nodes" };
+            let names = if out.wide() {
+                g.nodes.join(", ")
+            } else {
+                sample(&g.nodes, NAME_SAMPLE)
+            };
+            let _ = writeln!(text, "  {} {noun}: {} ({names})", g.count, g.reason);
+        }
+    }
+    text
+}
+
+/// The counts in one sentence, and what makes them provisional or explains the gaps.
+fn headline(out: &Output, item: &CoverageItem) -> String {
     let c = &item.coverage;
     let s = &c.summary;
     let mut text = String::new();
@@ -200,90 +238,82 @@ fn per_node(out: &Output, item: &CoverageItem, collapse: bool) -> String {
             f.message
         );
     }
-    if !c.nodes.is_empty() {
-        text.push('\n');
-        let mut t = table::new(&["NODE", "STATE", "POD", "REVISION"], out.width);
-        let ready = |n: &&NodeCoverage| n.state == NodeState::Ready && n.up_to_date;
-        let hidden = if collapse {
-            c.nodes.iter().filter(ready).count()
-        } else {
-            0
-        };
-        for n in c.nodes.iter().filter(|n| !collapse || !ready(n)) {
-            t.add_row(vec![
-                n.node.clone(),
-                state_cell(out, n.state),
-                n.pod.clone().unwrap_or_else(|| "-".into()),
-                match (&n.pod, n.up_to_date) {
-                    (None, _) => "-".into(),
-                    (Some(_), true) => "current".into(),
-                    (Some(_), false) => out.styles.warn("old"),
-                },
-            ]);
-        }
-        text.push_str(&table::to_text(&t));
-        if hidden > 0 {
-            let noun = if hidden == 1 { "node" } else { "nodes" };
-            let _ = writeln!(text, "({hidden} more {noun} ready on the current revision)");
-        }
-        for n in &c.nodes {
-            if let Some(e) = &n.eviction {
-                let _ = writeln!(text, "{}: {}", n.node, e.sentence());
-            }
-        }
-        for n in c.nodes.iter().filter(|n| n.state == NodeState::Unverified) {
-            let _ = writeln!(
-                text,
-                "{}: Unverified since {}: the pod was Ready when the node last reported; its kubelet is gone, so it is not counted as covered",
-                n.node,
-                n.unverified_since
-                    .as_deref()
-                    .unwrap_or("the node's last heartbeat")
-            );
-        }
-    }
-    if !c.misscheduled.is_empty() {
-        text.push_str("\nMisscheduled pods (on nodes that should not run them):\n");
-        let mut t = table::new(&["NODE", "PODS", "ACTION", "REASON"], out.width);
-        for m in &c.misscheduled {
-            let (action, reason) = match (&m.waits_for, m.terminating, m.will_be_removed) {
-                (Some(w), _, _) => ("Terminating, stuck", format!("{w}; {}", m.reason)),
-                (None, true, _) => ("Terminating", m.reason.clone()),
-                (None, false, _) if m.eviction.is_some() => (
-                    "evicted",
-                    format!(
-                        "{}; {}",
-                        m.eviction
-                            .as_ref()
-                            .map(|e| e.sentence())
-                            .unwrap_or_default(),
-                        m.reason
-                    ),
-                ),
-                (None, false, true) => ("controller deletes", m.reason.clone()),
-                (None, false, false) => ("kept", m.reason.clone()),
-            };
-            t.add_row(vec![
-                m.node.clone(),
-                m.pods.join(","),
-                action.to_string(),
-                reason,
-            ]);
-        }
-        text.push_str(&table::to_text(&t));
-    }
-    if !c.excluded.is_empty() {
-        let total: usize = c.excluded.iter().map(|g| g.count).sum();
-        let _ = writeln!(text, "\nExcluded nodes ({total}):");
-        for g in &c.excluded {
-            let noun = if g.count == 1 { "node" } else { "nodes" };
-            let names = if out.wide() {
-                g.nodes.join(", ")
-            } else {
-                sample(&g.nodes, NAME_SAMPLE)
-            };
-            let _ = writeln!(text, "  {} {noun}: {} ({names})", g.count, g.reason);
-        }
-    }
     text
+}
+
+/// One row per node that should run the pod; with `collapse`, the healthy ones as a count.
+fn node_table(out: &Output, c: &DaemonSetCoverage, collapse: bool, text: &mut String) {
+    let mut t = table::new(&["NODE", "STATE", "POD", "REVISION"], out.width);
+    let ready = |n: &&NodeCoverage| n.state == NodeState::Ready && n.up_to_date;
+    let hidden = if collapse {
+        c.nodes.iter().filter(ready).count()
+    } else {
+        0
+    };
+    for n in c.nodes.iter().filter(|n| !collapse || !ready(n)) {
+        t.add_row(vec![
+            n.node.clone(),
+            state_cell(out, n.state),
+            n.pod.clone().unwrap_or_else(|| "-".into()),
+            match (&n.pod, n.up_to_date) {
+                (None, _) => "-".into(),
+                (Some(_), true) => "current".into(),
+                (Some(_), false) => out.styles.warn("old"),
+            },
+        ]);
+    }
+    text.push_str(&table::to_text(&t));
+    if hidden > 0 {
+        let noun = if hidden == 1 { "node" } else { "nodes" };
+        let _ = writeln!(text, "({hidden} more {noun} ready on the current revision)");
+    }
+}
+
+/// Evictions under way and pods that cannot be verified, one line per node.
+fn node_notes(c: &DaemonSetCoverage, text: &mut String) {
+    for n in &c.nodes {
+        if let Some(e) = &n.eviction {
+            let _ = writeln!(text, "{}: {}", n.node, e.sentence());
+        }
+    }
+    for n in c.nodes.iter().filter(|n| n.state == NodeState::Unverified) {
+        let _ = writeln!(
+            text,
+            "{}: Unverified since {}: the pod was Ready when the node last reported; its kubelet is gone, so it is not counted as covered",
+            n.node,
+            n.unverified_since
+                .as_deref()
+                .unwrap_or("the node's last heartbeat")
+        );
+    }
+}
+
+fn misscheduled_table(out: &Output, c: &DaemonSetCoverage, text: &mut String) {
+    let mut t = table::new(&["NODE", "PODS", "ACTION", "REASON"], out.width);
+    for m in &c.misscheduled {
+        let (action, reason) = match (&m.waits_for, m.terminating, m.will_be_removed) {
+            (Some(w), _, _) => ("Terminating, stuck", format!("{w}; {}", m.reason)),
+            (None, true, _) => ("Terminating", m.reason.clone()),
+            (None, false, _) if m.eviction.is_some() => (
+                "evicted",
+                format!(
+                    "{}; {}",
+                    m.eviction
+                        .as_ref()
+                        .map(|e| e.sentence())
+                        .unwrap_or_default(),
+                    m.reason
+                ),
+            ),
+            (None, false, true) => ("controller deletes", m.reason.clone()),
+            (None, false, false) => ("kept", m.reason.clone()),
+        };
+        t.add_row(vec![
+            m.node.clone(),
+            m.pods.join(","),
+            action.to_string(),
+            reason,
+        ]);
+    }
+    text.push_str(&table::to_text(&t));
 }
