@@ -1,11 +1,17 @@
-//! kubectl-ds at scale: grows a testbed to N fake nodes with DaemonSets and ordinary pods, then
-//! times kubectl-ds (release build) against what a user runs without it and against the raw
-//! LIST requests it needs, alternating, several repetitions, with the peak memory of each.
+//! kubectl-ds at scale: grows one testbed through each size of `--nodes` (fake nodes with
+//! DaemonSets and ordinary pods) and at each size times kubectl-ds (release build) against
+//! what a user runs without it, against the raw LIST requests it needs and against its own
+//! `coverage`, alternating, several repetitions, with the peak memory of each; then runs both
+//! `--watch` modes under constant churn. The figures are written with the commit they were
+//! taken at.
 //!
-//! `cargo run --release -p kubectl-ds-bench -- --nodes 1000`
+//! `cargo run --release -p kubectl-ds-bench -- --nodes 1000,5000`
+
+mod watch;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -21,15 +27,16 @@ use serde::Serialize;
 #[derive(Parser)]
 #[command(about = "Times kubectl-ds against kubectl and the raw API on a big fake cluster")]
 struct Args {
-    /// Fake nodes.
-    #[arg(long, default_value_t = 1000)]
-    nodes: usize,
+    /// Fake nodes: one size, or several separated by commas (the cluster grows from one to the
+    /// next, and each is measured in turn).
+    #[arg(long, value_delimiter = ',', default_value = "1000")]
+    nodes: Vec<usize>,
     /// DaemonSets.
     #[arg(long, default_value_t = 10)]
     daemonsets: usize,
-    /// Ordinary pods (one Deployment); default: one per 4 nodes.
-    #[arg(long)]
-    pods: Option<usize>,
+    /// Ordinary pods (one Deployment) per node; default: one per 4 nodes.
+    #[arg(long, default_value_t = 0.25)]
+    pods_per_node: f64,
     /// Repetitions of each measurement.
     #[arg(long, default_value_t = 5)]
     reps: usize,
@@ -44,6 +51,19 @@ struct Args {
     /// (to profile a command by hand on a cluster of this size).
     #[arg(long)]
     hold: bool,
+    /// How long each `--watch` mode is measured under churn, after its first frame.
+    #[arg(long, default_value_t = 30)]
+    watch_seconds: u64,
+    /// Node and pod updates per second during the watch measurements.
+    #[arg(long, default_value_t = 50)]
+    churn: u32,
+    /// Node creations in flight at once while the cluster grows.
+    #[arg(long, default_value_t = 128)]
+    parallel: usize,
+    /// Replace the figures in docs/performance.md (between its `bench:begin` and `bench:end`
+    /// markers) with this run's.
+    #[arg(long)]
+    update_readme: bool,
 }
 
 fn workspace() -> PathBuf {
@@ -87,7 +107,8 @@ fn run(cmds: &[Vec<String>], env: &[(&str, &Path)]) -> Sample {
                 String::from_utf8_lossy(&out.stderr)
             );
         };
-        if status != 0 {
+        // 1 is an answer too (explain's "a node has a problem"); 2 and 3 are failures.
+        if status != 0 && status != 1 {
             panic!(
                 "{c:?} exited with status {status}: {}",
                 String::from_utf8_lossy(&out.stderr)
@@ -260,10 +281,10 @@ spec:
     )
 }
 
-async fn create_nodes(client: &kube::Client, n: usize) {
+async fn create_nodes(client: &kube::Client, from: usize, to: usize, parallel: usize) {
     let api: Api<Node> = Api::all(client.clone());
     let started = Instant::now();
-    let results: Vec<_> = stream::iter(1..=n)
+    let results: Vec<_> = stream::iter(from + 1..=to)
         .map(|i| {
             let api = api.clone();
             async move {
@@ -275,7 +296,7 @@ async fn create_nodes(client: &kube::Client, n: usize) {
                     .await
             }
         })
-        .buffer_unordered(64)
+        .buffer_unordered(parallel)
         .collect()
         .await;
     let failed = results.iter().filter(|r| r.is_err()).count();
@@ -286,7 +307,8 @@ async fn create_nodes(client: &kube::Client, n: usize) {
         results.iter().find(|r| r.is_err())
     );
     eprintln!(
-        "{n} nodes created in {:.1}s",
+        "{} nodes created in {:.1}s",
+        to - from,
         started.elapsed().as_secs_f64()
     );
 }
@@ -387,76 +409,116 @@ fn main() {
         .block_on(bench());
 }
 
-async fn bench() {
-    let args = Args::parse();
-    let pods = args.pods.unwrap_or(args.nodes / 4);
-    let root = workspace();
+/// A DaemonSet whose every pod takes 20 s to turn Ready, on the gpu pool (a tenth of the
+/// nodes), rolled one node at a time: a rollout of it keeps `rollout status --watch` busy for
+/// minutes.
+fn roller_yaml(round: usize, max_unavailable: &str) -> String {
+    format!(
+        r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: roller, namespace: bench-roll, labels: {{bench: "true"}}}}
+spec:
+  selector: {{matchLabels: {{app: roller}}}}
+  updateStrategy: {{type: RollingUpdate, rollingUpdate: {{maxUnavailable: "{max_unavailable}"}}}}
+  template:
+    metadata:
+      labels: {{app: roller}}
+      annotations: {{testbed.kubectl-ds/ready-delay: 20s}}
+    spec:
+      nodeSelector: {{pool: gpu}}
+      containers:
+      - name: main
+        image: registry.example/roller:1
+        env: [{{name: ROUND, value: "{round}"}}]
+        resources: {{requests: {{cpu: 10m, memory: 10Mi}}}}
+"#
+    )
+}
 
+/// The commit the figures were taken at, and whether the tree had changes beyond it.
+fn commit(root: &Path) -> (String, bool) {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(root)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let head = git(&["rev-parse", "HEAD"]).unwrap_or_else(|| s("unknown"));
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_none_or(|o| !o.is_empty());
+    (head, dirty)
+}
+
+/// The release binary, built in the target directory cargo uses.
+fn build_ours(root: &Path) -> String {
     eprintln!("building kubectl-ds (release)");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| s("cargo"));
     let ok = Command::new(cargo)
         .args(["build", "--release", "-q", "--bin", "kubectl-ds"])
-        .current_dir(&root)
+        .current_dir(root)
         .status()
         .expect("cargo build");
     assert!(ok.success(), "cargo build failed");
-    let ours = root
-        .join("target/release/kubectl-ds")
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let target = if target.is_absolute() {
+        target
+    } else {
+        root.join(target)
+    };
+    target
+        .join("release/kubectl-ds")
         .to_string_lossy()
-        .into_owned();
+        .into_owned()
+}
 
-    let tb = Testbed::start(Options {
-        client_qps: Some(1000.0),
-        max_requests_inflight: Some(0),
-        audit: false,
-        // On 2 cores, thousands of fake nodes cannot all renew their Leases on time while
-        // tens of thousands of pods are created; a long grace period (and the long Leases it
-        // implies) keeps nodes Ready, and pods on them, for the whole run.
-        node_monitor_grace_period: Duration::from_secs(3600),
-        node_startup_grace_period: Duration::from_secs(3600),
-        ..Options::default()
-    })
-    .await
-    .expect("testbed");
-    eprintln!("testbed up in {:.1}s", tb.startup_time().as_secs_f64());
-    let client = tb.client().await.expect("client");
-    let started = Instant::now();
-    create_nodes(&client, args.nodes).await;
-    let mut setup =
-        String::from("apiVersion: v1\nkind: Namespace\nmetadata: {name: bench-apps}\n---\n");
-    for ns in 0..3 {
+/// Namespaces, the DaemonSets and the Deployment (no replicas yet), before any node: pods
+/// are then created as nodes come, while the rest are still being added.
+async fn create_workloads(client: &kube::Client, daemonsets: usize) {
+    let mut setup = String::new();
+    for ns in [
+        "bench-apps",
+        "bench-roll",
+        "bench-ds-0",
+        "bench-ds-1",
+        "bench-ds-2",
+    ] {
         setup.push_str(&format!(
-            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: bench-ds-{ns}}}\n---\n"
+            "apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n---\n"
         ));
     }
-    apply_yaml(&client, &setup).await.expect("namespaces");
-    let mut objects: Vec<String> = (0..args.daemonsets).map(daemonset_yaml).collect();
-    objects.push(deployment_yaml(pods));
-    apply_yaml(&client, &objects.join("---\n"))
+    apply_yaml(client, &setup).await.expect("namespaces");
+    let mut objects: Vec<String> = (0..daemonsets).map(daemonset_yaml).collect();
+    objects.push(roller_yaml(0, "100%"));
+    objects.push(deployment_yaml(0));
+    apply_yaml(client, &objects.join("---\n"))
         .await
         .expect("workloads");
-    wait_settled(&client, args.daemonsets, pods).await;
-    let setup_seconds = started.elapsed().as_secs_f64();
-    if args.hold {
-        eprintln!(
-            "set up in {setup_seconds:.0}s; KUBECONFIG={} (Ctrl-C to tear down)",
-            tb.kubeconfig().display()
-        );
-        let _ = tokio::signal::ctrl_c().await;
-        return;
-    }
+}
 
-    let work = tb.dir().join("bench");
-    std::fs::create_dir_all(&work).unwrap();
-    let (ca, cert, key) = admin_pem_files(&tb, &work);
+/// One kubectl-ds command line.
+fn ours_cmd(ours: &str, args: &[&str]) -> Vec<String> {
+    std::iter::once(ours.to_string())
+        .chain(args.iter().map(|a| a.to_string()))
+        .collect()
+}
+
+type Case = (
+    &'static str,
+    Vec<Vec<String>>,
+    Option<(&'static str, Vec<Vec<String>>)>,
+);
+
+fn cases(ours: &str, tb: &Testbed, work: &Path, node: &str, baseline: Option<&Path>) -> Vec<Case> {
+    let (ca, cert, key) = admin_pem_files(tb, work);
     let manifest = work.join("new-agent.yaml");
     std::fs::write(&manifest, preview_yaml()).unwrap();
     let server = tb.server().to_string();
-    let node = format!("node-{:05}", args.nodes / 2);
-    let kc = tb.kubeconfig().to_path_buf();
-    let env: Vec<(&str, &Path)> = vec![("KUBECONFIG", kc.as_path())];
     let p = |v: &Path| v.to_string_lossy().into_owned();
-
     let mut curl = vec![
         s("curl"),
         s("--fail"),
@@ -483,34 +545,30 @@ async fn bench() {
             format!("{server}{path}?resourceVersion=0"),
         ]);
     }
-    type Case = (
-        &'static str,
-        Vec<Vec<String>>,
-        Option<(&'static str, Vec<Vec<String>>)>,
-    );
-    let cases: Vec<Case> = vec![
+    let kubectl = |args: &[&str]| -> Vec<String> {
+        std::iter::once(s("kubectl"))
+            .chain(args.iter().map(|a| a.to_string()))
+            .collect()
+    };
+    let coverage_all = ours_cmd(ours, &["coverage", "-A"]);
+    let field = format!("spec.nodeName={node}");
+    let manifest = p(&manifest);
+    let mut cases: Vec<Case> = vec![
         (
             "coverage -A vs kubectl get ds,pods,nodes -o json",
-            vec![vec![ours.clone(), s("coverage"), s("-A")]],
+            vec![coverage_all.clone()],
             Some((
                 "kubectl get ds -A -o json + get pods -A -o json + get nodes -o json",
                 vec![
-                    vec![s("kubectl"), s("get"), s("ds"), s("-A"), s("-o"), s("json")],
-                    vec![
-                        s("kubectl"),
-                        s("get"),
-                        s("pods"),
-                        s("-A"),
-                        s("-o"),
-                        s("json"),
-                    ],
-                    vec![s("kubectl"), s("get"), s("nodes"), s("-o"), s("json")],
+                    kubectl(&["get", "ds", "-A", "-o", "json"]),
+                    kubectl(&["get", "pods", "-A", "-o", "json"]),
+                    kubectl(&["get", "nodes", "-o", "json"]),
                 ],
             )),
         ),
         (
             "coverage -A vs raw LISTs",
-            vec![vec![ours.clone(), s("coverage"), s("-A")]],
+            vec![coverage_all.clone()],
             Some((
                 "curl: the same 4 LISTs in parallel, bodies discarded",
                 vec![curl],
@@ -518,77 +576,80 @@ async fn bench() {
         ),
         (
             "explain node vs kubectl describe node + get pods",
-            vec![vec![
-                ours.clone(),
-                s("explain"),
-                s("node"),
-                node.clone(),
-                s("-A"),
-            ]],
+            vec![ours_cmd(ours, &["explain", "node", node, "-A"])],
             Some((
                 "kubectl describe node + get pods -A --field-selector spec.nodeName -o json",
                 vec![
-                    vec![s("kubectl"), s("describe"), s("node"), node.clone()],
-                    vec![
-                        s("kubectl"),
-                        s("get"),
-                        s("pods"),
-                        s("-A"),
-                        s("--field-selector"),
-                        format!("spec.nodeName={node}"),
-                        s("-o"),
-                        s("json"),
-                    ],
+                    kubectl(&["describe", "node", node]),
+                    kubectl(&[
+                        "get",
+                        "pods",
+                        "-A",
+                        "--field-selector",
+                        &field,
+                        "-o",
+                        "json",
+                    ]),
                 ],
             )),
         ),
         (
-            "preview -f",
-            vec![vec![ours.clone(), s("preview"), s("-f"), p(&manifest)]],
-            None,
+            "preview -f vs coverage -A",
+            vec![ours_cmd(ours, &["preview", "-f", &manifest])],
+            Some((
+                "kubectl-ds coverage -A (the same lists)",
+                vec![coverage_all.clone()],
+            )),
+        ),
+        (
+            "explain ds NAME vs coverage NAME",
+            vec![ours_cmd(
+                ours,
+                &["explain", "ds", "agent-0", "-n", "bench-ds-0"],
+            )],
+            Some((
+                "kubectl-ds coverage agent-0",
+                vec![ours_cmd(ours, &["coverage", "agent-0", "-n", "bench-ds-0"])],
+            )),
         ),
         (
             "overhead vs coverage -A",
-            vec![vec![ours.clone(), s("overhead")]],
+            vec![ours_cmd(ours, &["overhead"])],
             Some((
                 "kubectl-ds coverage -A (the same lists)",
-                vec![vec![ours.clone(), s("coverage"), s("-A")]],
+                vec![coverage_all.clone()],
             )),
         ),
     ];
-
-    let mut cases = cases;
-    if let Some(base) = &args.baseline {
+    if let Some(base) = baseline {
         let base = p(base);
         cases.push((
             "coverage -A vs the baseline build",
-            vec![vec![ours.clone(), s("coverage"), s("-A")]],
+            vec![coverage_all],
             Some((
                 "baseline kubectl-ds coverage -A",
-                vec![vec![base.clone(), s("coverage"), s("-A")]],
+                vec![ours_cmd(&base, &["coverage", "-A"])],
             )),
         ));
         cases.push((
             "explain node vs the baseline build",
-            vec![vec![
-                ours.clone(),
-                s("explain"),
-                s("node"),
-                node.clone(),
-                s("-A"),
-            ]],
+            vec![ours_cmd(ours, &["explain", "node", node, "-A"])],
             Some((
                 "baseline kubectl-ds explain node",
-                vec![vec![base, s("explain"), s("node"), node.clone(), s("-A")]],
+                vec![ours_cmd(&base, &["explain", "node", node, "-A"])],
             )),
         ));
     }
-    // One warm-up round, then the repetitions, each case alternating ours and theirs.
+    cases
+}
+
+/// One warm-up round, then the repetitions, each case alternating ours and theirs.
+fn time_cases(cases: &[Case], env: &[(&str, &Path)], reps: usize) -> Vec<Row> {
     let mut samples: Vec<(Vec<Sample>, Vec<Sample>)> = vec![(Vec::new(), Vec::new()); cases.len()];
-    for rep in 0..=args.reps {
+    for rep in 0..=reps {
         for (i, (_, mine, other)) in cases.iter().enumerate() {
-            let a = run(mine, &env);
-            let b = other.as_ref().map(|(_, o)| run(o, &env));
+            let a = run(mine, env);
+            let b = other.as_ref().map(|(_, o)| run(o, env));
             if rep > 0 {
                 samples[i].0.push(a);
                 if let Some(b) = b {
@@ -596,9 +657,9 @@ async fn bench() {
                 }
             }
         }
-        eprintln!("round {rep}/{} done", args.reps);
+        eprintln!("round {rep}/{reps} done");
     }
-    let rows: Vec<Row> = cases
+    cases
         .iter()
         .zip(&samples)
         .map(|((what, _, other), (a, b))| Row {
@@ -607,16 +668,183 @@ async fn bench() {
             other_name: other.as_ref().map(|(n, _)| n.to_string()),
             other: other.as_ref().map(|_| stats(b)),
         })
-        .collect();
+        .collect()
+}
 
-    let daemon_pods: usize = Api::<DaemonSet>::all(client.clone())
-        .list(&ListParams::default())
+/// Starts a rollout of the roller that lasts minutes, and waits until the controller has
+/// seen it.
+async fn start_rollout(client: &kube::Client, round: usize) {
+    apply_yaml(client, &roller_yaml(round, "1"))
         .await
-        .expect("daemonsets")
-        .items
-        .iter()
-        .map(|d| d.status.as_ref().map_or(0, |s| s.number_ready) as usize)
-        .sum();
+        .expect("roller update");
+    let api: Api<DaemonSet> = Api::namespaced(client.clone(), "bench-roll");
+    for _ in 0..300 {
+        let ds = api.get("roller").await.expect("roller");
+        let observed = ds.status.as_ref().and_then(|s| s.observed_generation);
+        if observed >= ds.metadata.generation {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the controller never observed the roller's update");
+}
+
+async fn measure_watches(
+    client: &kube::Client,
+    ours: &str,
+    kubeconfig: &Path,
+    args: &Args,
+    round: usize,
+) -> Vec<watch::WatchFigures> {
+    let churn = Arc::new(watch::Churn::of_cluster(client, args.churn).await);
+    let period = Duration::from_secs(args.watch_seconds);
+    let coverage = watch::Watch {
+        what: "coverage -A --watch",
+        command: ours_cmd(ours, &["coverage", "-A", "--watch"]),
+        marker_namespace: "bench-ds-0",
+        kubeconfig,
+    };
+    let mut out = vec![watch::measure(client, &coverage, churn.clone(), period).await];
+    start_rollout(client, round).await;
+    let rollout = watch::Watch {
+        what: "rollout status --watch",
+        command: ours_cmd(ours, &["rollout", "status", "-n", "bench-roll", "--watch"]),
+        marker_namespace: "bench-roll",
+        kubeconfig,
+    };
+    out.push(watch::measure(client, &rollout, churn, period).await);
+    // Let the rollout finish at once, so the next size settles.
+    apply_yaml(client, &roller_yaml(round, "100%"))
+        .await
+        .expect("roller");
+    out
+}
+
+/// The figures of one size.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SizeResult {
+    nodes: usize,
+    daemonsets: usize,
+    daemon_pods: usize,
+    ordinary_pods: usize,
+    setup_seconds: f64,
+    rows: Vec<Row>,
+    watches: Vec<watch::WatchFigures>,
+}
+
+fn find<'a>(rows: &'a [Row], what: &str) -> Option<&'a Row> {
+    rows.iter().find(|r| r.what == what)
+}
+
+/// The issue's targets, checked against one size's figures.
+fn targets(r: &SizeResult) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut check = |name: String, ok: bool| {
+        out.push(format!("- {name}: {}", if ok { "met" } else { "NOT met" }));
+    };
+    for (what, label, factor) in [
+        ("preview -f vs coverage -A", "preview -f", 1.3),
+        ("explain ds NAME vs coverage NAME", "explain ds NAME", 1.3),
+        ("overhead vs coverage -A", "overhead", 1.0),
+    ] {
+        if let Some(row) = find(&r.rows, what)
+            && let Some(other) = &row.other
+        {
+            let ratio = row.ours.median / other.median;
+            check(
+                format!("{label} at most {factor}x its coverage ({ratio:.2}x)"),
+                ratio <= factor,
+            );
+            if factor > 1.0 {
+                check(
+                    format!("{label} under 300 MB ({:.0} MB)", row.ours.max_rss_mb),
+                    row.ours.max_rss_mb < 300.0,
+                );
+            }
+        }
+    }
+    for w in &r.watches {
+        check(
+            format!(
+                "{} steady RSS under 300 MB ({:.0} MB at most)",
+                w.what, w.rss_mb_max
+            ),
+            w.rss_mb_max < 300.0,
+        );
+        check(
+            format!(
+                "{} CPU under 25% of a core ({:.1}%)",
+                w.what,
+                w.cpu_share * 100.0
+            ),
+            w.cpu_share < 0.25,
+        );
+        check(
+            format!(
+                "{} change-to-frame under 1 s ({:.0} ms at most, {} missed)",
+                w.what, w.latency_ms_max, w.markers_missed
+            ),
+            w.latency_ms_max < 1000.0 && w.markers_missed == 0 && w.exited.is_none(),
+        );
+    }
+    out
+}
+
+fn size_markdown(r: &SizeResult, reps: usize) -> String {
+    let mut md = format!(
+        "{} nodes, {} DaemonSets ({} daemon pods), {} ordinary pods; {reps} repetitions, median (min–max):\n\n",
+        r.nodes, r.daemonsets, r.daemon_pods, r.ordinary_pods
+    );
+    md.push_str("| measurement | kubectl-ds | compared with | that | ratio | max RSS kubectl-ds | max RSS that |\n|---|---|---|---|---|---|---|\n");
+    for row in &r.rows {
+        let (other, ratio, rss) = match (&row.other_name, &row.other) {
+            (Some(n), Some(o)) => (
+                format!("{n} | {}", fmt_stats(o)),
+                format!("{:.2}x", row.ours.median / o.median),
+                format!("{:.0} MB", o.max_rss_mb),
+            ),
+            _ => (s("– | –"), s("–"), s("–")),
+        };
+        md.push_str(&format!(
+            "| {} | {} | {other} | {ratio} | {:.0} MB | {rss} |\n",
+            row.what,
+            fmt_stats(&row.ours),
+            row.ours.max_rss_mb
+        ));
+    }
+    md.push_str("\n| watch, after its first frame | first frame | measured | churn | CPU | RSS median (max) | change to frame, median (max) |\n|---|---|---|---|---|---|---|\n");
+    for w in &r.watches {
+        md.push_str(&format!(
+            "| {} | {:.1} s | {:.0} s | {:.0} updates/s | {:.2} s ({:.1}% of a core) | {:.0} MB ({:.0} MB) | {:.0} ms ({:.0} ms){}{} |\n",
+            w.what,
+            w.first_frame_seconds,
+            w.seconds,
+            w.churn_per_second,
+            w.cpu_seconds,
+            w.cpu_share * 100.0,
+            w.rss_mb_median,
+            w.rss_mb_max,
+            w.latency_ms_median,
+            w.latency_ms_max,
+            if w.markers_missed > 0 {
+                format!(", {} missed", w.markers_missed)
+            } else {
+                String::new()
+            },
+            w.exited
+                .as_ref()
+                .map(|e| format!(", {e}"))
+                .unwrap_or_default(),
+        ));
+    }
+    md.push_str("\nTargets:\n\n");
+    md.push_str(&targets(r).join("\n"));
+    md.push('\n');
+    md
+}
+
+fn machine() -> (usize, f64) {
     let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
     let mem_gb = std::fs::read_to_string("/proc/meminfo")
         .ok()
@@ -626,46 +854,146 @@ async fn bench() {
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
-    let mut md = format!(
-        "{} nodes, {} DaemonSets ({daemon_pods} daemon pods), {pods} ordinary pods; {} repetitions, median (min–max); machine: {cpus} cores, {mem_gb:.0} GB, testbed on the same machine\n\n",
-        args.nodes, args.daemonsets, args.reps
-    );
-    md.push_str("| measurement | kubectl-ds | compared with | that | ratio | max RSS kubectl-ds | max RSS that |\n|---|---|---|---|---|---|---|\n");
-    for r in &rows {
-        let (other, ratio, rss) = match (&r.other_name, &r.other) {
-            (Some(n), Some(o)) => (
-                format!("{n} | {}", fmt_stats(o)),
-                format!("{:.2}x", r.ours.median / o.median),
-                format!("{:.0} MB", o.max_rss_mb),
-            ),
-            _ => (s("– | –"), s("–"), s("–")),
-        };
-        md.push_str(&format!(
-            "| {} | {} | {other} | {ratio} | {:.0} MB | {rss} |\n",
-            r.what,
-            fmt_stats(&r.ours),
-            r.ours.max_rss_mb
-        ));
-    }
-    println!("{md}");
+    (cpus, mem_gb)
+}
+
+/// Replaces what docs/performance.md holds between its bench markers with `md`.
+fn update_readme(root: &Path, md: &str) {
+    const BEGIN: &str = "<!-- bench:begin -->";
+    const END: &str = "<!-- bench:end -->";
+    let path = root.join("docs/performance.md");
+    let text = std::fs::read_to_string(&path).expect("docs/performance.md");
+    let (Some(a), Some(b)) = (text.find(BEGIN), text.find(END)) else {
+        panic!("docs/performance.md has no {BEGIN} … {END} section");
+    };
+    let updated = format!("{}{BEGIN}\n{md}{}", &text[..a], &text[b..]);
+    std::fs::write(&path, updated).expect("write docs/performance.md");
+    eprintln!("docs/performance.md updated");
+}
+
+async fn daemon_pods(client: &kube::Client) -> usize {
+    Api::<DaemonSet>::all(client.clone())
+        .list(&ListParams::default().labels("bench=true"))
+        .await
+        .expect("daemonsets")
+        .items
+        .iter()
+        .map(|d| d.status.as_ref().map_or(0, |s| s.number_ready) as usize)
+        .sum()
+}
+
+async fn bench() {
+    let args = Args::parse();
+    let mut sizes = args.nodes.clone();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let root = workspace();
+    let ours = build_ours(&root);
+    let (head, dirty) = commit(&root);
+
+    let tb = Testbed::start(Options {
+        client_qps: Some(1000.0),
+        max_requests_inflight: Some(0),
+        audit: false,
+        // On 2 cores, thousands of fake nodes cannot all renew their Leases on time while
+        // tens of thousands of pods are created; a long grace period (and the long Leases it
+        // implies) keeps nodes Ready, and pods on them, for the whole run.
+        node_monitor_grace_period: Duration::from_secs(3600),
+        node_startup_grace_period: Duration::from_secs(3600),
+        ..Options::default()
+    })
+    .await
+    .expect("testbed");
+    eprintln!("testbed up in {:.1}s", tb.startup_time().as_secs_f64());
+    let client = tb.client().await.expect("client");
+    create_workloads(&client, args.daemonsets).await;
+    let work = tb.dir().join("bench");
+    std::fs::create_dir_all(&work).unwrap();
+    let kc = tb.kubeconfig().to_path_buf();
+    let env: Vec<(&str, &Path)> = vec![("KUBECONFIG", kc.as_path())];
+    let (cpus, mem_gb) = machine();
     let out = root.join(&args.out);
     std::fs::create_dir_all(&out).expect("output directory");
-    let base = out.join(format!("results-{}", args.nodes));
-    std::fs::write(base.with_extension("md"), &md).expect("write .md");
+
+    let mut results = Vec::new();
+    let mut have = 0;
+    for (round, &n) in sizes.iter().enumerate() {
+        let started = Instant::now();
+        create_nodes(&client, have, n, args.parallel).await;
+        have = n;
+        let pods = (n as f64 * args.pods_per_node).round() as usize;
+        apply_yaml(&client, &deployment_yaml(pods))
+            .await
+            .expect("deployment");
+        wait_settled(&client, args.daemonsets + 1, pods).await;
+        let setup_seconds = started.elapsed().as_secs_f64();
+        if args.hold {
+            eprintln!(
+                "{n} nodes set up in {setup_seconds:.0}s; KUBECONFIG={} (Ctrl-C to go on)",
+                kc.display()
+            );
+            let _ = tokio::signal::ctrl_c().await;
+            continue;
+        }
+        let node = format!("node-{:05}", n / 2);
+        let cases = cases(&ours, &tb, &work, &node, args.baseline.as_deref());
+        let rows = time_cases(&cases, &env, args.reps);
+        let watches = measure_watches(&client, &ours, &kc, &args, round + 1).await;
+        let result = SizeResult {
+            nodes: n,
+            daemonsets: args.daemonsets + 1,
+            daemon_pods: daemon_pods(&client).await,
+            ordinary_pods: pods,
+            setup_seconds,
+            rows,
+            watches,
+        };
+        let md = size_markdown(&result, args.reps);
+        println!("{md}");
+        let base = out.join(format!("results-{n}"));
+        std::fs::write(base.with_extension("md"), &md).expect("write .md");
+        std::fs::write(
+            base.with_extension("json"),
+            serde_json::to_string_pretty(&result).unwrap(),
+        )
+        .expect("write .json");
+        results.push(result);
+    }
+    if args.hold {
+        return;
+    }
+    let short = &head[..head.len().min(12)];
+    let mut md = format!(
+        "Commit {short}{}; machine: {cpus} cores, {mem_gb:.0} GB, the testbed on the same machine. `--watch` modes measured for {} s each under {} node and pod updates per second.\n\n",
+        if dirty {
+            " (with uncommitted changes)"
+        } else {
+            ""
+        },
+        args.watch_seconds,
+        args.churn
+    );
+    for r in results.iter().rev() {
+        md.push_str(&size_markdown(r, args.reps));
+        md.push('\n');
+    }
+    std::fs::write(out.join("results.md"), &md).expect("write results.md");
     let json = serde_json::json!({
-        "nodes": args.nodes,
-        "daemonsets": args.daemonsets,
-        "daemonPods": daemon_pods,
-        "ordinaryPods": pods,
-        "repetitions": args.reps,
-        "setupSeconds": setup_seconds,
+        "commit": head,
+        "dirty": dirty,
         "machine": {"cpus": cpus, "memoryGB": mem_gb},
-        "rows": rows,
+        "repetitions": args.reps,
+        "watchSeconds": args.watch_seconds,
+        "churnPerSecond": args.churn,
+        "sizes": results,
     });
     std::fs::write(
-        base.with_extension("json"),
+        out.join("results.json"),
         serde_json::to_string_pretty(&json).unwrap(),
     )
-    .expect("write .json");
-    eprintln!("written to {}.{{md,json}}", base.display());
+    .expect("write results.json");
+    eprintln!("written to {}/results.{{md,json}}", out.display());
+    if args.update_readme {
+        update_readme(&root, &md);
+    }
 }
