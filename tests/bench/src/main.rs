@@ -419,7 +419,7 @@ kind: DaemonSet
 metadata: {{name: roller, namespace: bench-roll, labels: {{bench: "true"}}}}
 spec:
   selector: {{matchLabels: {{app: roller}}}}
-  updateStrategy: {{type: RollingUpdate, rollingUpdate: {{maxUnavailable: "{max_unavailable}"}}}}
+  updateStrategy: {{type: RollingUpdate, rollingUpdate: {{maxUnavailable: {max_unavailable}}}}}
   template:
     metadata:
       labels: {{app: roller}}
