@@ -186,115 +186,167 @@ pub fn for_daemonset(
     snapshot: &Snapshot,
     now: Timestamp,
 ) -> DaemonSetCoverage {
-    let namespace = ds.metadata.namespace.clone().unwrap_or_default();
-    let name = ds.metadata.name.clone().unwrap_or_default();
     let uid = ds.metadata.uid.as_deref().unwrap_or("");
-    let min_ready = crate::logic::apimachinery::compat::daemonset_spec(ds)
-        .and_then(|s| s.min_ready_seconds)
-        .unwrap_or(0);
-    let hash = revisions::current_hash(ds, &snapshot.revisions);
-    let generation = revisions::template_generation(ds);
-    let placement = DaemonPlacement::new(ds);
     let owned = super::failed_creates::owned_pods(ds, &snapshot.pods);
     let refusal = super::failed_creates::current(ds, &snapshot.create_failures, &owned);
-    let no_pod = if refusal.is_some() {
-        NodeState::CreateRefused
-    } else {
-        NodeState::Missing
-    };
-
-    let mut summary = Summary::default();
-    let mut node_rows = Vec::new();
-    let mut misscheduled = Vec::new();
-    let mut excluded = Exclusions::default();
-
-    for node in nodes {
-        let node_name = node.metadata.name.as_deref().unwrap_or("");
-        let on_node = index.on_node(uid, node_name);
-        let Some(placement) = placement.as_ref() else {
-            break;
-        };
-        let p = placement.evaluate(node);
-        if p.should_run {
-            summary.should_run += 1;
-            let Some(oldest) = on_node.first() else {
-                summary.missing += 1;
-                node_rows.push(NodeCoverage {
-                    node: node_name.to_string(),
-                    state: no_pod,
-                    pod: None,
-                    up_to_date: false,
-                    unverified_since: None,
-                    eviction: None,
-                });
-                continue;
-            };
-            summary.scheduled += 1;
-            let updated = |pod: &Pod| pods::is_updated(pod, hash.as_deref(), generation);
-            if pods::phase(oldest) == "Running" {
-                summary.running += 1;
-            }
-            if pods::is_ready(oldest) {
-                summary.ready += 1;
-                if pods::is_available(oldest, min_ready, now) {
-                    summary.available += 1;
-                }
-            }
-            if updated(oldest) {
-                summary.up_to_date += 1;
-            }
-            // During a surge the node has an old and a new pod; it is covered once any live
-            // pod is Ready on the current revision. Otherwise describe the oldest pod.
-            let shown = on_node
-                .iter()
-                .find(|pod| !pods::is_terminating(pod) && pods::is_ready(pod) && updated(pod))
-                .unwrap_or(oldest);
-            let up_to_date = updated(shown);
-            let mut state = state_of(shown, up_to_date);
-            // A Ready pod on a node whose kubelet is gone is not coverage anybody can vouch for.
-            let unreachable = nodelifecycle::kubelet_silent(node);
-            if state == NodeState::Ready && unreachable.is_some() {
-                state = NodeState::Unverified;
-            }
-            if state == NodeState::Ready {
-                summary.covered += 1;
-            }
-            node_rows.push(NodeCoverage {
-                node: node_name.to_string(),
-                state,
-                pod: Some(pods::name(shown).to_string()),
-                up_to_date,
-                unverified_since: unreachable
-                    .filter(|_| state == NodeState::Unverified)
-                    .and_then(|d| d.last_heartbeat),
-                eviction: (!pods::is_terminating(shown))
-                    .then(|| eviction::pending(node, placement.tolerations(), true, now))
-                    .flatten(),
-            });
+    let hash = revisions::current_hash(ds, &snapshot.revisions);
+    let pass = Pass {
+        min_ready: crate::logic::apimachinery::compat::daemonset_spec(ds)
+            .and_then(|s| s.min_ready_seconds)
+            .unwrap_or(0),
+        hash: hash.as_deref(),
+        generation: revisions::template_generation(ds),
+        no_pod: if refusal.is_some() {
+            NodeState::CreateRefused
         } else {
-            let Some(exclusion) = p.exclusion else {
-                continue;
-            };
-            if !on_node.is_empty() {
-                summary.misscheduled += 1;
-                let tolerations = placement.tolerations();
-                misscheduled.push(misscheduled_entry(
-                    node,
-                    on_node,
-                    &exclusion,
-                    (p.should_continue, tolerations),
-                    now,
-                ));
-            }
-            excluded.add(&exclusion, node_name);
+            NodeState::Missing
+        },
+        now,
+    };
+    let mut t = Tally::default();
+    if let Some(placement) = DaemonPlacement::new(ds) {
+        for node in nodes {
+            let on_node = index.on_node(uid, node.metadata.name.as_deref().unwrap_or(""));
+            pass.node(&placement, node, on_node, &mut t);
         }
     }
-    summary.coverage_percent = percent(summary.covered, summary.should_run);
-    node_rows.sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.node.cmp(&b.node)));
-    let excluded = excluded.into_groups();
+    t.summary.coverage_percent = percent(t.summary.covered, t.summary.should_run);
+    t.nodes
+        .sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.node.cmp(&b.node)));
+    DaemonSetCoverage {
+        namespace: ds.metadata.namespace.clone().unwrap_or_default(),
+        name: ds.metadata.name.clone().unwrap_or_default(),
+        summary: t.summary,
+        status: controller_status(ds),
+        nodes: t.nodes,
+        misscheduled: t.misscheduled,
+        excluded: t.excluded.into_groups(),
+        create_refused: refusal.cloned().map(|f| f.aged(now)),
+    }
+}
 
+/// What stays fixed while coverage goes over the nodes.
+struct Pass<'a> {
+    min_ready: i32,
+    hash: Option<&'a str>,
+    generation: Option<i64>,
+    /// The state of a node that should run the DaemonSet and has no pod.
+    no_pod: NodeState,
+    now: Timestamp,
+}
+
+#[derive(Default)]
+struct Tally {
+    summary: Summary,
+    nodes: Vec<NodeCoverage>,
+    misscheduled: Vec<Misscheduled>,
+    excluded: Exclusions,
+}
+
+impl Pass<'_> {
+    fn updated(&self, pod: &Pod) -> bool {
+        pods::is_updated(pod, self.hash, self.generation)
+    }
+
+    fn node(&self, placement: &DaemonPlacement<'_>, node: &Node, on_node: &[&Pod], t: &mut Tally) {
+        let p = placement.evaluate(node);
+        if p.should_run {
+            let row = self.should_run(placement, node, on_node, &mut t.summary);
+            t.nodes.push(row);
+            return;
+        }
+        let Some(exclusion) = p.exclusion else {
+            return;
+        };
+        if !on_node.is_empty() {
+            t.summary.misscheduled += 1;
+            t.misscheduled.push(misscheduled_entry(
+                node,
+                on_node,
+                &exclusion,
+                (p.should_continue, placement.tolerations()),
+                self.now,
+            ));
+        }
+        t.excluded
+            .add(&exclusion, node.metadata.name.as_deref().unwrap_or(""));
+    }
+
+    /// A node that should run the DaemonSet: counted as `updateDaemonSetStatus` counts it
+    /// (by its oldest pod), and described by the pod that settles it.
+    fn should_run(
+        &self,
+        placement: &DaemonPlacement<'_>,
+        node: &Node,
+        on_node: &[&Pod],
+        summary: &mut Summary,
+    ) -> NodeCoverage {
+        let node_name = node.metadata.name.clone().unwrap_or_default();
+        summary.should_run += 1;
+        let Some(oldest) = on_node.first() else {
+            summary.missing += 1;
+            return NodeCoverage {
+                node: node_name,
+                state: self.no_pod,
+                pod: None,
+                up_to_date: false,
+                unverified_since: None,
+                eviction: None,
+            };
+        };
+        self.count_oldest(oldest, summary);
+        // During a surge the node has an old and a new pod; it is covered once any live
+        // pod is Ready on the current revision. Otherwise describe the oldest pod.
+        let shown = on_node
+            .iter()
+            .find(|pod| !pods::is_terminating(pod) && pods::is_ready(pod) && self.updated(pod))
+            .unwrap_or(oldest);
+        let up_to_date = self.updated(shown);
+        let mut state = state_of(shown, up_to_date);
+        // A Ready pod on a node whose kubelet is gone is not coverage anybody can vouch for.
+        let unreachable = nodelifecycle::kubelet_silent(node);
+        if state == NodeState::Ready && unreachable.is_some() {
+            state = NodeState::Unverified;
+        }
+        if state == NodeState::Ready {
+            summary.covered += 1;
+        }
+        NodeCoverage {
+            node: node_name,
+            state,
+            pod: Some(pods::name(shown).to_string()),
+            up_to_date,
+            unverified_since: unreachable
+                .filter(|_| state == NodeState::Unverified)
+                .and_then(|d| d.last_heartbeat),
+            eviction: (!pods::is_terminating(shown))
+                .then(|| eviction::pending(node, placement.tolerations(), true, self.now))
+                .flatten(),
+        }
+    }
+
+    /// The status counters of a node with a pod, from its oldest pod.
+    fn count_oldest(&self, oldest: &Pod, summary: &mut Summary) {
+        summary.scheduled += 1;
+        if pods::phase(oldest) == "Running" {
+            summary.running += 1;
+        }
+        if pods::is_ready(oldest) {
+            summary.ready += 1;
+            if pods::is_available(oldest, self.min_ready, self.now) {
+                summary.available += 1;
+            }
+        }
+        if self.updated(oldest) {
+            summary.up_to_date += 1;
+        }
+    }
+}
+
+/// The DaemonSet's own status, to compare with the recomputed counters.
+fn controller_status(ds: &DaemonSet) -> ControllerStatus {
     let st = ds.status.as_ref();
-    let status = ControllerStatus {
+    ControllerStatus {
         desired_number_scheduled: st.map_or(0, |s| s.desired_number_scheduled),
         current_number_scheduled: st.map_or(0, |s| s.current_number_scheduled),
         number_ready: st.map_or(0, |s| s.number_ready),
@@ -303,16 +355,6 @@ pub fn for_daemonset(
         number_misscheduled: st.map_or(0, |s| s.number_misscheduled),
         observed_generation: st.and_then(|s| s.observed_generation),
         generation: ds.metadata.generation,
-    };
-    DaemonSetCoverage {
-        namespace,
-        name,
-        summary,
-        status,
-        nodes: node_rows,
-        misscheduled,
-        excluded,
-        create_refused: refusal.cloned().map(|f| f.aged(now)),
     }
 }
 

@@ -15,6 +15,7 @@ use super::placement::DaemonPlacement;
 use super::pods::PodIndex;
 use super::rolling::{Effect, NodeInput, Pass, Slot};
 use super::{pods, revisions};
+use crate::logic::apimachinery::compat;
 use crate::logic::nodelifecycle;
 use crate::logic::nodelifecycle::eviction;
 use crate::logic::snapshot::Snapshot;
@@ -391,77 +392,40 @@ pub fn for_daemonset(
     now: Timestamp,
     failures: &Failures,
 ) -> RolloutStatus {
-    let namespace = ds.metadata.namespace.clone().unwrap_or_default();
     let name = ds.metadata.name.clone().unwrap_or_default();
-    let uid = ds.metadata.uid.as_deref().unwrap_or("");
     let strategy = strategy(ds);
     let owned = revisions::owned(ds, &snapshot.revisions);
     let numbers: Vec<(String, i64)> = owned
         .iter()
-        .map(|r| {
-            (
-                revisions::hash(r),
-                crate::logic::apimachinery::compat::revision_number(r),
-            )
-        })
+        .map(|r| (revisions::hash(r), compat::revision_number(r)))
         .collect();
-    let current = owned
-        .last()
-        .map(|r| crate::logic::apimachinery::compat::revision_number(r));
     let hash = revisions::current_hash(ds, &snapshot.revisions);
     let generation = revisions::template_generation(ds);
     let updated = |pod: &Pod| pods::is_updated(pod, hash.as_deref(), generation);
     let placement = DaemonPlacement::new(ds);
-    let desired: Vec<bool> = match &placement {
-        Some(p) => snapshot
-            .nodes
-            .iter()
-            .map(|n| p.evaluate(n).should_run)
-            .collect(),
-        None => Vec::new(),
-    };
+    let desired = should_run(placement.as_ref(), &snapshot.nodes);
     let budget = budget(ds, desired.iter().filter(|d| **d).count());
     let pass = Pass {
         surge: budget.max_surge > 0,
         on_delete: strategy == Strategy::OnDelete,
-        min_ready_seconds: crate::logic::apimachinery::compat::daemonset_spec(ds)
+        min_ready_seconds: compat::daemonset_spec(ds)
             .and_then(|s| s.min_ready_seconds)
             .unwrap_or(0),
         now,
         updated: &updated,
     };
+    let walk = Walk {
+        uid: ds.metadata.uid.as_deref().unwrap_or(""),
+        hash: hash.as_deref(),
+        pass: &pass,
+        placement: placement.as_ref(),
+        index,
+        failures,
+        numbers: &numbers,
+    };
     let mut t = Tally::default();
     for (node, &desired) in snapshot.nodes.iter().zip(&desired) {
-        let node_name = node.metadata.name.as_deref().unwrap_or("");
-        let on_node = index.on_node(uid, node_name);
-        if desired {
-            t.counts.desired += 1;
-            // Status counters from the oldest pod, as updateDaemonSetStatus counts them.
-            if let Some(oldest) = on_node.first() {
-                t.counts.updated += usize::from(updated(oldest));
-                t.counts.available +=
-                    usize::from(pods::is_available(oldest, pass.min_ready_seconds, now));
-            }
-        }
-        let input = NodeInput {
-            node: Some(node),
-            desired,
-            pods: on_node,
-            failures: failures.count(uid, node_name, hash.as_deref()),
-        };
-        if let Some(slot) = pass.classify(&input) {
-            t.add(node, desired, slot, &numbers);
-        }
-        // A toleration with seconds: the taint-eviction controller removes the pod (and the
-        // DaemonSet controller recreates it where the node still should run it).
-        let live = on_node.iter().any(|p| !pods::is_terminating(p));
-        if let Some(e) = placement
-            .as_ref()
-            .filter(|_| live)
-            .and_then(|p| eviction::pending(node, p.tolerations(), desired, now))
-        {
-            t.evictions.push(format!("{node_name}: {}", e.sentence()));
-        }
+        walk.node(node, desired, &mut t);
     }
     t.nodes.sort_by(|a, b| {
         a.progress
@@ -482,18 +446,75 @@ pub fn for_daemonset(
         message(&name, state, &kubectl, &t, budget)
     };
     RolloutStatus {
-        namespace,
+        namespace: ds.metadata.namespace.clone().unwrap_or_default(),
         name,
         strategy,
         state,
         message,
         kubectl,
-        revision: current,
+        revision: owned.last().map(|r| compat::revision_number(r)),
         budget,
         counts: t.counts,
         nodes: t.nodes,
         excluded_old: t.excluded_old,
         evictions: t.evictions,
+    }
+}
+
+/// Which nodes should run the DaemonSet (`desiredNumberScheduled`); none without a template.
+fn should_run(placement: Option<&DaemonPlacement<'_>>, nodes: &[Node]) -> Vec<bool> {
+    placement.map_or_else(Vec::new, |p| {
+        nodes.iter().map(|n| p.evaluate(n).should_run).collect()
+    })
+}
+
+/// What stays fixed while the rollout goes over the nodes.
+struct Walk<'a> {
+    uid: &'a str,
+    hash: Option<&'a str>,
+    pass: &'a Pass<'a>,
+    placement: Option<&'a DaemonPlacement<'a>>,
+    index: &'a PodIndex<'a>,
+    failures: &'a Failures,
+    /// (hash, revision number) of the owned revisions.
+    numbers: &'a [(String, i64)],
+}
+
+impl Walk<'_> {
+    fn node(&self, node: &Node, desired: bool, t: &mut Tally) {
+        let node_name = node.metadata.name.as_deref().unwrap_or("");
+        let on_node = self.index.on_node(self.uid, node_name);
+        if desired {
+            t.counts.desired += 1;
+            // Status counters from the oldest pod, as updateDaemonSetStatus counts them.
+            if let Some(oldest) = on_node.first() {
+                t.counts.updated += usize::from((self.pass.updated)(oldest));
+                t.counts.available += usize::from(pods::is_available(
+                    oldest,
+                    self.pass.min_ready_seconds,
+                    self.pass.now,
+                ));
+            }
+        }
+        let input = NodeInput {
+            node: Some(node),
+            desired,
+            pods: on_node,
+            failures: self.failures.count(self.uid, node_name, self.hash),
+        };
+        if let Some(slot) = self.pass.classify(&input) {
+            t.add(node, desired, slot, self.numbers);
+        }
+        // A toleration with seconds: the taint-eviction controller removes the pod (and the
+        // DaemonSet controller recreates it where the node still should run it).
+        let live = on_node.iter().any(|p| !pods::is_terminating(p));
+        if let Some(e) = self
+            .placement
+            .filter(|_| live)
+            .and_then(|p| eviction::pending(node, p.tolerations(), desired, self.pass.now))
+        {
+            t.evictions.push(format!("{node_name}: {}", e.sentence()));
+        }
     }
 }
 

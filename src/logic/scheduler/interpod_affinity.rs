@@ -190,32 +190,11 @@ fn satisfy_pod_affinity(
             ),
         );
     }
-    let mut any_match_anywhere = false;
-    let mut domains_with_match: BTreeSet<&str> = BTreeSet::new();
-    for p in view.pods {
-        let all = terms.iter().try_fold(true, |acc, t| {
-            match t.matches(pod_namespace(p), &pod_labels(p)) {
-                Match::Yes => Some(acc),
-                Match::No => Some(false),
-                Match::Unknown => None,
-            }
-        });
-        match all {
-            None => {
-                return Outcome::not_checked(
-                    "a pod affinity term selects namespaces by label, and namespace labels are not read",
-                );
-            }
-            Some(false) => continue,
-            Some(true) => {}
-        }
-        any_match_anywhere = true;
-        for t in terms {
-            if same_domain(view, p, node, &t.topology_key) == Some(true) {
-                domains_with_match.insert(t.topology_key.as_str());
-            }
-        }
-    }
+    let Some((any_match_anywhere, domains_with_match)) = matching_domains(terms, node, view) else {
+        return Outcome::not_checked(
+            "a pod affinity term selects namespaces by label, and namespace labels are not read",
+        );
+    };
     let local_only = terms.iter().all(|t| t.topology_key == HOSTNAME);
     if terms
         .iter()
@@ -248,6 +227,37 @@ fn satisfy_pod_affinity(
         AFFINITY,
         format!("no pod in the node's domain matches pod affinity term {t}"),
     )
+}
+
+/// Whether any existing pod matches all `terms`, and the topology keys of the terms in whose
+/// domain (the node's) such a pod runs. `None` when a term cannot be decided (namespaces chosen
+/// by label).
+fn matching_domains<'t>(
+    terms: &'t [Term],
+    node: &Node,
+    view: &ClusterView<'_>,
+) -> Option<(bool, BTreeSet<&'t str>)> {
+    let mut any_match_anywhere = false;
+    let mut domains_with_match: BTreeSet<&str> = BTreeSet::new();
+    for p in view.pods {
+        let all = terms.iter().try_fold(true, |acc, t| {
+            match t.matches(pod_namespace(p), &pod_labels(p)) {
+                Match::Yes => Some(acc),
+                Match::No => Some(false),
+                Match::Unknown => None,
+            }
+        })?;
+        if !all {
+            continue;
+        }
+        any_match_anywhere = true;
+        for t in terms {
+            if same_domain(view, p, node, &t.topology_key) == Some(true) {
+                domains_with_match.insert(t.topology_key.as_str());
+            }
+        }
+    }
+    Some((any_match_anywhere, domains_with_match))
 }
 
 /// `satisfyPodAntiAffinity`: no existing pod matching one of the pod's anti-affinity terms in
