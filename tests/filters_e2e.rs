@@ -125,7 +125,10 @@ async fn check(tb: &Testbed, client: &kube::Client, name: &str, manifest: &str) 
     for (node, msg) in &pending {
         let ours = our_reasons(&unplaceable[node]);
         assert!(
-            ours.iter().any(|r| msg.contains(&format!("1 {r}"))),
+            // A filter's reason is counted per node; a PreFilter's is the whole message.
+            ours.iter().any(
+                |r| msg.contains(&format!("1 {r}")) || msg.contains(&format!("available: {r}"))
+            ),
             "{name} on {node}: we said {ours:?}, the scheduler said {msg}"
         );
     }
@@ -135,9 +138,17 @@ async fn check(tb: &Testbed, client: &kube::Client, name: &str, manifest: &str) 
         let node = v["node"].as_str().unwrap();
         if let Some(msg) = pending.get(node) {
             let code = v["code"].as_str().unwrap();
-            if code == "PodAffinityConflict" || code == "TopologySpreadConflict" {
+            if [
+                "PodAffinityConflict",
+                "TopologySpreadConflict",
+                "VolumeConflict",
+            ]
+            .contains(&code)
+            {
+                let group = v["group"].as_str().unwrap();
                 assert!(
-                    msg.contains(&format!("1 {}", v["group"].as_str().unwrap())),
+                    msg.contains(&format!("1 {group}"))
+                        || msg.contains(&format!("available: {group}")),
                     "{name} on {node}: explain said {v}, the scheduler said {msg}"
                 );
             }
@@ -415,33 +426,14 @@ async fn affinity_and_spread_verdicts_equal_the_scheduler() {
     assert_eq!(v["code"], "InsufficientResources", "{v}");
     assert_eq!(v["insufficient"][0]["used"], "1500m", "{v}");
 
-    // A template with a claim: the volume filters are named as not checked, never passed,
-    // and the scheduler indeed does not place the pod (the claim does not exist).
+    // A template whose claim does not exist: VolumeRestrictions' PreFilter stops it with the
+    // lister's message, as the scheduler does.
     let claimed = daemonset(
         "claimed",
         NS,
         "nodeSelector: {pool: resized}\nvolumes: [{name: data, persistentVolumeClaim: {claimName: shared}}]",
     );
-    let file = tb.dir().join("claimed.yaml");
-    std::fs::write(&file, &claimed).unwrap();
-    let preview = json_report(
-        tb.kubeconfig(),
-        &["preview", "-f", file.to_str().unwrap(), "-o", "json"],
-    );
-    let unchecked = &preview["items"][0]["notChecked"][0];
-    assert_eq!(unchecked["plugin"], "VolumeBinding", "{preview}");
-    assert_eq!(
-        unchecked["nodes"],
-        serde_json::json!(["resized"]),
-        "{preview}"
-    );
-    apply_yaml(&client, &claimed).await.expect("claimed");
-    let (running, pending) = outcome(&client, "claimed").await;
-    assert!(running.is_empty(), "{running:?}");
-    assert!(
-        pending["resized"].contains("persistentvolumeclaim \"shared\" not found"),
-        "{pending:?}"
-    );
+    check(&tb, &client, "claimed", &claimed).await;
     let explained = json_report(tb.kubeconfig(), &["explain", "ds", "claimed", "-o", "json"]);
     let v = explained["verdicts"]
         .as_array()
@@ -449,13 +441,17 @@ async fn affinity_and_spread_verdicts_equal_the_scheduler() {
         .iter()
         .find(|v| v["node"] == "resized")
         .expect("verdict");
+    assert_eq!(v["code"], "VolumeConflict", "{v}");
     let f = v["filters"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|f| f["plugin"] == "VolumeBinding")
+        .find(|f| f["plugin"] == "VolumeRestrictions")
         .expect("filter");
-    assert_eq!(f["status"], "notChecked", "{v}");
+    assert_eq!(
+        f["reason"], "persistentvolumeclaim \"shared\" not found",
+        "{v}"
+    );
     let allocated = pods.get("grown").await.expect("grown");
     assert!(
         serde_json::to_string(&allocated.status)
@@ -464,4 +460,267 @@ async fn affinity_and_spread_verdicts_equal_the_scheduler() {
         "the resize status was kept: {:?}",
         allocated.status
     );
+}
+
+/// A PersistentVolume in `class` with these spec lines, `hostPath` unless `csi:` is given.
+fn volume(name: &str, labels: &str, spec: &str) -> String {
+    let source = if spec.contains("csi:") {
+        String::new()
+    } else {
+        format!("  hostPath: {{path: /tmp/{name}}}\n")
+    };
+    format!(
+        "apiVersion: v1
+kind: PersistentVolume
+metadata: {{name: {name}, labels: {{{labels}}}}}
+spec:
+  capacity: {{storage: 1Gi}}
+  storageClassName: local
+{source}{spec}
+"
+    )
+}
+
+/// A claim bound to `pv` as the PersistentVolume controller leaves it
+/// (`pv.kubernetes.io/bind-completed`), or unbound in `class` for an empty `pv`.
+fn claim(name: &str, pv: &str, modes: &str, class: &str) -> String {
+    let (annotations, volume) = if pv.is_empty() {
+        (String::new(), String::new())
+    } else {
+        (
+            "  annotations: {pv.kubernetes.io/bind-completed: \"yes\"}\n".to_string(),
+            format!("  volumeName: {pv}\n"),
+        )
+    };
+    format!(
+        "apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: {name}
+  namespace: {NS}
+{annotations}spec:
+  accessModes: [{modes}]
+  storageClassName: {class}
+  resources: {{requests: {{storage: 1Gi}}}}
+{volume}"
+    )
+}
+
+fn claim_ref(claim: &str) -> String {
+    format!("  claimRef: {{namespace: {NS}, name: {claim}}}\n")
+}
+
+fn mounting(name: &str, claim: &str) -> String {
+    daemonset(
+        name,
+        NS,
+        &format!(
+            "nodeSelector: {{pool: vol}}\nvolumes: [{{name: data, persistentVolumeClaim: {{claimName: {claim}}}}}]"
+        ),
+    )
+}
+
+/// The storage objects the scheduler reads, built on the testbed without any volume driver:
+/// a PV's node affinity, a PV's zone label, CSINode volume limits, a ReadWriteOncePod claim
+/// in use and an unbound Immediate claim, each compared with what the scheduler does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn volume_verdicts_equal_the_scheduler() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    for (n, zone) in [("v-1", "a"), ("v-2", "b"), ("v-3", "a")] {
+        let node = FakeNode::new(n)
+            .label("pool", "vol")
+            .label("topology.kubernetes.io/zone", zone);
+        add_node(&client, &node).await.expect("node");
+    }
+    let zone_a = "  nodeAffinity: {required: {nodeSelectorTerms: [{matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [a]}]}]}}\n";
+    let csi =
+        |handle: &str| format!("  csi: {{driver: csi.example.com, volumeHandle: {handle}}}\n");
+    let objects = [
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local}\nprovisioner: kubernetes.io/no-provisioner\nvolumeBindingMode: WaitForFirstConsumer\n".to_string(),
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: immediate}\nprovisioner: csi.example.com\nvolumeBindingMode: Immediate\n".to_string(),
+        volume("pv-affine", "", &format!("  accessModes: [ReadWriteMany]\n{zone_a}{}", claim_ref("affine"))),
+        claim("affine", "pv-affine", "ReadWriteMany", "local"),
+        volume("pv-zoned", "topology.kubernetes.io/zone: b", &format!("  accessModes: [ReadWriteMany]\n{}", claim_ref("zoned"))),
+        claim("zoned", "pv-zoned", "ReadWriteMany", "local"),
+        volume("pv-csi", "", &format!("  accessModes: [ReadWriteMany]\n{}{}", csi("h-csi"), claim_ref("counted"))),
+        claim("counted", "pv-csi", "ReadWriteMany", "local"),
+        volume("pv-used", "", &format!("  accessModes: [ReadWriteOnce]\n{}{}", csi("h-used"), claim_ref("used"))),
+        claim("used", "pv-used", "ReadWriteOnce", "local"),
+        volume("pv-solo", "", &format!("  accessModes: [ReadWriteOncePod]\n{}", claim_ref("solo"))),
+        claim("solo", "pv-solo", "ReadWriteOncePod", "local"),
+        claim("later", "", "ReadWriteMany", "immediate"),
+        // Limits as the kubelet's CSI plugin manager would register them.
+        "apiVersion: storage.k8s.io/v1\nkind: CSINode\nmetadata: {name: v-1}\nspec: {drivers: [{name: csi.example.com, nodeID: v-1, allocatable: {count: 1}}]}\n".to_string(),
+        "apiVersion: storage.k8s.io/v1\nkind: CSINode\nmetadata: {name: v-2}\nspec: {drivers: [{name: csi.example.com, nodeID: v-2, allocatable: {count: 4}}]}\n".to_string(),
+        bound_pod("uses-csi", "v-1", "app: user", "  volumes: [{name: d, persistentVolumeClaim: {claimName: used}}]"),
+        bound_pod("holds-solo", "v-3", "app: user", "  volumes: [{name: d, persistentVolumeClaim: {claimName: solo}}]"),
+    ];
+    apply_yaml(&client, &objects.join("---\n"))
+        .await
+        .expect("storage objects");
+    wait_stable(&client, NS, Duration::from_secs(120)).await;
+
+    let mut compared = 0;
+    // VolumeBinding: the bound PV's node affinity allows zone a only.
+    compared += check(&tb, &client, "affine", &mounting("affine", "affine")).await;
+    // VolumeZone: the PV is labelled zone b.
+    compared += check(&tb, &client, "zoned", &mounting("zoned", "zoned")).await;
+    // NodeVolumeLimits: v-1 allows one csi.example.com volume and uses-csi holds it.
+    compared += check(&tb, &client, "counted", &mounting("counted", "counted")).await;
+    // VolumeRestrictions: holds-solo already uses the ReadWriteOncePod claim.
+    compared += check(&tb, &client, "solo", &mounting("solo", "solo")).await;
+    // VolumeBinding PreFilter: an Immediate claim the PV controller has not bound.
+    compared += check(&tb, &client, "later", &mounting("later", "later")).await;
+    assert_eq!(compared, 15, "node verdicts compared");
+    let random = random_claim_templates(&tb, &client).await;
+    assert!(random >= 200, "{random} randomised node verdicts compared");
+
+    // explain node -o json names each volume filter with the scheduler's reason.
+    let v1 = json_report(tb.kubeconfig(), &["explain", "node", "v-1", "-o", "json"]);
+    let filter = |ds: &str, plugin: &str| {
+        let v = v1["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["daemonSet"] == ds)
+            .unwrap_or_else(|| panic!("{ds} verdict in {v1}"))
+            .clone();
+        let f = v["filters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["plugin"] == plugin)
+            .unwrap_or_else(|| panic!("{plugin} in {v}"))
+            .clone();
+        (v, f)
+    };
+    let (v, f) = filter("counted", "NodeVolumeLimits");
+    assert_eq!(v["code"], "VolumeConflict", "{v}");
+    assert_eq!(f["reason"], "node(s) exceed max volume count", "{f}");
+    let (_, f) = filter("solo", "VolumeRestrictions");
+    assert_eq!(
+        f["status"], "notChecked",
+        "explain node reads only v-1's pods: {f}"
+    );
+    let (v, f) = filter("zoned", "VolumeZone");
+    assert_eq!(v["code"], "VolumeConflict", "{v}");
+    assert_eq!(f["reason"], "node(s) had no available volume zone", "{f}");
+    let (_, f) = filter("zoned", "VolumeBinding");
+    assert_eq!(f["status"], "pass", "{f}");
+}
+
+/// Randomised with a fixed seed: more nodes with or without a zone and with CSINode limits of
+/// 0 to 2, and templates mounting one or two of the claims (bound with node affinity or a
+/// zone, CSI-backed, ReadWriteOncePod in use, unbound Immediate, missing). Every node of every
+/// DaemonSet is compared with the scheduler. Returns how many.
+async fn random_claim_templates(tb: &Testbed, client: &kube::Client) -> usize {
+    let mut rng = Rng::new(17_2027);
+    let mut objects = vec![
+        volume(
+            "pv-csi2",
+            "",
+            "  accessModes: [ReadWriteMany]\n  csi: {driver: csi.example.com, volumeHandle: h-csi2}\n  claimRef: {namespace: default, name: counted2}\n",
+        ),
+        claim("counted2", "pv-csi2", "ReadWriteMany", "local"),
+    ];
+    for i in 0..6 {
+        let name = format!("rv-{i}");
+        let mut node = FakeNode::new(&name).label("pool", "vol");
+        if rng.chance(70) {
+            node = node.label("topology.kubernetes.io/zone", *rng.pick(&["a", "b"]));
+        }
+        add_node(client, &node).await.expect("random node");
+        if rng.chance(70) {
+            objects.push(format!(
+                "apiVersion: storage.k8s.io/v1\nkind: CSINode\nmetadata: {{name: {name}}}\nspec: {{drivers: [{{name: csi.example.com, nodeID: {name}, allocatable: {{count: {}}}}}]}}\n",
+                rng.below(3)
+            ));
+        }
+    }
+    apply_yaml(client, &objects.join("---\n"))
+        .await
+        .expect("random storage objects");
+    wait_stable(client, NS, Duration::from_secs(120)).await;
+    let claims = [
+        "affine", "zoned", "counted", "counted2", "solo", "later", "ghost",
+    ];
+    let mut compared = 0;
+    for i in 0..23 {
+        let name = format!("rvol-{i}");
+        let mut picked = vec![*rng.pick(&claims)];
+        if rng.chance(40) {
+            let second = *rng.pick(&claims);
+            if !picked.contains(&second) {
+                picked.push(second);
+            }
+        }
+        let volumes: Vec<String> = picked
+            .iter()
+            .enumerate()
+            .map(|(k, c)| format!("{{name: v{k}, persistentVolumeClaim: {{claimName: {c}}}}}"))
+            .collect();
+        let manifest = daemonset(
+            &name,
+            NS,
+            &format!(
+                "nodeSelector: {{pool: vol}}\nvolumes: [{}]",
+                volumes.join(", ")
+            ),
+        );
+        compared += check(tb, client, &name, &manifest).await;
+    }
+    compared
+}
+
+/// DynamicResources on API objects alone (no DRA driver runs): a DeviceClass that maps the
+/// extended resource `example.com/gpu`, ResourceSlices with two devices on d-1 and one on d-2,
+/// none on d-3. A DaemonSet asking two `example.com/gpu` (which no node advertises), then one
+/// whose claim template asks one device of the class, each compared with the scheduler.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_verdicts_equal_the_scheduler() {
+    let tb = Testbed::start(Options {
+        extra_controllers: vec!["resourceclaim-controller"],
+        ..Options::default()
+    })
+    .await
+    .expect("testbed");
+    let client = tb.client().await.expect("client");
+    for n in ["d-1", "d-2", "d-3"] {
+        add_node(&client, &FakeNode::new(n).label("pool", "dra"))
+            .await
+            .expect("node");
+    }
+    let slice = |node: &str, devices: usize| {
+        let list: Vec<String> = (0..devices).map(|i| format!("{{name: gpu-{i}}}")).collect();
+        format!(
+            "apiVersion: resource.k8s.io/v1\nkind: ResourceSlice\nmetadata: {{name: {node}-gpus}}\nspec: {{driver: gpu.example.com, nodeName: {node}, pool: {{name: {node}, generation: 1, resourceSliceCount: 1}}, devices: [{}]}}\n",
+            list.join(", ")
+        )
+    };
+    let objects = [
+        "apiVersion: resource.k8s.io/v1\nkind: DeviceClass\nmetadata: {name: gpu.example.com}\nspec: {extendedResourceName: example.com/gpu, selectors: [{cel: {expression: 'device.driver == \"gpu.example.com\"'}}]}\n".to_string(),
+        slice("d-1", 2),
+        slice("d-2", 1),
+        format!("apiVersion: resource.k8s.io/v1\nkind: ResourceClaimTemplate\nmetadata: {{name: one-gpu, namespace: {NS}}}\nspec: {{spec: {{devices: {{requests: [{{name: gpu, exactly: {{deviceClassName: gpu.example.com}}}}]}}}}}}\n"),
+    ];
+    apply_yaml(&client, &objects.join("---\n"))
+        .await
+        .expect("dra objects");
+    let extended = daemonset("ext-gpu", NS, "nodeSelector: {pool: dra}").replace(
+        "        image: registry.example/agent:1\n",
+        "        image: registry.example/agent:1\n        resources: {requests: {example.com/gpu: 2}, limits: {example.com/gpu: 2}}\n",
+    );
+    let mut compared = check(&tb, &client, "ext-gpu", &extended).await;
+    let templated = daemonset(
+        "tpl-gpu",
+        NS,
+        "nodeSelector: {pool: dra}\nresourceClaims: [{name: gpu, resourceClaimTemplateName: one-gpu}]",
+    )
+    .replace(
+        "        image: registry.example/agent:1\n",
+        "        image: registry.example/agent:1\n        resources: {claims: [{name: gpu}]}\n",
+    );
+    compared += check(&tb, &client, "tpl-gpu", &templated).await;
+    assert_eq!(compared, 6, "node verdicts compared");
 }

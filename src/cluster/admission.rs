@@ -22,7 +22,7 @@ use crate::logic::daemon::failed_creates::{self, CreateFailure};
 pub type Unread = Vec<(String, String)>;
 
 /// The result, or `None` and a record of what could not be read and why.
-fn optional<T>(res: Result<T>, what: &str, unread: &mut Unread) -> Option<T> {
+pub(super) fn optional<T>(res: Result<T>, what: &str, unread: &mut Unread) -> Option<T> {
     match res {
         Ok(v) => Some(v),
         Err(e) => {
@@ -40,7 +40,11 @@ pub fn note(unread: &Unread) -> Option<String> {
     Some(format!("not checked: {} ({first})", whats.join(", ")))
 }
 
-async fn namespaced<K>(target: &Target, ns: Option<&str>, plural: &'static str) -> Result<Vec<K>>
+pub(super) async fn namespaced<K>(
+    target: &Target,
+    ns: Option<&str>,
+    plural: &'static str,
+) -> Result<Vec<K>>
 where
     K: kube::Resource<Scope = k8s_openapi::NamespaceResourceScope>
         + serde::de::DeserializeOwned
@@ -57,7 +61,7 @@ where
     .await
 }
 
-async fn cluster_wide<K>(target: &Target, plural: &'static str) -> Result<Vec<K>>
+pub(super) async fn cluster_wide<K>(target: &Target, plural: &'static str) -> Result<Vec<K>>
 where
     K: kube::Resource<Scope = k8s_openapi::ClusterResourceScope>
         + serde::de::DeserializeOwned

@@ -152,6 +152,19 @@ where
     .await
 }
 
+/// Every item of the list at `path`, decoded into `T`: for kinds read through types of our
+/// own (the resource.k8s.io/v1 objects, absent from the oldest API level compiled for).
+pub(super) async fn list_at<T: DeserializeOwned>(
+    target: &Target,
+    path: &str,
+    req: Request,
+) -> Result<Vec<T>> {
+    list_decoded(target, path, &cached(None), req, |bytes| {
+        serde_json::from_slice(bytes)
+    })
+    .await
+}
+
 /// Every item of the list at `path`, streamed ([`super::list_stream`]) and decoded by
 /// `decode`, with [`call_retrying`]'s retries.
 async fn list_decoded<T>(

@@ -7,8 +7,9 @@
 use std::collections::BTreeMap;
 
 use k8s_openapi::api::core::v1::{
-    Affinity, Container, ContainerPort, ContainerStatus, Pod, PodCondition, PodSpec, PodStatus,
-    ResourceRequirements, Toleration,
+    Affinity, Container, ContainerPort, ContainerStatus, EphemeralVolumeSource,
+    PersistentVolumeClaimVolumeSource, Pod, PodCondition, PodSpec, PodStatus, ResourceRequirements,
+    Toleration, Volume,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
@@ -51,6 +52,33 @@ struct Spec {
     host_network: Option<bool>,
     node_selector: Option<BTreeMap<String, String>>,
     tolerations: Option<Vec<Toleration>>,
+    volumes: Option<Vec<LeanVolume>>,
+}
+
+/// A volume, kept only when it is a claim: the volume filters count the claims of the pods
+/// already on a node (NodeVolumeLimits, VolumeRestrictions). The ephemeral volume's template
+/// is not needed, only that the volume is one.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LeanVolume {
+    name: String,
+    persistent_volume_claim: Option<PersistentVolumeClaimVolumeSource>,
+    ephemeral: Option<serde::de::IgnoredAny>,
+}
+
+/// The claim volumes, `None` when there are none (most pods).
+fn claim_volumes(volumes: Option<Vec<LeanVolume>>) -> Option<Vec<Volume>> {
+    let kept: Vec<Volume> = volumes?
+        .into_iter()
+        .filter(|v| v.persistent_volume_claim.is_some() || v.ephemeral.is_some())
+        .map(|v| Volume {
+            name: v.name,
+            ephemeral: v.ephemeral.map(|_| EphemeralVolumeSource::default()),
+            persistent_volume_claim: v.persistent_volume_claim,
+            ..Default::default()
+        })
+        .collect();
+    (!kept.is_empty()).then_some(kept)
 }
 
 #[derive(Deserialize)]
@@ -122,6 +150,7 @@ impl From<LeanPod> for Pod {
                 host_network: s.host_network,
                 node_selector: s.node_selector,
                 tolerations: s.tolerations,
+                volumes: claim_volumes(s.volumes),
                 ..Default::default()
             }),
             status: p.status.map(|s| PodStatus {
@@ -238,7 +267,7 @@ mod tests {
                     "initContainers": [{"name": "side", "restartPolicy": "Always", "resources": {"requests": {"memory": "1Mi"}}}],
                     "overhead": {"cpu": "1m"},
                     "priority": 7, "priorityClassName": "high", "hostNetwork": true,
-                    "volumes": [{"name": "v", "emptyDir": {}}],
+                    "volumes": [{"name": "v", "emptyDir": {}}, {"name": "data", "persistentVolumeClaim": {"claimName": "data"}}],
                     "tolerations": [{"operator": "Exists"}]
                 },
                 "status": {
@@ -257,7 +286,8 @@ mod tests {
         whole.metadata.annotations = None;
         whole.metadata.managed_fields = None;
         let spec = whole.spec.as_mut().unwrap();
-        spec.volumes = None;
+        // Only claim volumes are kept.
+        spec.volumes.as_mut().unwrap().remove(0);
         spec.containers[0].env = None;
         whole.status.as_mut().unwrap().pod_ip = None;
         assert_eq!(lean, vec![whole]);

@@ -5,6 +5,7 @@ pub mod admission;
 pub mod connect;
 pub mod errors;
 pub mod fetch;
+pub mod filter_objects;
 pub mod lean;
 pub mod list_stream;
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::logic::daemon::failed_creates::{self, CreateFailure};
 use crate::logic::daemon::pods::PodIndex;
 use crate::logic::daemon::{pods, revisions};
 use crate::logic::reports::explain::{self, Context, NodeNote, Verdict, VerdictGroup};
-use crate::logic::scheduler::{ClusterView, noderesources};
+use crate::logic::scheduler::{ClusterView, FilterObjects, noderesources};
 use crate::render;
 use crate::settings::{NamespaceScope, Settings};
 
@@ -137,6 +137,32 @@ fn or_note<T: Default>(res: Result<T>, what: &str, notes: &mut Vec<String>) -> T
             T::default()
         }
     }
+}
+
+/// The storage and device objects the templates' claims need (nothing for ordinary
+/// DaemonSets), with a note for what could not be read.
+async fn filter_objects(
+    target: &Target,
+    daemonsets: &[DaemonSet],
+    ns: Option<&str>,
+    notes: &mut Vec<String>,
+) -> FilterObjects {
+    let specs = daemonsets.iter().filter_map(|d| {
+        crate::logic::apimachinery::compat::daemonset_spec(d)?
+            .template
+            .spec
+            .as_ref()
+    });
+    let mut unread = Vec::new();
+    let objects = cluster::filter_objects::read(
+        target,
+        cluster::filter_objects::Needs::of(specs),
+        ns,
+        &mut unread,
+    )
+    .await;
+    notes.extend(cluster::admission::note(&unread));
+    objects
 }
 
 /// What admission, preemption and the controller's events add, read once per command.
@@ -321,11 +347,20 @@ async fn node_report(
     let d = read_node(namespace.resolve(target), target, node_name, names).await?;
     let index = PodIndex::new(&d.all_pods);
     let pods_on_node = noderesources::pods_on_node(node_name, &d.all_pods);
+    let mut filter_notes = Vec::new();
+    let objects = filter_objects(
+        target,
+        &d.daemonsets,
+        namespace.resolve(target).as_deref(),
+        &mut filter_notes,
+    )
+    .await;
     // Only this node and its pods are read, so filters over other nodes say "not checked".
     let view = ClusterView {
         nodes: &[&d.node],
         pods: &pods_on_node,
         complete: false,
+        objects: &objects,
     };
     let nominated: Vec<&Pod> = d
         .all_pods
@@ -357,7 +392,7 @@ async fn node_report(
         node: node_name.to_string(),
         node_notes: explain::node_notes(&d.node),
         verdicts,
-        notes: d.notes,
+        notes: d.notes.into_iter().chain(filter_notes).collect(),
     })
 }
 
@@ -454,11 +489,13 @@ async fn ds_report(
     let admitted = admitted(&ds, hash.as_deref(), &extra.objects);
     let by_node = noderesources::pods_by_node(&pods);
     let all_nodes: Vec<&Node> = nodes.iter().collect();
+    let objects = filter_objects(target, std::slice::from_ref(&ds), Some(&ds_ns), &mut notes).await;
     let bound = crate::logic::scheduler::bound_pods(&pods);
     let view = ClusterView {
         nodes: &all_nodes,
         pods: &bound,
         complete: true,
+        objects: &objects,
     };
     let waiting: Vec<&Pod> = pods.iter().filter(|p| !pods::is_bound(p)).collect();
     let mut verdicts = Vec::with_capacity(nodes.len());

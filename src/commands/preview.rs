@@ -190,6 +190,15 @@ async fn previews(
         cluster::admission::pdbs(target, &mut unread_pdbs),
     );
     unread.extend(unread_pdbs);
+    let specs = daemonsets.iter().filter_map(|d| {
+        crate::logic::apimachinery::compat::daemonset_spec(d)?
+            .template
+            .spec
+            .as_ref()
+    });
+    let needs = cluster::filter_objects::Needs::of(specs);
+    let filter_objects =
+        cluster::filter_objects::read(target, needs, scope.as_deref(), &mut unread).await;
     if let Some(n) = cluster::admission::note(&unread) {
         eprintln!("note: {n}");
     }
@@ -208,6 +217,7 @@ async fn previews(
             admission: admission.as_ref(),
             pdbs: &pdbs,
             quotas: objects.quotas.as_deref().unwrap_or(&[]),
+            objects: Some(&filter_objects),
         };
         if let Some(p) = preview::preview_admitted(&ds, existing.as_ref(), &nodes, &pods, inputs) {
             items.push(p);

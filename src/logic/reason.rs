@@ -22,6 +22,11 @@ pub enum Code {
     PodAffinityConflict,
     /// Should run, but a DoNotSchedule topology spread constraint rejects the node.
     TopologySpreadConflict,
+    /// Should run, but a volume filter (VolumeRestrictions, NodeVolumeLimits, VolumeBinding,
+    /// VolumeZone) rejects the node.
+    VolumeConflict,
+    /// Should run, but DynamicResources cannot allocate the pod's devices on the node.
+    DeviceUnavailable,
     /// A container cannot start: CrashLoopBackOff, ImagePullBackOff, ErrImagePull, ...
     ContainerWaiting,
     /// The pod ended (Failed) and waits for the controller to replace it.
@@ -63,6 +68,8 @@ impl Code {
             Code::HostPortConflict => "HostPortConflict",
             Code::PodAffinityConflict => "PodAffinityConflict",
             Code::TopologySpreadConflict => "TopologySpreadConflict",
+            Code::VolumeConflict => "VolumeConflict",
+            Code::DeviceUnavailable => "DeviceUnavailable",
             Code::ContainerWaiting => "ContainerWaiting",
             Code::PodFailed => "PodFailed",
             Code::NodeDown => "NodeDown",
@@ -101,6 +108,8 @@ mod tests {
             Code::HostPortConflict,
             Code::PodAffinityConflict,
             Code::TopologySpreadConflict,
+            Code::VolumeConflict,
+            Code::DeviceUnavailable,
             Code::ContainerWaiting,
             Code::PodFailed,
             Code::NodeDown,

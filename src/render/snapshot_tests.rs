@@ -159,6 +159,7 @@ fn explain_tables() {
             nodes: &[n],
             pods: &on_node,
             complete: false,
+            objects: &crate::logic::scheduler::NOTHING_READ,
         };
         let ctx = Context {
             pods_on_node: &on_node,

@@ -60,3 +60,14 @@ pub fn disruptions_allowed(s: &k8s_openapi::api::policy::v1::PodDisruptionBudget
 pub fn disruptions_allowed(s: &k8s_openapi::api::policy::v1::PodDisruptionBudgetStatus) -> i32 {
     s.disruptions_allowed.unwrap_or(0)
 }
+
+/// `CSIDriver.spec.preventPodSchedulingIfMissing` (VolumeLimitScaling): not in the 1.33 API.
+#[cfg(feature = "earliest")]
+pub fn prevents_scheduling_if_missing(_: &k8s_openapi::api::storage::v1::CSIDriver) -> bool {
+    false
+}
+
+#[cfg(not(feature = "earliest"))]
+pub fn prevents_scheduling_if_missing(d: &k8s_openapi::api::storage::v1::CSIDriver) -> bool {
+    d.spec.prevent_pod_scheduling_if_missing == Some(true)
+}

@@ -598,10 +598,10 @@ fn pod_missing(v: &mut Verdict, ctx: &Context<'_>) {
         None => "should run and would fit, but has no pod yet (the controller creates it on its next sync)".into(),
     };
     // The claims' filters decide alone; other undecided filters are in `filters`.
-    let claim_filters = v
-        .filters
-        .iter()
-        .filter(|f| matches!(f.plugin, "VolumeBinding" | "DynamicResources"));
+    let claim_filters = v.filters.iter().filter(|f| {
+        f.plugin.starts_with("Volume")
+            || matches!(f.plugin, "NodeVolumeLimits" | "DynamicResources")
+    });
     for f in claim_filters {
         if let scheduler::Outcome::NotChecked { reason } = &f.outcome {
             v.message.push_str(&format!("; {}: {reason}", f.plugin));
@@ -611,12 +611,13 @@ fn pod_missing(v: &mut Verdict, ctx: &Context<'_>) {
 
 /// The first filter that rejects the pod, as a verdict.
 fn filter_verdict(filters: &[FilterResult]) -> Option<(Code, String, String)> {
-    filters.iter().find_map(|f| {
+    scheduler::deciding(filters).and_then(|f| {
         let (reason, detail) = f.rejected()?;
-        let code = if f.plugin == "PodTopologySpread" {
-            Code::TopologySpreadConflict
-        } else {
-            Code::PodAffinityConflict
+        let code = match f.plugin {
+            "PodTopologySpread" => Code::TopologySpreadConflict,
+            "InterPodAffinity" => Code::PodAffinityConflict,
+            "DynamicResources" => Code::DeviceUnavailable,
+            _ => Code::VolumeConflict,
         };
         Some((
             code,
@@ -708,7 +709,10 @@ fn fit(
             |a| Priority::of(&a.pod),
         ),
     };
-    let request = noderesources::pod_requests(spec);
+    // Extended resources DRA serves on this node are DynamicResources' to decide.
+    let dra = ctx.view.objects.dra.as_ref();
+    let request =
+        scheduler::dynamic_resources::fit_request(&noderesources::pod_requests(spec), node, dra);
     // Pods nominated to the node at equal or higher priority hold their room
     // (`addNominatedPods`).
     let node_name = node.metadata.name.clone().unwrap_or_default();

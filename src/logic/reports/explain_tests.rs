@@ -41,6 +41,7 @@ fn verdict(n: &Node, own: &[&Pod]) -> Verdict {
         nodes: &nodes,
         pods: own,
         complete: false,
+        objects: &crate::logic::scheduler::NOTHING_READ,
     };
     let ctx = Context {
         pods_on_node: own,

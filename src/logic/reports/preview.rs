@@ -99,6 +99,8 @@ pub struct Admitted<'a> {
     pub admission: Option<&'a Admission>,
     pub pdbs: &'a [PodDisruptionBudget],
     pub quotas: &'a [ResourceQuota],
+    /// The storage and device objects of the volume and DynamicResources filters.
+    pub objects: Option<&'a scheduler::FilterObjects>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -343,6 +345,7 @@ pub fn preview_admitted(
     let spec = judged_spec(ds, admitted)?;
     let existing_uid = existing.and_then(|e| e.metadata.uid.as_deref());
     let all_nodes: Vec<&Node> = nodes.iter().collect();
+    let waiting: Vec<&Pod> = pods.iter().filter(|p| !pods::is_bound(p)).collect();
     let bound: Vec<&Pod> = scheduler::bound_pods(pods)
         .into_iter()
         .filter(|p| not_owned_by(existing_uid, p))
@@ -367,7 +370,9 @@ pub fn preview_admitted(
             nodes: &all_nodes,
             pods: &bound,
             complete: true,
+            objects: admitted.objects.unwrap_or(&scheduler::NOTHING_READ),
         },
+        waiting,
         incoming: IncomingPod {
             namespace: ds.metadata.namespace.as_deref().unwrap_or(""),
             labels: compat::daemonset_spec(ds)
@@ -407,6 +412,8 @@ struct Pass<'a> {
     index: PodIndex<'a>,
     by_node: HashMap<&'a str, Vec<&'a Pod>>,
     view: ClusterView<'a>,
+    /// Pods not yet bound, some nominated to a node.
+    waiting: Vec<&'a Pod>,
     incoming: IncomingPod<'a>,
     pdbs: &'a [PodDisruptionBudget],
     /// The template changes and `rollingUpdate` replaces the pods.
@@ -460,7 +467,7 @@ impl Pass<'_> {
         t.after.insert(name.clone());
         // Without surge the DaemonSet's own pod is deleted before its replacement is created,
         // so it takes no room from the new one; surging, the new pod must fit beside it.
-        let others: Vec<&Pod> = self
+        let mut others: Vec<&Pod> = self
             .by_node
             .get(name.as_str())
             .into_iter()
@@ -468,16 +475,21 @@ impl Pass<'_> {
             .copied()
             .filter(|p| self.beside_old || not_owned_by(self.existing_uid, p))
             .collect();
+        // Pods nominated to the node at equal or higher priority hold their room
+        // (`RunFilterPluginsWithNominatedPods`).
+        let own_uid = self.existing_uid.unwrap_or("");
+        others.extend(scheduler::nominated::counted(
+            &self.waiting,
+            &name,
+            self.priority.value,
+            own_uid,
+        ));
+        // Extended resources DRA serves on this node are DynamicResources' to decide.
+        let dra = self.view.objects.dra.as_ref();
+        let request = scheduler::dynamic_resources::fit_request(&self.request, node, dra);
         let spec = self.incoming.spec;
-        match judge(
-            spec,
-            &self.request,
-            &self.priority,
-            node,
-            &others,
-            self.pdbs,
-        ) {
-            NodeFate::Fits => self.other_filters(node, name, &others, t),
+        match judge(spec, &request, &self.priority, node, &others, self.pdbs) {
+            NodeFate::Fits => self.other_filters(node, name, &request, &others, t),
             NodeFate::AfterPreemption(a) => {
                 t.would_run.push(name);
                 t.after_preemption.push(a);
@@ -492,7 +504,14 @@ impl Pass<'_> {
     }
 
     /// A node with room for the pod: the scheduler's other filters decide.
-    fn other_filters(&self, node: &Node, name: String, others: &[&Pod], t: &mut Tally) {
+    fn other_filters(
+        &self,
+        node: &Node,
+        name: String,
+        request: &Resources,
+        others: &[&Pod],
+        t: &mut Tally,
+    ) {
         let filters = scheduler::run_all(&self.incoming, node, &self.view);
         for f in &filters {
             if let Outcome::NotChecked { reason } = &f.outcome {
@@ -510,7 +529,7 @@ impl Pass<'_> {
             t.unplaceable.push(rejected_by_filters(name, rejected));
             return;
         }
-        if let Some(h) = room_left(&self.request, node, others, &name) {
+        if let Some(h) = room_left(request, node, others, &name) {
             t.headroom.push(h);
         }
         t.would_run.push(name);

@@ -34,10 +34,14 @@ use crate::logic::apimachinery::labels::Selector;
 )]
 pub enum Outcome {
     Pass,
-    /// The scheduler's reason string, and which object or term caused it.
+    /// The scheduler's reason string, and which object or term caused it. `pre_filter`: the
+    /// plugin's PreFilter rejects the pod before any node is filtered, so this reason is the
+    /// whole FailedScheduling message and beats every Filter rejection.
     Reject {
         reason: String,
         detail: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        pre_filter: bool,
     },
     /// `not checked: <why>`.
     NotChecked {
@@ -50,6 +54,16 @@ impl Outcome {
         Outcome::Reject {
             reason: reason.to_string(),
             detail: detail.into(),
+            pre_filter: false,
+        }
+    }
+
+    /// A rejection by the plugin's PreFilter.
+    pub fn reject_pre(reason: &str, detail: impl Into<String>) -> Outcome {
+        Outcome::Reject {
+            reason: reason.to_string(),
+            detail: detail.into(),
+            pre_filter: true,
         }
     }
 
@@ -72,10 +86,29 @@ pub struct FilterResult {
 impl FilterResult {
     pub fn rejected(&self) -> Option<(&str, &str)> {
         match &self.outcome {
-            Outcome::Reject { reason, detail } => Some((reason, detail)),
+            Outcome::Reject { reason, detail, .. } => Some((reason, detail)),
             _ => None,
         }
     }
+
+    fn pre_filter_rejected(&self) -> bool {
+        matches!(
+            self.outcome,
+            Outcome::Reject {
+                pre_filter: true,
+                ..
+            }
+        )
+    }
+}
+
+/// The rejection the scheduler reports: the first PreFilter rejection in plugin order (every
+/// PreFilter runs before any Filter), else the first Filter rejection.
+pub fn deciding(filters: &[FilterResult]) -> Option<&FilterResult> {
+    filters
+        .iter()
+        .find(|f| f.pre_filter_rejected())
+        .or_else(|| filters.iter().find(|f| f.rejected().is_some()))
 }
 
 /// The daemon pod as the scheduler sees it: the template's namespace, labels and spec.
@@ -93,7 +126,24 @@ pub struct ClusterView<'a> {
     pub pods: &'a [&'a Pod],
     /// Whether `nodes` and `pods` are the whole cluster.
     pub complete: bool,
+    /// The storage and device objects the volume and DynamicResources filters read.
+    pub objects: &'a FilterObjects,
 }
+
+/// The objects read only when some template needs them (claims, resource claims, extended
+/// resources): `None` where they were not read.
+#[derive(Debug, Default)]
+pub struct FilterObjects {
+    pub storage: Option<volumes::Storage>,
+    pub dra: Option<dynamic_resources::Dra>,
+}
+
+/// Nothing read: every filter that needs these objects says "not checked" for a pod that
+/// needs them.
+pub static NOTHING_READ: FilterObjects = FilterObjects {
+    storage: None,
+    dra: None,
+};
 
 impl ClusterView<'_> {
     fn node_of(&self, pod: &Pod) -> Option<&Node> {
@@ -105,26 +155,29 @@ impl ClusterView<'_> {
     }
 }
 
-/// Every filter of this module for one node, in the scheduler's plugin order.
+/// Every filter of this module for one node, in the scheduler's plugin order
+/// (`getDefaultPlugins`: the volume filters, PodTopologySpread, InterPodAffinity, then
+/// DynamicResources).
 pub fn run_all(pod: &IncomingPod<'_>, node: &Node, view: &ClusterView<'_>) -> Vec<FilterResult> {
-    vec![
-        FilterResult {
-            plugin: "VolumeBinding",
-            outcome: volumes::filter(pod.spec),
-        },
-        FilterResult {
-            plugin: "PodTopologySpread",
-            outcome: topology_spread::filter(pod, node, view),
-        },
-        FilterResult {
-            plugin: "InterPodAffinity",
-            outcome: interpod_affinity::filter(pod, node, view),
-        },
-        FilterResult {
-            plugin: "DynamicResources",
-            outcome: dynamic_resources::filter(pod.spec),
-        },
-    ]
+    let mut out = volumes::run(pod, node, view.objects.storage.as_ref(), view);
+    out.push(FilterResult {
+        plugin: "PodTopologySpread",
+        outcome: topology_spread::filter(pod, node, view),
+    });
+    out.push(FilterResult {
+        plugin: "InterPodAffinity",
+        outcome: interpod_affinity::filter(pod, node, view),
+    });
+    out.push(FilterResult {
+        plugin: "DynamicResources",
+        outcome: dynamic_resources::filter(
+            pod.spec,
+            node,
+            view.objects.dra.as_ref(),
+            &noderesources::pod_requests(pod.spec),
+        ),
+    });
+    out
 }
 
 /// The topology key whose domain is the node itself: the only one `explain node` can decide
@@ -174,7 +227,7 @@ fn pod_labels(pod: &Pod) -> BTreeMap<String, String> {
     pod.metadata.labels.clone().unwrap_or_default()
 }
 
-fn pod_namespace(pod: &Pod) -> &str {
+pub(crate) fn pod_namespace(pod: &Pod) -> &str {
     pod.metadata.namespace.as_deref().unwrap_or("")
 }
 

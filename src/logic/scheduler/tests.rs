@@ -57,6 +57,7 @@ fn existing_pod_anti_affinity_in_the_zone_rejects_the_daemon_pod() {
         nodes: &[&n1, &n2, &n3],
         pods: &[&guard],
         complete: true,
+        objects: &super::NOTHING_READ,
     };
     assert_eq!(
         reason(&interpod_affinity::filter(&pod, &n1, &view)),
@@ -74,6 +75,7 @@ fn existing_pod_anti_affinity_in_the_zone_rejects_the_daemon_pod() {
         nodes: &[&n1],
         pods: &[],
         complete: false,
+        objects: &super::NOTHING_READ,
     };
     assert!(reason(&interpod_affinity::filter(&pod, &n1, &local)).starts_with("not checked: "));
 }
@@ -87,6 +89,7 @@ fn the_pods_own_anti_affinity_and_affinity() {
         nodes: &[&n1, &n2],
         pods: &[&db],
         complete: true,
+        objects: &super::NOTHING_READ,
     };
     // satisfyPodAntiAffinity.
     let anti = spec(
@@ -151,6 +154,7 @@ fn spread_rejects_a_node_without_the_topology_label() {
         nodes: &[&n1, &bare],
         pods: &[],
         complete: true,
+        objects: &super::NOTHING_READ,
     };
     assert_eq!(
         reason(&topology_spread::filter(&pod, &bare, &view)),
@@ -180,6 +184,7 @@ fn spread_counts_only_the_pinned_node_unless_node_affinity_is_ignored() {
         nodes: &[&n1, &n2, &n3],
         pods: &[&a],
         complete: true,
+        objects: &super::NOTHING_READ,
     };
     let honor = spec(
         "topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: agent}}}]",
@@ -275,20 +280,27 @@ status: {{phase: Pending, nominatedNodeName: n1}}"))
 }
 
 #[test]
-fn claims_and_resource_claims_are_not_checked_rather_than_passed() {
-    // volumebinding PreFilter (podHasPVCs) and dynamicresources PreFilter skip only pods
-    // without claims.
-    let plain = spec("");
-    assert_eq!(super::volumes::filter(&plain), Outcome::Pass);
-    assert_eq!(super::dynamic_resources::filter(&plain), Outcome::Pass);
-    let pvc = spec("volumes: [{name: data, persistentVolumeClaim: {claimName: shared}}]");
-    assert!(
-        reason(&super::volumes::filter(&pvc))
-            .starts_with("not checked: the pod mounts claim(s) shared")
+fn preview_leaves_room_for_pods_nominated_to_the_node() {
+    // RunFilterPluginsWithNominatedPods: a Pending pod nominated to n1 at higher priority
+    // holds 800m of its 1 cpu against the 500m daemon pod; a lower-priority one does not.
+    let mut n1 = node("n1", &[], &[]);
+    n1.status =
+        Some(crate::yaml::from_str("allocatable: {cpu: '1', memory: 1Gi, pods: '10'}").unwrap());
+    let ds = crate::logic::fixtures::ds(
+        "containers: [{name: c, image: i, resources: {requests: {cpu: 500m}}}]",
     );
-    let dra = spec("resourceClaims: [{name: gpu, resourceClaimTemplateName: gpu}]");
-    assert!(
-        reason(&super::dynamic_resources::filter(&dra))
-            .starts_with("not checked: the pod has resource claim(s) gpu")
-    );
+    let nominated = |prio: i32| {
+        pod(&format!(
+            "metadata: {{name: waiting, namespace: default}}
+spec: {{priority: {prio}, containers: [{{name: c, resources: {{requests: {{cpu: 800m}}}}}}]}}
+status: {{phase: Pending, nominatedNodeName: n1}}"
+        ))
+    };
+    let nodes = [n1];
+    let high =
+        crate::logic::reports::preview::preview(&ds, None, &nodes, &[nominated(1000)]).unwrap();
+    assert!(high.would_run.is_empty(), "{:?}", high.would_run);
+    assert_eq!(high.unplaceable[0].node, "n1");
+    let low = crate::logic::reports::preview::preview(&ds, None, &nodes, &[nominated(-1)]).unwrap();
+    assert_eq!(low.would_run, ["n1"]);
 }
