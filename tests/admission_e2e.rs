@@ -936,3 +936,159 @@ fn selector_labels(yaml: &str) -> String {
         .collect::<Vec<_>>()
         .join(",")
 }
+
+/// A ValidatingAdmissionPolicy that refuses pods without a `team` label in namespaces
+/// labelled `policy: team`: admission the local model does not read.
+const REQUIRE_TEAM: &str = "apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: require-team}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [''], apiVersions: [v1], operations: [CREATE], resources: [pods]}
+  validations:
+  - expression: \"has(object.metadata.labels) && 'team' in object.metadata.labels\"
+    message: every pod needs a team label
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: require-team}
+spec:
+  policyName: require-team
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {matchLabels: {policy: team}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: vap, labels: {policy: team}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: lr-dry}
+---
+apiVersion: v1
+kind: LimitRange
+metadata: {name: defaults, namespace: lr-dry}
+spec:
+  limits:
+  - type: Container
+    defaultRequest: {cpu: 150m}
+";
+
+/// `preview --server-dry-run`: one dryRun=All create of the pod the controller would build.
+/// Admission the model does not read (a ValidatingAdmissionPolicy) answers, and its refusal is
+/// shown verbatim, word for word what the controller's FailedCreate says after apply; an
+/// admitted pod is the server's mutated one. Without `create` on pods (the README's read-only
+/// role) it is a note and the local model, not an error. `explain` has no such flag: for a
+/// DaemonSet that exists, the controller's own creates are the server's answer, and explain
+/// shows their refusal verbatim from the FailedCreate events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_dry_run_answers_for_admission_the_model_does_not_read() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    add_node(&client, &FakeNode::new("plain-1").label("pool", "plain"))
+        .await
+        .expect("node");
+    let bed = Bed { tb, client };
+    bed.apply(REQUIRE_TEAM).await;
+    let yaml = ds("agent", "vap", "plain", "", "");
+    let local = bed.preview("vap-local", &yaml, &[]);
+    println!("local model: {local}");
+    assert_eq!(local["createRefused"], serde_json::json!([]), "{local}");
+    // The policy takes a moment to be loaded by the API server.
+    let served = wait_for("the policy to refuse the dry run", WAIT, || async {
+        let p = bed.preview("vap-server", &yaml, &["--server-dry-run"]);
+        Ok::<_, kube::Error>((p["createRefused"] == serde_json::json!(["plain-1"])).then_some(p))
+    })
+    .await
+    .expect("refused");
+    println!("server dry run: {served}");
+    let refusal = &served["admission"]["refusal"];
+    assert_eq!(refusal["rule"], "API server", "{served}");
+    let message = refusal["message"].as_str().unwrap_or_default().to_string();
+    assert!(
+        message.contains("every pod needs a team label"),
+        "{message}"
+    );
+    let (_, code) = bed.preview_exit(
+        "vap-server",
+        &yaml,
+        &["--server-dry-run", "--fail-if-unplaceable"],
+    );
+    assert_eq!(code, Some(1));
+    // Reality: the controller's creates are refused with the same words.
+    bed.apply(&yaml).await;
+    let event = bed.failed_create("vap", "agent").await;
+    assert_eq!(event, format!("Error creating: {message}"));
+    let e = json_report(
+        bed.kc(),
+        &["explain", "ds", "agent", "-n", "vap", "-o", "json"],
+    );
+    let v = &e["verdicts"][0];
+    println!("explain after apply: {v}");
+    assert_eq!(v["code"], "CreateRefused", "{v}");
+    assert!(
+        v["message"].as_str().unwrap_or_default().contains(&message),
+        "{v}"
+    );
+
+    // Admitted: the server's pod, with the LimitRange's default request.
+    let yaml = ds("agent", "lr-dry", "plain", "", "");
+    let p = bed.preview("lr-server", &yaml, &["--server-dry-run"]);
+    println!("lr-dry server dry run: {p}");
+    assert_eq!(p["createRefused"], serde_json::json!([]), "{p}");
+    assert_eq!(p["perPod"]["cpu"], "150m", "{p}");
+    assert!(
+        p["admission"]["changes"]
+            .to_string()
+            .contains("dryRun=All create"),
+        "{p}"
+    );
+    bed.apply(&yaml).await;
+    bed.wait_pods_on("lr-dry", "agent", &["plain-1"], &["plain-1"])
+        .await;
+    let pod = bed.pods("lr-dry", "agent").await.remove(0);
+    let requests = pod.spec.unwrap().containers[0]
+        .resources
+        .clone()
+        .unwrap()
+        .requests
+        .unwrap();
+    assert_eq!(requests["cpu"].0, "150m");
+
+    // The read-only role: a note, and the local model's answer.
+    bed.apply(&format!(
+        "{}---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {{name: viewer}}\nroleRef: {{apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: kubectl-ds-read-only}}\nsubjects: [{{kind: User, name: viewer}}]\n",
+        common::rbac_role("read-only")
+    ))
+    .await;
+    let viewer = bed.tb.kubeconfig_for_user("viewer", &[]).expect("viewer");
+    let path = bed.tb.dir().join("vap-viewer.yaml");
+    std::fs::write(&path, ds("other", "vap", "plain", "", "")).unwrap();
+    let out = kubectl_ds(
+        &viewer,
+        &[
+            "preview",
+            "-f",
+            path.to_str().unwrap(),
+            "--server-dry-run",
+            "-o",
+            "json",
+        ],
+    );
+    let err = common::stderr(&out);
+    println!("viewer: {err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("note: the API server's dry-run create of a pod was not possible"),
+        "{err}"
+    );
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        doc["items"][0]["createRefused"],
+        serde_json::json!([]),
+        "{doc}"
+    );
+}

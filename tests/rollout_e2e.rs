@@ -1683,3 +1683,356 @@ value: 1000000
         }
     }
 }
+
+/// Point 4: with maxSurge the new pod is created beside the old one, which keeps its cpu and
+/// host ports until the new pod is available (`rollingUpdate`'s surge branch). When it does
+/// not fit there, explain gives the scheduler's reason, not "waits for its turn"; the rollout
+/// is stuck at once for us, the controller never moves, and kubectl keeps waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_surge_pod_that_does_not_fit_beside_the_old_one_is_explained() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    let kc = tb.kubeconfig();
+    add_node(
+        &client,
+        &FakeNode::new("s1").label("pool", "surge").cpu("1"),
+    )
+    .await
+    .expect("node");
+    let surge = "{type: RollingUpdate, rollingUpdate: {maxUnavailable: 0, maxSurge: 1}}";
+    let ports = pooled("surge-ports", "surge", "0", surge, "", "0s").replace(
+        "        resources:",
+        "        ports: [{containerPort: 9100, hostPort: 9100}]\n        resources:",
+    );
+    let all = format!(
+        "{}---\n{ports}",
+        pooled("surge-cpu", "surge", "600m", surge, "", "0s")
+    );
+    apply_yaml(&client, &all).await.expect("apply");
+    for name in ["surge-cpu", "surge-ports"] {
+        settle(&client, name).await;
+        set_image(&client, name, "registry.example/agent:2").await;
+    }
+    // (DaemonSet, verdict code, our reason, the scheduler's reason)
+    let cases = [
+        (
+            "surge-cpu",
+            "InsufficientResources",
+            "Insufficient cpu",
+            "Insufficient cpu",
+        ),
+        (
+            "surge-ports",
+            "HostPortConflict",
+            "host port 9100",
+            "didn't have free ports",
+        ),
+    ];
+    for (name, code, ours, scheduler) in cases {
+        let args = ["explain", "node", "s1", name, "-n", NS, "-o", "json"];
+        let doc = wait_ours_doc(kc, &args, |d| {
+            d["verdicts"][0]["schedulerMessage"]
+                .as_str()
+                .is_some_and(|m| m.contains(scheduler))
+        })
+        .await;
+        let v = &doc["verdicts"][0];
+        println!("explain node s1 {name}: {v}");
+        assert_eq!(v["code"], code, "{v}");
+        let message = v["message"].as_str().unwrap_or_default();
+        assert!(message.contains(ours), "{v}");
+        assert!(message.contains("beside the old pod"), "{v}");
+        assert!(!message.contains("waits for its turn"), "{v}");
+        let text = stdout(&kubectl_ds(kc, &["explain", "ds", name, "-n", NS]));
+        println!("$ kubectl ds explain ds {name}\n{text}");
+        assert!(!text.contains("waits for its turn"), "{text}");
+
+        let (code, item) = ours_once(kc, name);
+        let (_, k_line) = kubectl_once(kc, name);
+        println!(
+            "{name}: kubectl {k_line:?}; ours {code:?} {}",
+            item["message"]
+        );
+        assert_eq!(
+            (code, item["state"].as_str()),
+            (Some(1), Some("Stuck")),
+            "{item}"
+        );
+        assert!(k_line.contains("Waiting for daemon set"), "{k_line}");
+    }
+    // Over time the controller does not move, and kubectl waits to its timeout.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    for name in ["surge-cpu", "surge-ports"] {
+        assert_eq!(
+            updated_count(&client, name).await,
+            0,
+            "{name}: the controller moved"
+        );
+        let (k_watch, o_watch, took, text) = watch_both(kc, name, "5s");
+        assert_eq!((k_watch, o_watch), (Some(1), Some(1)), "{name}: {text}");
+        assert!(took < Duration::from_secs(3), "{name}: {took:?} {text}");
+    }
+}
+
+/// One look at a node's pod for the evict-and-recreate loop: what explain, coverage and
+/// rollout status say, and kubectl at the same moment.
+#[derive(Debug)]
+struct LoopSample {
+    explain: Value,
+    coverage_row: Value,
+    rollout: (Option<i32>, Value),
+    kubectl: (Option<i32>, String),
+}
+
+/// The pod's timer as the taint-eviction controller runs it (`processPodOnNode`): from the
+/// later of the taint's arrival and the pod's creation.
+async fn expected_left(client: &kube::Client, pod: &str, taint_added: i64, seconds: i64) -> i64 {
+    let p: Pod = Api::namespaced(client.clone(), NS)
+        .get(pod)
+        .await
+        .expect("pod");
+    let created = p.metadata.creation_timestamp.map_or(0, |t| t.0.as_second());
+    let now = k8s_openapi::jiff::Timestamp::now().as_second();
+    (created.max(taint_added) + seconds - now).max(0)
+}
+
+/// Point 6: a custom NoExecute taint tolerated for `tolerationSeconds` gives an endless
+/// evict-and-recreate loop (the taint-eviction controller evicts, the DaemonSet controller
+/// creates the pod again). explain's code is EvictionLoop, not Healthy; coverage, explain and
+/// rollout status give the time left of the pod there now, counted from its creation; and
+/// rollout status agrees with kubectl, which sees a rolled-out DaemonSet between evictions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_evict_and_recreate_loop_is_named_with_its_time_left() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    let kc = tb.kubeconfig();
+    for n in ["l1", "l2"] {
+        add_node(&client, &FakeNode::new(n).label("pool", "loop"))
+            .await
+            .expect("node");
+    }
+    const SECONDS: i64 = 15;
+    let toleration = format!(
+        "tolerations: [{{key: maintenance, operator: Exists, effect: NoExecute, tolerationSeconds: {SECONDS}}}]"
+    );
+    apply_yaml(
+        &client,
+        &pooled("loop", "loop", "100m", ROLLING, &toleration, "0s"),
+    )
+    .await
+    .expect("apply");
+    settle(&client, "loop").await;
+    let nodes: Api<Node> = Api::all(client.clone());
+    let taint = serde_json::json!({"spec": {"taints": [{"key": "maintenance", "value": "true", "effect": "NoExecute"}]}});
+    let tainted = nodes
+        .patch("l2", &PatchParams::default(), &Patch::Merge(&taint))
+        .await
+        .expect("taint l2");
+    let taint_added = tainted
+        .spec
+        .and_then(|s| s.taints)
+        .and_then(|ts| ts.into_iter().next())
+        .and_then(|t| t.time_added)
+        .map_or_else(
+            || k8s_openapi::jiff::Timestamp::now().as_second(),
+            |t| t.0.as_second(),
+        );
+    let first = pods_on(&client, "loop", "l2").await;
+    let mut names: BTreeSet<String> = first.iter().map(|p| p.0.clone()).collect();
+    let mut samples = Vec::new();
+    let end = Instant::now() + Duration::from_secs(3 * SECONDS as u64);
+    while Instant::now() < end {
+        let explain = json_of(&kubectl_ds(
+            kc,
+            &["explain", "node", "l2", "loop", "-n", NS, "-o", "json"],
+        ))["verdicts"][0]
+            .clone();
+        let left = match explain["pod"].as_str() {
+            Some(pod) if explain["code"] == "EvictionLoop" => {
+                Some(expected_left(&client, pod, taint_added, SECONDS).await)
+            }
+            _ => None,
+        };
+        let cov = json_of(&kubectl_ds(kc, &["coverage", "loop", "-o", "json"]));
+        let coverage_row = cov["items"][0]["nodes"]
+            .as_array()
+            .and_then(|ns| ns.iter().find(|n| n["node"] == "l2").cloned())
+            .unwrap_or(Value::Null);
+        let rollout = ours_once(kc, "loop");
+        let kubectl = kubectl_once(kc, "loop");
+        names.extend(
+            pods_on(&client, "loop", "l2")
+                .await
+                .into_iter()
+                .map(|p| p.0),
+        );
+        if let Some(want) = left {
+            // The pod's countdown, in explain, coverage and rollout status alike.
+            let got = explain["eviction"]["secondsLeft"].as_i64().expect("left");
+            assert!(
+                (got - want).abs() <= 3,
+                "explain {got}s, expected {want}s: {explain}"
+            );
+            assert!(
+                explain["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("without end")),
+                "{explain}"
+            );
+            if coverage_row["pod"] == explain["pod"] {
+                let c = coverage_row["eviction"]["secondsLeft"]
+                    .as_i64()
+                    .expect("left");
+                assert!(
+                    (c - want).abs() <= 3,
+                    "coverage {c}s, expected {want}s: {coverage_row}"
+                );
+                assert_eq!(coverage_row["eviction"]["recreated"], true);
+            }
+            let line = rollout.1["evictions"][0]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let r: Option<i64> = line
+                .split_once("evicts the pod in ")
+                .and_then(|(_, rest)| rest.split('s').next())
+                .and_then(|n| n.parse().ok());
+            if let Some(r) = r {
+                assert!(
+                    (r - want).abs() <= 4,
+                    "rollout status {r}s, expected {want}s: {line}"
+                );
+            }
+        }
+        samples.push(LoopSample {
+            explain,
+            coverage_row,
+            rollout,
+            kubectl,
+        });
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    for s in &samples {
+        println!(
+            "{} {:?} | coverage {} | rollout {:?} {} | kubectl {:?}",
+            s.explain["code"],
+            s.explain["eviction"]["secondsLeft"].as_i64(),
+            s.coverage_row["eviction"],
+            s.rollout.0,
+            s.rollout.1["state"],
+            s.kubectl
+        );
+    }
+    assert!(names.len() >= 3, "evicted and recreated: {names:?}");
+    // Never Healthy while the loop runs; the countdown is of the pod there now, not "now"
+    // from the taint's arrival.
+    assert!(
+        samples.iter().all(|s| s.explain["code"] != "Healthy"),
+        "{samples:#?}"
+    );
+    let recreated: Vec<&LoopSample> = samples
+        .iter()
+        .filter(|s| s.explain["code"] == "EvictionLoop")
+        .filter(|s| {
+            s.explain["pod"]
+                .as_str()
+                .is_some_and(|p| !first.iter().any(|f| f.0 == p))
+        })
+        .collect();
+    assert!(
+        recreated
+            .iter()
+            .any(|s| s.explain["eviction"]["secondsLeft"].as_i64() > Some(3)),
+        "{samples:#?}"
+    );
+    // The template is rolled out: kubectl says so between evictions, and so do we (naming
+    // the loop); we never call it stuck.
+    assert!(
+        samples.iter().all(|s| s.rollout.1["state"] != "Stuck"),
+        "{samples:#?}"
+    );
+    let agreeing = samples.iter().filter(|s| {
+        s.kubectl.1.contains("successfully rolled out")
+            && s.rollout.1["state"] == "Complete"
+            && s.rollout.0 == Some(0)
+    });
+    assert!(agreeing.count() > 0, "{samples:#?}");
+}
+
+/// A daemon pod the kubelet keeps rejecting: the controller deletes each Failed pod and
+/// creates another with a doubling back-off (`dsc.failedPodsBackoff`, 1 s up to 15 min),
+/// recording a FailedDaemonPod event each time. A one-shot `rollout status` reads those
+/// events and calls the rollout stuck from the third failure in a row, as `--watch` does;
+/// explain names the failures with their count. kubectl at the same moment keeps waiting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pod_that_keeps_failing_is_stuck_for_a_one_shot_status_too() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    let kc = tb.kubeconfig();
+    add_node(&client, &FakeNode::new("f1").label("pool", "flap"))
+        .await
+        .expect("node");
+    apply_yaml(&client, &pooled("flap", "flap", "100m", ROLLING, "", "0s"))
+        .await
+        .expect("apply");
+    settle(&client, "flap").await;
+    let image2 = "registry.example/agent:2";
+    set_image(&client, "flap", image2).await;
+    // Six failures: the sixth Failed pod then waits out a 16 s back-off before the
+    // controller deletes it (1 s, 2 s, 4 s, 8 s, 16 s after each deletion).
+    for i in 1..=6 {
+        let pod = kubectl_ds_testbed::wait_for("the next pod on f1", SETTLE, || async {
+            Ok::<_, kubectl_ds_testbed::Error>(live_pod_on(&client, "flap", "f1", image2).await)
+        })
+        .await
+        .expect("a new pod");
+        report(
+            &client,
+            &pod,
+            serde_json::json!({"phase": "Failed", "reason": "OutOfcpu", "message": "Node didn't have enough resource: cpu"}),
+        )
+        .await;
+        if i == 1 {
+            // One failure is not stuck: the controller replaces the pod.
+            let (code, item) = ours_once(kc, "flap");
+            println!("after one failure: {code:?} {}", item["message"]);
+            assert_ne!(item["state"], "Stuck", "{item}");
+        }
+    }
+    let item = wait_ours(kc, "flap", "stuck", |i| i["state"] == "Stuck").await;
+    let (k_code, k_line) = kubectl_once(kc, "flap");
+    println!(
+        "flap: kubectl {k_code:?} {k_line:?}; ours {}",
+        item["message"]
+    );
+    assert!(k_line.contains("Waiting for daemon set"), "{k_line}");
+    let reason = item.to_string();
+    let times: usize = reason
+        .split_once("Failed (OutOfcpu) ")
+        .and_then(|(_, r)| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(times >= 3 && reason.contains("times in a row"), "{item}");
+    let text = kubectl_ds(kc, &["rollout", "status", "flap"]);
+    println!("$ kubectl ds rollout status flap\n{}", stdout(&text));
+    assert_eq!(text.status.code(), Some(1));
+    // explain reads the same events for the node.
+    let doc = json_of(&kubectl_ds(
+        kc,
+        &["explain", "node", "f1", "flap", "-n", NS, "-o", "json"],
+    ));
+    let v = &doc["verdicts"][0];
+    println!("explain node f1 flap: {v}");
+    if v["code"] == "PodFailed" {
+        let m = v["message"].as_str().unwrap_or_default();
+        assert!(m.contains("in a row failed here (FailedDaemonPod"), "{v}");
+    } else {
+        // The controller deleted the last Failed pod meanwhile; its event is named.
+        assert!(
+            v["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("FailedDaemonPod")),
+            "{v}"
+        );
+    }
+}

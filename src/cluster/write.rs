@@ -56,8 +56,13 @@ pub async fn patch_daemonset(
 }
 
 /// Sends the manifest with dryRun=All (server-side apply), returning the defaulted object the
-/// server would store. Admission and validation messages are passed on verbatim.
-pub async fn apply_dry_run(target: &Target, ds: &DaemonSet) -> Result<DaemonSet> {
+/// server would store. Admission and validation messages are passed on verbatim. `Ok(Err(message))`
+/// when RBAC refuses the dry run (no `patch` on daemonsets, as for the read-only role), so the
+/// caller can go on with the manifest as it is.
+pub async fn apply_dry_run(
+    target: &Target,
+    ds: &DaemonSet,
+) -> Result<std::result::Result<DaemonSet, String>> {
     let ns = ds.metadata.namespace.clone().unwrap_or_default();
     let name = ds.metadata.name.clone().unwrap_or_default();
     let api: Api<DaemonSet> = Api::namespaced(target.client.clone(), &ns);
@@ -66,7 +71,13 @@ pub async fn apply_dry_run(target: &Target, ds: &DaemonSet) -> Result<DaemonSet>
     body.metadata.managed_fields = None;
     body.metadata.resource_version = None;
     match timed(target, api.patch(&name, &params, &Patch::Apply(&body))).await? {
-        Ok(d) => Ok(d),
+        Ok(d) => Ok(Ok(d)),
+        // A 403 from RBAC names the user; a 403 from admission names the object.
+        Err(kube::Error::Api(status))
+            if status.code == 403 && status.message.contains("is forbidden: User") =>
+        {
+            Ok(Err(status.message))
+        }
         Err(kube::Error::Api(status))
             if errors::is_about_the_object(status.code, &status.message) =>
         {

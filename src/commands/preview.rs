@@ -208,7 +208,7 @@ async fn previews(
         let name = ds.metadata.name.clone().unwrap_or_default();
         let existing = fetch::daemonset_opt(target, &ns, &name).await?;
         let ds = if server_dry_run {
-            cluster::write::apply_dry_run(target, &ds).await?
+            server_applied(target, ds).await?
         } else {
             ds
         };
@@ -224,6 +224,22 @@ async fn previews(
         }
     }
     Ok(items)
+}
+
+/// The manifest as the API server's dry-run apply returns it. Without the permission to patch
+/// DaemonSets (the read-only role), a note and the manifest as it is.
+async fn server_applied(target: &Target, ds: DaemonSet) -> Result<DaemonSet> {
+    match cluster::write::apply_dry_run(target, &ds).await? {
+        Ok(applied) => Ok(applied),
+        Err(message) => {
+            let ns = ds.metadata.namespace.as_deref().unwrap_or_default();
+            let name = ds.metadata.name.as_deref().unwrap_or_default();
+            eprintln!(
+                "note: the API server's dry-run apply of daemonset {ns}/{name} was not possible (it needs `patch` on daemonsets: {message}); the manifest is read as it is"
+            );
+            Ok(ds)
+        }
+    }
 }
 
 /// The Node of `--node FILE`.

@@ -41,6 +41,10 @@ pub enum Code {
     PodNotReady,
     /// The pod is being deleted.
     PodTerminating,
+    /// Ready and up to date, but a NoExecute taint is tolerated for `tolerationSeconds` only:
+    /// the taint-eviction controller evicts the pod and the DaemonSet controller creates it
+    /// again, without end.
+    EvictionLoop,
     /// Should run and would fit, but there is no pod yet.
     PodMissing,
     /// Ready, but on an old revision.
@@ -77,6 +81,7 @@ impl Code {
             Code::ContainerCreating => "ContainerCreating",
             Code::PodNotReady => "PodNotReady",
             Code::PodTerminating => "PodTerminating",
+            Code::EvictionLoop => "EvictionLoop",
             Code::PodMissing => "PodMissing",
             Code::OldRevision => "OldRevision",
             Code::Misscheduled => "Misscheduled",
@@ -117,6 +122,7 @@ mod tests {
             Code::ContainerCreating,
             Code::PodNotReady,
             Code::PodTerminating,
+            Code::EvictionLoop,
             Code::PodMissing,
             Code::OldRevision,
             Code::Misscheduled,

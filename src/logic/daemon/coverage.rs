@@ -320,7 +320,10 @@ impl Pass<'_> {
                 .filter(|_| state == NodeState::Unverified)
                 .and_then(|d| d.last_heartbeat),
             eviction: (!pods::is_terminating(shown))
-                .then(|| eviction::pending(node, placement.tolerations(), true, self.now))
+                .then(|| {
+                    let created = pods::created(shown);
+                    eviction::pending(node, placement.tolerations(), true, created, self.now)
+                })
                 .flatten(),
         }
     }
@@ -370,7 +373,10 @@ fn misscheduled_entry(
     // Kept by the DaemonSet controller, but maybe not by the taint-eviction controller; it is
     // not recreated here (the node does not run the DaemonSet).
     let eviction = (!terminating && should_continue)
-        .then(|| eviction::pending(node, tolerations, false, now))
+        .then(|| {
+            let created = on_node.iter().filter_map(|p| pods::created(p)).min();
+            eviction::pending(node, tolerations, false, created, now)
+        })
         .flatten();
     Misscheduled {
         node: node.metadata.name.clone().unwrap_or_default(),

@@ -3,7 +3,7 @@
 //! `FailedDaemonPod` events (`podsShouldBeOnNode`: a failed pod it deletes and recreates).
 //! For an existing DaemonSet these are the truth about admission, whatever a model predicts.
 
-use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
@@ -158,15 +158,68 @@ pub fn current<'a>(
     }
 }
 
-/// The newest FailedDaemonPod event of `ds` for `node`.
-pub fn failed_pod_on<'a>(
+/// How long the controller's failed-pod back-off remembers a node: kube-controller-manager
+/// builds it as `flowcontrol.NewBackOff(1s, 15m)`, and an entry is reset (`hasExpired`, also
+/// its once-a-minute `GC`) only after twice the maximum, 30 minutes, without a failure.
+const BACKOFF_MEMORY_SECS: i64 = 2 * 15 * 60;
+
+/// The failed pods of `ds` on `node` that the controller's back-off (`dsc.failedPodsBackoff`
+/// in `podsShouldBeOnNode`) still counts in a row: its FailedDaemonPod events (one per failed
+/// pod it deletes, each doubling the next delay), newest first, as long as each is within the
+/// back-off's memory of the one after it and of `now`, and not older than the current
+/// revision (`revisions`' newest owned one). The newest event is returned with `count` the
+/// sum; `None` without one.
+pub fn failed_pod_on(
     ds: &DaemonSet,
-    failures: &'a [CreateFailure],
+    failures: &[CreateFailure],
     node: &str,
-) -> Option<&'a CreateFailure> {
-    failures
+    revisions: &[ControllerRevision],
+    now: Timestamp,
+) -> Option<CreateFailure> {
+    let since = super::revisions::owned(ds, revisions)
+        .last()
+        .and_then(|r| r.metadata.creation_timestamp.as_ref())
+        .map(|t| t.0);
+    let mut chain = failures
         .iter()
-        .find(|f| f.reason == "FailedDaemonPod" && is_of(f, ds) && f.node.as_deref() == Some(node))
+        .filter(|f| {
+            f.reason == "FailedDaemonPod" && is_of(f, ds) && f.node.as_deref() == Some(node)
+        })
+        .filter(|f| match (since, f.last_seen) {
+            (Some(since), Some(seen)) => seen >= since,
+            _ => true,
+        });
+    let newest = chain.next()?.clone();
+    let mut later = newest.last_seen.unwrap_or(now);
+    if now.as_second() - later.as_second() > BACKOFF_MEMORY_SECS {
+        return None;
+    }
+    let mut sum = newest.count;
+    for f in chain {
+        let seen = f.last_seen.unwrap_or(later);
+        if later.as_second() - seen.as_second() > BACKOFF_MEMORY_SECS {
+            break;
+        }
+        sum += f.count;
+        later = seen;
+    }
+    Some(CreateFailure {
+        count: sum,
+        ..newest
+    })
+}
+
+/// How many Failed pods of the DaemonSet in a row the node has seen: the ones the
+/// controller deleted (`failed_pod_on`), and a Failed pod there now that no event names yet.
+pub fn failed_in_a_row(chain: Option<&CreateFailure>, on_node: &[&Pod]) -> usize {
+    let deleted = chain.map_or(0, |f| usize::try_from(f.count).unwrap_or(0));
+    let named =
+        |p: &Pod| chain.is_some_and(|f| f.message.contains(&format!("/{} on node", pods::name(p))));
+    let current = on_node
+        .iter()
+        .filter(|p| pods::phase(p) == "Failed" && !pods::is_terminating(p) && !named(p))
+        .count();
+    deleted + current
 }
 
 /// All pods owned by `ds` (any node), for [`current`].
@@ -237,5 +290,56 @@ mod tests {
             "2026-01-01T10:00:00Z",
         )]);
         assert_eq!(f[0].node.as_deref(), Some("n3"));
+    }
+    #[test]
+    fn the_back_off_counts_failed_pods_in_a_row_while_it_remembers_them() {
+        let ds: DaemonSet = crate::yaml::from_str(
+            "metadata: {name: fluent-bit, namespace: logging, uid: u}\nspec: {selector: {}, template: {}}",
+        )
+        .unwrap();
+        let failed = |pod: &str, node: &str, last: &str| {
+            event(
+                "FailedDaemonPod",
+                &format!(
+                    "Found failed daemon pod logging/{pod} on node {node}, will try to kill it"
+                ),
+                1,
+                last,
+            )
+        };
+        let events = [
+            failed("fb-4", "n1", "2026-01-01T10:59:00Z"),
+            failed("fb-3", "n1", "2026-01-01T10:40:00Z"),
+            failed("fb-9", "n2", "2026-01-01T10:40:00Z"),
+            // More than 30 minutes before the next one: `hasExpired` reset the back-off.
+            failed("fb-2", "n1", "2026-01-01T10:05:00Z"),
+            failed("fb-1", "n1", "2026-01-01T10:04:00Z"),
+        ];
+        let all = from_events(&events);
+        let now: Timestamp = "2026-01-01T11:00:00Z".parse().unwrap();
+        let chain = failed_pod_on(&ds, &all, "n1", &[], now).expect("chain");
+        assert_eq!(
+            chain.count, 2,
+            "only the failures since the back-off was reset"
+        );
+        // A Failed pod no event names yet is one more; the one named is not counted twice.
+        let pod = |name: &str| -> Pod {
+            crate::yaml::from_str(&format!(
+                "metadata: {{name: {name}}}\nstatus: {{phase: Failed}}"
+            ))
+            .unwrap()
+        };
+        assert_eq!(failed_in_a_row(Some(&chain), &[&pod("fb-5")]), 3);
+        assert_eq!(failed_in_a_row(Some(&chain), &[&pod("fb-4")]), 2);
+        // Forgotten half an hour after the last failure.
+        let later: Timestamp = "2026-01-01T11:30:01Z".parse().unwrap();
+        assert!(failed_pod_on(&ds, &all, "n1", &[], later).is_none());
+        // Failures before the current revision belong to another template.
+        let rev: ControllerRevision = crate::yaml::from_str(
+            "metadata: {name: r, creationTimestamp: '2026-01-01T10:50:00Z', ownerReferences: [{apiVersion: apps/v1, kind: DaemonSet, name: fluent-bit, uid: u, controller: true}]}\nrevision: 2",
+        )
+        .unwrap();
+        let chain = failed_pod_on(&ds, &all, "n1", &[rev], now).expect("chain");
+        assert_eq!(chain.count, 1);
     }
 }

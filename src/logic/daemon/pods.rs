@@ -69,6 +69,11 @@ pub fn target_node(pod: &Pod) -> Option<&str> {
     None
 }
 
+/// `metadata.creationTimestamp`.
+pub fn created(pod: &Pod) -> Option<Timestamp> {
+    pod.metadata.creation_timestamp.as_ref().map(|t| t.0)
+}
+
 pub fn is_bound(pod: &Pod) -> bool {
     pod.spec
         .as_ref()

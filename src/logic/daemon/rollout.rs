@@ -415,6 +415,8 @@ pub fn for_daemonset(
         updated: &updated,
     };
     let walk = Walk {
+        ds,
+        snapshot,
         uid: ds.metadata.uid.as_deref().unwrap_or(""),
         hash: hash.as_deref(),
         pass: &pass,
@@ -470,6 +472,8 @@ fn should_run(placement: Option<&DaemonPlacement<'_>>, nodes: &[Node]) -> Vec<bo
 
 /// What stays fixed while the rollout goes over the nodes.
 struct Walk<'a> {
+    ds: &'a DaemonSet,
+    snapshot: &'a Snapshot,
     uid: &'a str,
     hash: Option<&'a str>,
     pass: &'a Pass<'a>,
@@ -496,23 +500,40 @@ impl Walk<'_> {
                 ));
             }
         }
+        // The controller's FailedDaemonPod events tell a one-shot look what `--watch` sees
+        // over time: how many pods in a row failed on the node.
+        let chain = super::failed_creates::failed_pod_on(
+            self.ds,
+            &self.snapshot.create_failures,
+            node_name,
+            &self.snapshot.revisions,
+            self.pass.now,
+        );
+        let seen = super::failed_creates::failed_in_a_row(chain.as_ref(), on_node);
         let input = NodeInput {
             node: Some(node),
             desired,
             pods: on_node,
-            failures: self.failures.count(self.uid, node_name, self.hash),
+            failures: self
+                .failures
+                .count(self.uid, node_name, self.hash)
+                .max(seen),
         };
         if let Some(slot) = self.pass.classify(&input) {
             t.add(node, desired, slot, self.numbers);
         }
         // A toleration with seconds: the taint-eviction controller removes the pod (and the
         // DaemonSet controller recreates it where the node still should run it).
-        let live = on_node.iter().any(|p| !pods::is_terminating(p));
-        if let Some(e) = self
-            .placement
-            .filter(|_| live)
-            .and_then(|p| eviction::pending(node, p.tolerations(), desired, self.pass.now))
-        {
+        let live = on_node.iter().find(|p| !pods::is_terminating(p));
+        if let Some(e) = self.placement.zip(live).and_then(|(p, pod)| {
+            eviction::pending(
+                node,
+                p.tolerations(),
+                desired,
+                pods::created(pod),
+                self.pass.now,
+            )
+        }) {
             t.evictions.push(format!("{node_name}: {}", e.sentence()));
         }
     }

@@ -17,7 +17,7 @@ pub struct Eviction {
     /// The NoExecute taint whose toleration runs out first.
     pub taint: TaintRef,
     pub toleration_seconds: i64,
-    /// Seconds left, from the taint's `timeAdded` (0 when already due).
+    /// Seconds left, from when the controller started the pod's timer (0 when already due).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub seconds_left: Option<i64>,
     /// The DaemonSet controller creates the pod again (it ignores tolerationSeconds), so the
@@ -63,11 +63,15 @@ fn used_tolerations<'a>(
 }
 
 /// `getMinTolerationTime` over the used tolerations (negative: forever), with the taint the
-/// shortest one belongs to.
+/// shortest one belongs to. The timer starts as `processPodOnNode` starts it: when the
+/// controller first sees the pod on the tainted node, which is the taint's `timeAdded` for a
+/// pod that was there before the taint, and the pod's creation (it is bound within moments)
+/// for one the DaemonSet controller created after it. `pod_created` is that creation time.
 pub fn pending(
     node: &Node,
     tolerations: &[Toleration],
     recreated: bool,
+    pod_created: Option<Timestamp>,
     now: Timestamp,
 ) -> Option<Eviction> {
     let taints: Vec<&Taint> = node
@@ -84,8 +88,8 @@ pub fn pending(
         .filter_map(|(taint, t)| t.toleration_seconds.map(|s| (*taint, s.max(0))))
         .min_by_key(|(_, s)| *s)?;
     let seconds_left = taint.time_added.as_ref().map(|added| {
-        let due = added.0.as_second() + seconds;
-        (due - now.as_second()).max(0)
+        let start = pod_created.map_or(added.0, |created| created.max(added.0));
+        (start.as_second() + seconds - now.as_second()).max(0)
     });
     Some(Eviction {
         taint: TaintRef::from(taint),
@@ -160,7 +164,7 @@ mod tests {
         ];
         for (branch, key, tolerations, recreated, left) in rows {
             let t = daemon_pod_tolerations(&spec(tolerations));
-            let e = pending(&tainted(key), &t, *recreated, now);
+            let e = pending(&tainted(key), &t, *recreated, None, now);
             assert_eq!(e.as_ref().and_then(|e| e.seconds_left), *left, "{branch}");
             if let Some(e) = e {
                 assert_eq!(e.taint.key, *key, "{branch}");
@@ -171,5 +175,20 @@ mod tests {
                 );
             }
         }
+    }
+    #[test]
+    fn a_recreated_pod_starts_its_own_timer() {
+        let now: Timestamp = "2026-01-01T00:01:40Z".parse().expect("time");
+        let t = daemon_pod_tolerations(&spec(
+            "[{key: maintenance, operator: Exists, effect: NoExecute, tolerationSeconds: 60}]",
+        ));
+        // processPodOnNode: the pod was created 20 s ago, long after the taint came.
+        let created: Timestamp = "2026-01-01T00:01:20Z".parse().expect("time");
+        let e = pending(&tainted("maintenance"), &t, true, Some(created), now);
+        assert_eq!(e.and_then(|e| e.seconds_left), Some(40));
+        // A pod older than the taint: the timer started with the taint.
+        let older: Timestamp = "2025-12-31T00:00:00Z".parse().expect("time");
+        let e = pending(&tainted("maintenance"), &t, true, Some(older), now);
+        assert_eq!(e.and_then(|e| e.seconds_left), Some(0));
     }
 }

@@ -53,6 +53,9 @@ pub struct Verdict {
     /// priority), counted in `insufficient` and `portConflicts`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub nominated: Vec<String>,
+    /// The taint-eviction controller's countdown for the pod, when a toleration has seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub eviction: Option<eviction::Eviction>,
 }
 
 /// A node-level fact and what it means for daemon pods.
@@ -132,8 +135,9 @@ pub struct Context<'a> {
     pub pdbs: &'a [PodDisruptionBudget],
     /// The controller's current FailedCreate refusal for this DaemonSet, if any.
     pub create_failure: Option<&'a CreateFailure>,
-    /// The controller's newest FailedDaemonPod event for this node, if any.
-    pub failed_pod: Option<&'a CreateFailure>,
+    /// The controller's newest FailedDaemonPod event for this node, with `count` the failed
+    /// pods its back-off counts in a row (`failed_creates::failed_pod_on`), if any.
+    pub failed_pod: Option<CreateFailure>,
     pub current_hash: Option<&'a str>,
     pub template_generation: Option<i64>,
     pub now: Timestamp,
@@ -440,6 +444,7 @@ impl Verdict {
             preemption: None,
             filters: Vec::new(),
             nominated: Vec::new(),
+            eviction: None,
         }
     }
 
@@ -483,7 +488,13 @@ fn misscheduled(
     if !should_continue {
         return format!("pod {name} runs here although {why}; the controller deletes it");
     }
-    match eviction::pending(node, placement.tolerations(), false, now) {
+    match eviction::pending(
+        node,
+        placement.tolerations(),
+        false,
+        pods::created(first),
+        now,
+    ) {
         Some(e) => format!("pod {name} runs here although {why}; {}", e.sentence()),
         None => format!(
             "pod {name} runs here although {why}; it is kept (a NoSchedule taint only blocks new pods)"
@@ -502,9 +513,16 @@ fn targeted(
 ) -> Verdict {
     let updated = |pod: &Pod| pods::is_updated(pod, ctx.current_hash, ctx.template_generation);
     // A Ready, current pod anywhere on the node settles it (surge keeps two pods a while).
+    // With surge the new pod is created beside the old one (`rollingUpdate`'s surge branch):
+    // while it is not Ready, it is the one to explain, judged with the old pod still bound.
+    let surging = crate::logic::daemon::rollout::budget(ds, 1).max_surge > 0;
     let shown = live
         .iter()
         .find(|pod| !pods::is_terminating(pod) && pods::is_ready(pod) && updated(pod))
+        .or_else(|| {
+            live.iter()
+                .find(|pod| surging && !pods::is_terminating(pod) && updated(pod))
+        })
         .or_else(|| live.first())
         .copied();
     let needs_fit = match shown {
@@ -520,6 +538,9 @@ fn targeted(
         return v;
     }
     if needs_fit && scheduler_rejects(&mut v, ds, node, placement, shown, ctx) {
+        if matches!(v.code, Code::InsufficientResources | Code::HostPortConflict) {
+            v.message.push_str(&beside_old_pod(live, shown, &updated));
+        }
         return v;
     }
     let Some(pod) = shown else {
@@ -535,10 +556,27 @@ fn targeted(
         message = format!("{message}; the scheduler says: {m}");
     }
     v.set((code, group, message));
+    if code == Code::PodFailed {
+        v.message.push_str(&failed_evidence(ctx, live));
+    }
     if !pods::is_terminating(pod)
-        && let Some(e) = eviction::pending(node, placement.tolerations(), true, ctx.now)
+        && let Some(e) = eviction::pending(
+            node,
+            placement.tolerations(),
+            true,
+            pods::created(pod),
+            ctx.now,
+        )
     {
+        if v.code == Code::Healthy {
+            v.code = Code::EvictionLoop;
+            v.group = format!(
+                "evicted and recreated: {} tolerated for {}s",
+                e.taint, e.toleration_seconds
+            );
+        }
         v.message.push_str(&format!("; {}", e.sentence()));
+        v.eviction = Some(e);
     }
     v
 }
@@ -589,7 +627,7 @@ fn scheduler_rejects(
 fn pod_missing(v: &mut Verdict, ctx: &Context<'_>) {
     v.code = Code::PodMissing;
     v.group = "no pod yet".into();
-    v.message = match ctx.failed_pod {
+    v.message = match &ctx.failed_pod {
         Some(f) => format!(
             "should run and would fit, but has no pod: the kubelet rejected the last one and the controller recreates it with back-off ({}: {})",
             f.evidence(ctx.now),
@@ -606,6 +644,48 @@ fn pod_missing(v: &mut Verdict, ctx: &Context<'_>) {
         if let scheduler::Outcome::NotChecked { reason } = &f.outcome {
             v.message.push_str(&format!("; {}: {reason}", f.plugin));
         }
+    }
+}
+
+/// The controller's FailedDaemonPod events for a Failed pod's node: how often it already
+/// deleted a failed pod here, and, from the third failure in a row (as `rollout status`
+/// counts them, `nodelifecycle::KEEPS_FAILING`), that its back-off recreations do not help.
+fn failed_evidence(ctx: &Context<'_>, live: &[&Pod]) -> String {
+    let in_a_row =
+        crate::logic::daemon::failed_creates::failed_in_a_row(ctx.failed_pod.as_ref(), live);
+    let evidence = ctx
+        .failed_pod
+        .as_ref()
+        .map(|f| format!(" ({})", f.evidence(ctx.now)))
+        .unwrap_or_default();
+    if in_a_row >= nodelifecycle::KEEPS_FAILING {
+        format!(
+            "; {in_a_row} pods in a row failed here{evidence}: the back-off recreations do not help, it keeps failing until the cause is fixed"
+        )
+    } else if evidence.is_empty() {
+        String::new()
+    } else {
+        format!("; the controller already deleted a failed pod here{evidence}")
+    }
+}
+
+/// For a surge pod judged beside the node's old pod: that the old pod's requests and ports
+/// count, and that the rolling update does not delete it first (`rollingUpdate` deletes an
+/// old pod only once its replacement is available).
+fn beside_old_pod(live: &[&Pod], shown: Option<&Pod>, updated: &dyn Fn(&Pod) -> bool) -> String {
+    let Some(new) = shown.filter(|p| updated(p)) else {
+        return String::new();
+    };
+    let old = live
+        .iter()
+        .find(|p| !updated(p) && !pods::is_terminating(p) && pods::is_bound(p));
+    match old {
+        Some(old) => format!(
+            " (pod {} is the surge pod: it must fit beside the old pod {}, which the rolling update keeps until its replacement is available)",
+            pods::name(new),
+            pods::name(old)
+        ),
+        None => String::new(),
     }
 }
 
