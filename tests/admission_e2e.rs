@@ -728,6 +728,27 @@ fn explained(bed: &Bed, ns: &str, name: &str, nodes: &[&str]) -> Vec<Fate> {
         .collect()
 }
 
+/// coverage's state on each node, as a fate (a node coverage does not list is not targeted).
+fn covered(bed: &Bed, ns: &str, name: &str, nodes: &[&str]) -> Vec<Fate> {
+    let c = json_report(bed.kc(), &["coverage", name, "-n", ns, "-o", "json"]);
+    let rows = c["items"][0]["nodes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    nodes
+        .iter()
+        .map(|n| {
+            let row = rows.iter().find(|r| r["node"] == *n);
+            match row.and_then(|r| r["state"].as_str()) {
+                Some("Ready") => Fate::Runs,
+                Some("CreateRefused") => Fate::Refused,
+                Some("Pending") => Fate::Pending,
+                _ => Fate::NoPod,
+            }
+        })
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_admission_cases_match_the_control_plane() {
     let tb = Testbed::start(options()).await.expect("testbed");
@@ -832,6 +853,11 @@ async fn random_admission_cases_match_the_control_plane() {
             explained(&bed, ns, &name, &names),
             got,
             "{ns}/{name}: explain after apply ({yaml})"
+        );
+        assert_eq!(
+            covered(&bed, ns, &name, &names),
+            got,
+            "{ns}/{name}: coverage after apply ({yaml})"
         );
         seen.extend(got.iter().map(|f| format!("{f:?}")));
         cases += names.len();

@@ -2036,3 +2036,199 @@ async fn a_pod_that_keeps_failing_is_stuck_for_a_one_shot_status_too() {
         );
     }
 }
+
+/// Hands the node away from kwok: its Lease is no longer renewed, so after the grace period
+/// the node-lifecycle controller marks it unreachable, as when a kubelet dies.
+async fn kill_node(client: &kube::Client, node: &str) {
+    let nodes: Api<Node> = Api::all(client.clone());
+    let patch = serde_json::json!({"metadata": {"annotations": {kubectl_ds_testbed::KWOK_NODE_ANNOTATION: "dead"}}});
+    nodes
+        .patch(node, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+        .expect("kill node");
+}
+
+/// A node of `pool` whose pod of `ds` still runs the old image.
+async fn old_node(client: &kube::Client, ds: &str, pool: &[&str]) -> String {
+    for n in pool {
+        if live_pod_on(client, ds, n, "registry.example/agent:1")
+            .await
+            .is_some()
+        {
+            return n.to_string();
+        }
+    }
+    panic!("{ds}: no old pod left on {pool:?}");
+}
+
+/// Starts `kubectl ds rollout status NAME --watch` and kubectl's own, both with `timeout`.
+fn spawn_watches(
+    kc: &Path,
+    name: &str,
+    timeout: &str,
+) -> (std::process::Child, std::process::Child) {
+    let ours = Command::new(env!("CARGO_BIN_EXE_kubectl-ds"))
+        .args(["rollout", "status", name, "--watch", "--timeout", timeout])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("KUBECONFIG", kc)
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("our watch");
+    let theirs = Command::new("kubectl")
+        .args([
+            "rollout",
+            "status",
+            &format!("ds/{name}"),
+            &format!("--timeout={timeout}"),
+        ])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", std::env::temp_dir())
+        .env("KUBECONFIG", kc)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl watch");
+    (ours, theirs)
+}
+
+/// Node churn in the middle of a running rollout (maxUnavailable 1, pods Ready after 6 s):
+/// a node whose pod is still old dies; another is tainted NoSchedule (the rolling update
+/// still replaces its old pod, and nothing is created there again); a third gets an
+/// untolerated NoExecute taint (the controller deletes its pod). Our `--watch`, the
+/// controller's counters over time and kubectl's watch, all started at the moment of churn.
+/// Our watch exits 1 exactly when the controller stalls and follows it to success otherwise.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_churn_during_a_rollout_is_followed_as_the_controller_follows_it() {
+    let tb = Testbed::start(Options {
+        node_monitor_grace_period: Duration::from_secs(8),
+        node_startup_grace_period: Duration::from_secs(8),
+        ..Options::default()
+    })
+    .await
+    .expect("testbed");
+    let client = tb.client().await.expect("client");
+    let kc = tb.kubeconfig();
+    let pools: [(&str, [&str; 3]); 3] = [
+        ("churn-die", ["d1", "d2", "d3"]),
+        ("churn-noschedule", ["s1", "s2", "s3"]),
+        ("churn-noexecute", ["x1", "x2", "x3"]),
+    ];
+    let mut all = String::new();
+    for (ds, nodes) in &pools {
+        for n in nodes {
+            add_node(&client, &FakeNode::new(*n).label("pool", *ds))
+                .await
+                .expect("node");
+        }
+        all.push_str(&pooled(ds, ds, "100m", ROLLING, "", "6s"));
+        all.push_str("---\n");
+    }
+    apply_yaml(&client, &all).await.expect("apply");
+    for (ds, _) in &pools {
+        settle(&client, ds).await;
+    }
+    for (ds, _) in &pools {
+        set_image(&client, ds, "registry.example/agent:2").await;
+    }
+    // Once the rollout is under way, each pool loses an old node its own way.
+    let nodes: Api<Node> = Api::all(client.clone());
+    let mut watches = Vec::new();
+    for (ds, pool) in &pools {
+        kubectl_ds_testbed::wait_for("the rollout to start", SETTLE, || async {
+            let started = pools_started(&client, ds).await;
+            Ok::<_, kubectl_ds_testbed::Error>(started.then_some(()))
+        })
+        .await
+        .expect("started");
+        let victim = old_node(&client, ds, pool).await;
+        println!("{ds}: churn on {victim}");
+        let taint = |effect: &str| serde_json::json!({"spec": {"taints": [{"key": "dedicated", "value": "other", "effect": effect}]}});
+        match *ds {
+            "churn-die" => kill_node(&client, &victim).await,
+            "churn-noschedule" => {
+                nodes
+                    .patch(
+                        &victim,
+                        &PatchParams::default(),
+                        &Patch::Merge(&taint("NoSchedule")),
+                    )
+                    .await
+                    .expect("taint");
+            }
+            _ => {
+                nodes
+                    .patch(
+                        &victim,
+                        &PatchParams::default(),
+                        &Patch::Merge(&taint("NoExecute")),
+                    )
+                    .await
+                    .expect("taint");
+            }
+        }
+        watches.push((ds.to_string(), victim, spawn_watches(kc, ds, "120s")));
+    }
+    let names: Vec<&str> = pools.iter().map(|p| p.0).collect();
+    // Stuck must mean stuck: once we say so, the controller's counters never move again.
+    let followed = follow_rollouts(&client, kc, &names, 45).await;
+    for (name, samples) in names.iter().zip(&followed) {
+        let states: Vec<&str> = samples.iter().map(|s| s.ours.as_str()).collect();
+        println!("{name}: {states:?}; last {:?}", samples.last());
+    }
+    for (ds, victim, (ours, theirs)) in watches {
+        let ours = ours.wait_with_output().expect("our watch");
+        let last = sample(&client, kc, &ds).await;
+        println!(
+            "$ kubectl ds rollout status {ds} --watch | cat   # churn on {victim}\n{}",
+            stdout(&ours)
+        );
+        if ds == "churn-die" && ours.status.code() == Some(1) {
+            // We said stuck: the controller has not moved since, and kubectl, still
+            // waiting, is ended at its own timeout.
+            assert_eq!(last.ours, "Stuck", "{last:?}");
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            assert_eq!(
+                sample(&client, kc, &ds).await.updated,
+                last.updated,
+                "{ds} moved"
+            );
+            let mut theirs = theirs;
+            let (k_code, k_line) = kubectl_once(kc, &ds);
+            println!("{ds}: kubectl {k_code:?} {k_line:?}");
+            assert!(k_line.contains("Waiting for daemon set"), "{k_line}");
+            let _ = theirs.kill();
+            let _ = theirs.wait();
+        } else {
+            let theirs = theirs.wait_with_output().expect("kubectl watch");
+            println!("kubectl rollout status ds/{ds}: {}", stdout(&theirs));
+            assert_eq!(
+                (ours.status.code(), theirs.status.code()),
+                (Some(0), Some(0)),
+                "{ds}: {}",
+                stdout(&ours)
+            );
+        }
+    }
+    // The NoExecute node lost its pod; the NoSchedule node's old pod was replaced by nothing.
+    let on_x: usize = {
+        let (_, pool) = &pools[2];
+        let mut n = 0;
+        for node in pool {
+            n += usize::from(pods_on(&client, "churn-noexecute", node).await.is_empty());
+        }
+        n
+    };
+    assert_eq!(on_x, 1, "one node of churn-noexecute has no pod");
+}
+
+/// Whether the controller has begun replacing pods of `ds` (an old pod is gone or a new one
+/// exists).
+async fn pools_started(client: &kube::Client, ds: &str) -> bool {
+    pods_of(client, ds)
+        .await
+        .iter()
+        .any(|(_, image, _)| image == "registry.example/agent:2")
+}

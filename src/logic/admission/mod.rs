@@ -20,8 +20,16 @@
 //! name the plugin and the upstream function they mirror. The order is the API server's:
 //! defaulting on decode, the mutating plugins in `AllOrderedPlugins` order, `PrepareForCreate`,
 //! then the validating plugins in the same order.
+//!
+//! Of the default chain, what cannot change a daemon pod is still named here: DefaultToleration-
+//! Seconds is modelled and adds nothing (the controller's pod tolerates not-ready and
+//! unreachable forever). Not modelled: PodNodeSelector and PodTolerationRestriction (off by
+//! default, and the API does not say whether a server enabled them), PodSecurity exemptions and
+//! defaults (the API server's admission configuration, not readable through the API), webhooks
+//! and admission policies. A dry-run create (`from_server`) answers those.
 
 mod defaults;
+mod defaulttolerationseconds;
 mod limitranger;
 mod pod;
 mod podsecurity;
@@ -158,11 +166,12 @@ pub fn admit(pod: Pod, objects: &Objects) -> Admission {
     };
     // Mutating phase (`Admit`), then `PrepareForCreate` and validation, then the validating
     // phase.
-    let steps: [Step; 10] = [
+    let steps: [Step; 11] = [
         |a, _| defaults::set_defaults_pod(a),
         limitranger::admit,
         serviceaccount::admit,
         priority::admit,
+        |a, _| defaulttolerationseconds::admit(a),
         runtimeclass::admit,
         |a, _| defaults::default_pod_level_resources(a),
         validation::validate,

@@ -483,3 +483,49 @@ fn a_default_limit_below_the_request_fails_validation() {
         "Pod \"agent-\" is invalid: spec.containers[0].resources.requests: Invalid value: \"900m\": must be less than or equal to cpu limit of 300m"
     );
 }
+
+#[test]
+fn default_toleration_seconds_adds_nothing_to_a_daemon_pod() {
+    // The controller's forever-tolerations of not-ready and unreachable (NoExecute) are there,
+    // so the plugin's 300 s ones are not added; the pod keeps tolerating them forever.
+    let a = admitted("containers: [{name: c, image: i}]", &with_sa());
+    assert!(a.refusal.is_none());
+    assert!(
+        a.changes
+            .iter()
+            .all(|c| c.rule != "DefaultTolerationSeconds")
+    );
+    let tolerations = a
+        .pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.tolerations.clone())
+        .unwrap_or_default();
+    assert!(
+        tolerations.iter().all(|t| t.toleration_seconds.is_none()),
+        "{tolerations:?}"
+    );
+    // A pod without them (not a daemon pod) gets both, as the plugin adds them.
+    let mut plain = Admission {
+        pod: obj("spec: {containers: [{name: c, image: i}]}"),
+        changes: Vec::new(),
+        refusal: None,
+        unchecked: Vec::new(),
+    };
+    defaulttolerationseconds::admit(&mut plain);
+    let added: Vec<(Option<String>, Option<i64>)> = plain
+        .pod
+        .spec
+        .and_then(|s| s.tolerations)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|t| (t.key, t.toleration_seconds))
+        .collect();
+    assert_eq!(
+        added,
+        [
+            (Some("node.kubernetes.io/not-ready".into()), Some(300)),
+            (Some("node.kubernetes.io/unreachable".into()), Some(300))
+        ]
+    );
+}
