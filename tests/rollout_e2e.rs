@@ -1724,7 +1724,7 @@ async fn a_surge_pod_that_does_not_fit_beside_the_old_one_is_explained() {
         (
             "surge-ports",
             "HostPortConflict",
-            "host port 9100",
+            "host port 0.0.0.0:9100/TCP is held by pod default/surge-ports-",
             "didn't have free ports",
         ),
     ];
@@ -1823,7 +1823,9 @@ async fn an_evict_and_recreate_loop_is_named_with_its_time_left() {
     .expect("apply");
     settle(&client, "loop").await;
     let nodes: Api<Node> = Api::all(client.clone());
-    let taint = serde_json::json!({"spec": {"taints": [{"key": "maintenance", "value": "true", "effect": "NoExecute"}]}});
+    // With `timeAdded`, as `kubectl taint` writes a NoExecute taint.
+    let added = k8s_openapi::jiff::Timestamp::now().to_string();
+    let taint = serde_json::json!({"spec": {"taints": [{"key": "maintenance", "value": "true", "effect": "NoExecute", "timeAdded": added}]}});
     let tainted = nodes
         .patch("l2", &PatchParams::default(), &Patch::Merge(&taint))
         .await
@@ -1868,7 +1870,9 @@ async fn an_evict_and_recreate_loop_is_named_with_its_time_left() {
         );
         if let Some(want) = left {
             // The pod's countdown, in explain, coverage and rollout status alike.
-            let got = explain["eviction"]["secondsLeft"].as_i64().expect("left");
+            let got = explain["eviction"]["secondsLeft"]
+                .as_i64()
+                .unwrap_or_else(|| panic!("no time left: {explain}"));
             assert!(
                 (got - want).abs() <= 3,
                 "explain {got}s, expected {want}s: {explain}"
@@ -1972,7 +1976,7 @@ async fn a_pod_that_keeps_failing_is_stuck_for_a_one_shot_status_too() {
     add_node(&client, &FakeNode::new("f1").label("pool", "flap"))
         .await
         .expect("node");
-    apply_yaml(&client, &pooled("flap", "flap", "100m", ROLLING, "", "0s"))
+    apply_yaml(&client, &pooled("flap", "flap", "100m", ROLLING, "", "3s"))
         .await
         .expect("apply");
     settle(&client, "flap").await;
@@ -1986,10 +1990,12 @@ async fn a_pod_that_keeps_failing_is_stuck_for_a_one_shot_status_too() {
         })
         .await
         .expect("a new pod");
+        // As the kubelet reports a pod its admission rejects: Failed, and not Ready.
         report(
             &client,
             &pod,
-            serde_json::json!({"phase": "Failed", "reason": "OutOfcpu", "message": "Node didn't have enough resource: cpu"}),
+            serde_json::json!({"phase": "Failed", "reason": "OutOfcpu", "message": "Node didn't have enough resource: cpu",
+                "conditions": [{"type": "Ready", "status": "False", "reason": "PodFailed"}]}),
         )
         .await;
         if i == 1 {

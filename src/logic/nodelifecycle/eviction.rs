@@ -87,10 +87,13 @@ pub fn pending(
         .iter()
         .filter_map(|(taint, t)| t.toleration_seconds.map(|s| (*taint, s.max(0))))
         .min_by_key(|(_, s)| *s)?;
-    let seconds_left = taint.time_added.as_ref().map(|added| {
-        let start = pod_created.map_or(added.0, |created| created.max(added.0));
-        (start.as_second() + seconds - now.as_second()).max(0)
-    });
+    // A taint written without `timeAdded` (only `kubectl taint` and the node-lifecycle
+    // controller fill it in) leaves the pod's creation as the earliest start.
+    let start = match (taint.time_added.as_ref().map(|t| t.0), pod_created) {
+        (Some(added), Some(created)) => Some(added.max(created)),
+        (added, created) => added.or(created),
+    };
+    let seconds_left = start.map(|s| (s.as_second() + seconds - now.as_second()).max(0));
     Some(Eviction {
         taint: TaintRef::from(taint),
         toleration_seconds: seconds,
