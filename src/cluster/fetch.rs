@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use super::errors::{self, Request};
 use super::{Target, lean, list_stream};
 use crate::error::Result;
-use crate::logic::snapshot::Snapshot;
+use crate::logic::snapshot::{Snapshot, shared};
 
 /// Which DaemonSets, in which namespaces.
 #[derive(Clone, Debug, Default)]
@@ -223,10 +223,7 @@ pub async fn nodes(target: &Target, node_selector: Option<&str>) -> Result<Vec<N
     let lp = cached(node_selector);
     let mut items = list_decoded(target, "/api/v1/nodes", &lp, req, |bytes| {
         let mut node: Node = serde_json::from_slice(bytes)?;
-        node.metadata.managed_fields = None;
-        if let Some(status) = node.status.as_mut() {
-            status.images = None;
-        }
+        lean::Lean::strip(&mut node, lean::Keep::Coverage);
         Ok(node)
     })
     .await?;
@@ -303,8 +300,8 @@ pub async fn snapshot(target: &Target, scope: &Scope, keep: lean::Keep) -> Resul
     let (daemonsets, nodes, pods, revisions) = required?;
     Ok(Snapshot {
         daemonsets,
-        nodes,
-        pods,
+        nodes: shared(nodes),
+        pods: shared(pods),
         revisions,
         create_failures,
     })

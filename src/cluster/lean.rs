@@ -3,11 +3,16 @@
 //! scheduling logic reads is several times faster than decoding whole objects and holds far
 //! less memory. The result is an ordinary [`Pod`] with only those fields set, so the logic does
 //! not know the difference.
+//!
+//! The watch stores of `--watch` hold the same shapes: [`Lean::strip`] cuts an object the
+//! watcher decoded whole down to what [`decode`] would have kept, so a one-shot command and a
+//! watch decide over the same fields.
 
 use std::collections::BTreeMap;
 
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{
-    Affinity, Container, ContainerPort, ContainerStatus, EphemeralVolumeSource,
+    Affinity, Container, ContainerPort, ContainerStatus, EphemeralVolumeSource, Node,
     PersistentVolumeClaimVolumeSource, Pod, PodCondition, PodSpec, PodStatus, ResourceRequirements,
     Toleration, Volume,
 };
@@ -176,6 +181,127 @@ pub fn decode(bytes: &[u8], keep: Keep) -> serde_json::Result<Pod> {
     }
 }
 
+/// A pod decoded whole, cut down to what [`decode`] keeps with `keep`: the lean types are
+/// filled from it and turned back into a pod, so both paths keep exactly the same fields.
+pub fn strip(pod: Pod, keep: Keep) -> Pod {
+    let metadata = Meta::from(pod.metadata);
+    match keep {
+        Keep::Lean => Pod::from(LeanPod {
+            metadata,
+            spec: pod.spec.map(Spec::from),
+            status: pod.status.map(Status::from),
+        }),
+        Keep::Coverage => Pod::from(CoveragePod {
+            metadata,
+            spec: pod.spec.map(|s| CoverageSpec {
+                node_name: s.node_name,
+                affinity: s.affinity,
+            }),
+            status: pod.status.map(|s| CoverageStatus {
+                phase: s.phase,
+                conditions: s.conditions,
+            }),
+        }),
+    }
+}
+
+/// What a watch store keeps of an object of its kind.
+pub trait Lean {
+    /// Drops, in place, every field no command reads (for pods: what `keep` leaves out).
+    fn strip(&mut self, keep: Keep);
+}
+
+impl Lean for Pod {
+    fn strip(&mut self, keep: Keep) {
+        *self = strip(std::mem::take(self), keep);
+    }
+}
+
+impl Lean for Node {
+    /// managedFields and the image list are most of a node's size and no command reads them.
+    fn strip(&mut self, _: Keep) {
+        self.metadata.managed_fields = None;
+        if let Some(status) = self.status.as_mut() {
+            status.images = None;
+        }
+    }
+}
+
+impl Lean for DaemonSet {
+    fn strip(&mut self, _: Keep) {
+        self.metadata.managed_fields = None;
+    }
+}
+
+impl Lean for ControllerRevision {
+    fn strip(&mut self, _: Keep) {
+        self.metadata.managed_fields = None;
+    }
+}
+
+impl From<ObjectMeta> for Meta {
+    fn from(m: ObjectMeta) -> Self {
+        Meta {
+            name: m.name,
+            namespace: m.namespace,
+            uid: m.uid,
+            labels: m.labels,
+            owner_references: m.owner_references,
+            creation_timestamp: m.creation_timestamp,
+            deletion_timestamp: m.deletion_timestamp,
+        }
+    }
+}
+
+impl From<PodSpec> for Spec {
+    fn from(s: PodSpec) -> Self {
+        Spec {
+            node_name: s.node_name,
+            affinity: s.affinity,
+            containers: s.containers.into_iter().map(LeanContainer::from).collect(),
+            init_containers: s
+                .init_containers
+                .map(|cs| cs.into_iter().map(LeanContainer::from).collect()),
+            overhead: s.overhead,
+            resources: s.resources,
+            priority: s.priority,
+            priority_class_name: s.priority_class_name,
+            preemption_policy: s.preemption_policy,
+            runtime_class_name: s.runtime_class_name,
+            host_network: s.host_network,
+            node_selector: s.node_selector,
+            tolerations: s.tolerations,
+        }
+    }
+}
+
+impl From<Container> for LeanContainer {
+    fn from(c: Container) -> Self {
+        LeanContainer {
+            name: c.name,
+            image: c.image,
+            resources: c.resources,
+            ports: c.ports,
+            restart_policy: c.restart_policy,
+        }
+    }
+}
+
+impl From<PodStatus> for Status {
+    fn from(s: PodStatus) -> Self {
+        Status {
+            phase: s.phase,
+            reason: s.reason,
+            message: s.message,
+            nominated_node_name: s.nominated_node_name,
+            start_time: s.start_time,
+            conditions: s.conditions,
+            container_statuses: s.container_statuses,
+            init_container_statuses: s.init_container_statuses,
+        }
+    }
+}
+
 /// A pod as coverage reads it: fields not named here are skipped by the parser, never
 /// allocated.
 #[derive(Deserialize)]
@@ -239,6 +365,10 @@ impl From<CoveragePod> for Pod {
 }
 
 #[cfg(test)]
+#[path = "lean_tests.rs"]
+mod equivalence;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -297,7 +427,7 @@ mod tests {
     #[test]
     fn coverage_keeps_all_that_coverage_reads() {
         use crate::logic::daemon::coverage;
-        use crate::logic::snapshot::Snapshot;
+        use crate::logic::snapshot::{Snapshot, shared};
         let ds: k8s_openapi::api::apps::v1::DaemonSet = serde_json::from_value(serde_json::json!({
             "metadata": {"name": "agent", "namespace": "default", "uid": "d1", "generation": 2},
             "spec": {
@@ -416,17 +546,18 @@ mod tests {
         ];
         let snapshot = |keep: Option<Keep>| Snapshot {
             daemonsets: vec![ds.clone()],
-            nodes: nodes.clone(),
-            pods: pods
-                .iter()
-                .map(|p| {
-                    let bytes = serde_json::to_vec(p).unwrap();
-                    match keep {
-                        Some(k) => decode(&bytes, k).unwrap(),
-                        None => serde_json::from_slice(&bytes).unwrap(),
-                    }
-                })
-                .collect(),
+            nodes: shared(nodes.clone()),
+            pods: shared(
+                pods.iter()
+                    .map(|p| {
+                        let bytes = serde_json::to_vec(p).unwrap();
+                        match keep {
+                            Some(k) => decode(&bytes, k).unwrap(),
+                            None => serde_json::from_slice(&bytes).unwrap(),
+                        }
+                    })
+                    .collect(),
+            ),
             revisions: Vec::new(),
             create_failures: Vec::new(),
         };

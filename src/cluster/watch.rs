@@ -1,6 +1,17 @@
 //! Live views for `--watch`: reflectors keep DaemonSets, nodes, pods and ControllerRevisions in
 //! memory from one LIST plus a WATCH each (re-listing after 410 Gone and reconnecting with
-//! backoff when the API server goes away), and every change yields a fresh snapshot.
+//! backoff when the API server goes away), and changes yield fresh snapshots.
+//!
+//! Memory: every object is cut down as it arrives, before it reaches a store
+//! ([`Lean::strip`], the fields the one-shot commands decode), and a snapshot shares the
+//! stores' nodes and pods (`Arc`) instead of copying them.
+//!
+//! CPU: each snapshot is decided over whole (no incremental recompute); instead the rate of
+//! recomputes is bounded. A change is shown once the events have been quiet for [`SETTLE`], or
+//! [`LONGEST_WAIT`] after it arrived under constant churn, and never sooner than
+//! [`MIN_GAP`] (or [`COST_FACTOR`] times the last recompute's own time, on a cluster where
+//! it is slow) after the previous frame. So a watch spends at most about a fifth of a core
+//! whatever the churn, and a change is on screen within about [`MIN_GAP`] plus one recompute.
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -12,15 +23,24 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::{WatchStreamExt, watcher};
+use tokio::time::Instant;
 
 use super::Target;
 use super::errors::{self, Request};
 use super::fetch::Scope;
+use super::lean::{Keep, Lean};
 use crate::error::Error;
 use crate::logic::snapshot::Snapshot;
 
 /// Quiet time after a change before a snapshot is taken, so a burst of events renders once.
-const SETTLE: Duration = Duration::from_millis(300);
+pub const SETTLE: Duration = Duration::from_millis(100);
+/// The longest a change waits for a quiet moment when events never stop.
+pub const LONGEST_WAIT: Duration = Duration::from_millis(400);
+/// The least time between two recomputes.
+pub const MIN_GAP: Duration = Duration::from_millis(500);
+/// Between two recomputes at least this many times the last one's cost passes, which bounds
+/// the share of a core a watch uses to 1 / (1 + COST_FACTOR).
+pub const COST_FACTOR: u32 = 4;
 
 /// What the watch loop reports between snapshots.
 pub enum Update {
@@ -29,6 +49,7 @@ pub enum Update {
     Trouble(String),
 }
 
+/// Copies of the store's objects, for the kinds that are few.
 fn owned<K>(store: &Store<K>) -> Vec<K>
 where
     K: kube::Resource + Clone + 'static,
@@ -76,15 +97,34 @@ fn classify(
     (text, denied)
 }
 
-fn reflect<K>(
-    api: Api<K>,
-    config: watcher::Config,
+/// Feeds a store from a watcher's events, each object stripped ([`Lean::strip`]) before the
+/// store sees it.
+pub fn reflect_events<K, S>(events: S, keep: Keep) -> (Store<K>, impl Stream<Item = S::Item>)
+where
+    K: kube::Resource + Lean + Clone + Send + Sync + 'static,
+    K::DynamicType: Default + std::hash::Hash + Eq + Clone,
+    S: Stream<Item = Result<watcher::Event<K>, watcher::Error>>,
+{
+    let (reader, writer) = reflector::store();
+    let stripped = events.modify(move |o: &mut K| o.strip(keep));
+    (reader, reflector::reflector(writer, stripped))
+}
+
+struct Source {
     resource: &'static str,
     namespace: Option<String>,
     server: String,
+}
+
+fn reflect<K>(
+    api: Api<K>,
+    config: watcher::Config,
+    keep: Keep,
+    source: Source,
 ) -> (Store<K>, impl Stream<Item = Result<(), Failure>>)
 where
     K: kube::Resource
+        + Lean
         + Clone
         + serde::de::DeserializeOwned
         + std::fmt::Debug
@@ -93,36 +133,76 @@ where
         + 'static,
     K::DynamicType: Default + std::hash::Hash + Eq + Clone,
 {
-    let (reader, writer) = reflector::store();
-    let events =
-        reflector::reflector(writer, watcher(api, config).default_backoff()).map(move |r| {
-            r.map(|_| ())
-                .map_err(|e| classify(e, resource, namespace.as_deref(), &server))
-        });
-    (reader, events)
+    let (store, events) = reflect_events(watcher(api, config).default_backoff(), keep);
+    let events = events.map(move |r| {
+        r.map(|_| ()).map_err(|e| {
+            classify(
+                e,
+                source.resource,
+                source.namespace.as_deref(),
+                &source.server,
+            )
+        })
+    });
+    (store, events)
 }
 
-/// Calls `on_update` with a snapshot after the initial lists and after every change, until
-/// `on_update` returns false.
-/// Ends with an error only when RBAC refuses a list or watch; other failures are retried.
-pub async fn follow(
+/// The four stores of a watch.
+struct Stores {
+    daemonsets: Store<DaemonSet>,
+    nodes: Store<Node>,
+    pods: Store<Pod>,
+    revisions: Store<ControllerRevision>,
+}
+
+impl Stores {
+    fn ready(&self) -> bool {
+        is_ready(&self.daemonsets)
+            && is_ready(&self.nodes)
+            && is_ready(&self.pods)
+            && is_ready(&self.revisions)
+    }
+
+    /// The stores' objects as a snapshot (nodes and pods shared, not copied), DaemonSets of
+    /// `names` only when names are given.
+    fn snapshot(&self, names: &[String]) -> Snapshot {
+        let mut daemonsets = owned(&self.daemonsets);
+        if !names.is_empty() {
+            daemonsets.retain(|d| d.metadata.name.as_ref().is_some_and(|n| names.contains(n)));
+        }
+        daemonsets.sort_by(|a, b| {
+            (&a.metadata.namespace, &a.metadata.name)
+                .cmp(&(&b.metadata.namespace, &b.metadata.name))
+        });
+        let mut nodes = self.nodes.state();
+        nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+        Snapshot {
+            daemonsets,
+            nodes,
+            pods: self.pods.state(),
+            revisions: owned(&self.revisions),
+            create_failures: Vec::new(),
+        }
+    }
+}
+
+/// The watchers of the scope: their stores, and their events merged into one stream.
+fn watchers(
     target: &Target,
     scope: &Scope,
-    mut on_update: impl FnMut(Update) -> bool,
-) -> Result<(), Error> {
+    keep: Keep,
+) -> (Stores, impl Stream<Item = Result<(), Failure>>) {
     let ns = scope.namespace.as_deref();
     let client = target.client.clone();
-    let api_ns = |c: kube::Client| -> (Api<DaemonSet>, Api<Pod>, Api<ControllerRevision>) {
-        match ns {
-            Some(n) => (
-                Api::namespaced(c.clone(), n),
-                Api::namespaced(c.clone(), n),
-                Api::namespaced(c, n),
-            ),
-            None => (Api::all(c.clone()), Api::all(c.clone()), Api::all(c)),
-        }
+    let source = |resource| Source {
+        resource,
+        namespace: if resource == "nodes" {
+            None
+        } else {
+            ns.map(str::to_string)
+        },
+        server: target.server.clone(),
     };
-    let (ds_api, pod_api, rev_api) = api_ns(client.clone());
     let mut ds_cfg = watcher::Config::default();
     if let [name] = scope.names.as_slice() {
         ds_cfg = ds_cfg.fields(&format!("metadata.name={name}"));
@@ -134,92 +214,161 @@ pub async fn follow(
     if let Some(sel) = &scope.node_selector {
         node_cfg = node_cfg.labels(sel);
     }
-    let (owned_ns, server) = (ns.map(str::to_string), target.server.clone());
-    let (ds_store, ds_events) = reflect(
-        ds_api,
+    let all = watcher::Config::default;
+    let (daemonsets, ds_events) = reflect(
+        super::fetch::api(target, ns),
         ds_cfg,
-        "daemonsets",
-        owned_ns.clone(),
-        server.clone(),
+        keep,
+        source("daemonsets"),
     );
-    let (node_store, node_events) = reflect(
-        Api::<Node>::all(client),
-        node_cfg,
-        "nodes",
-        None,
-        server.clone(),
+    let (nodes, node_events) = reflect(Api::all(client), node_cfg, keep, source("nodes"));
+    let (pods, pod_events) = reflect(super::fetch::api(target, ns), all(), keep, source("pods"));
+    let (revisions, rev_events) = reflect(
+        super::fetch::api(target, ns),
+        all(),
+        keep,
+        source("controllerrevisions"),
     );
-    let (pod_store, pod_events) = reflect(
-        pod_api,
-        watcher::Config::default(),
-        "pods",
-        owned_ns.clone(),
-        server.clone(),
-    );
-    let (rev_store, rev_events) = reflect(
-        rev_api,
-        watcher::Config::default(),
-        "controllerrevisions",
-        owned_ns,
-        server,
-    );
-    let mut events = pin!(stream::select(
+    let stores = Stores {
+        daemonsets,
+        nodes,
+        pods,
+        revisions,
+    };
+    let events = stream::select(
         stream::select(ds_events, node_events),
-        stream::select(pod_events, rev_events)
-    ));
-    let names = scope.names.clone();
+        stream::select(pod_events, rev_events),
+    );
+    (stores, events)
+}
+
+/// When the next snapshot is due, given when the pending changes came.
+#[derive(Debug, Clone, Copy)]
+pub struct Pace {
+    /// The first change not yet shown.
+    pub pending_since: Option<Instant>,
+    /// The latest event.
+    pub last_event: Instant,
+    /// No recompute before this.
+    pub not_before: Instant,
+}
+
+impl Pace {
+    pub fn new(now: Instant) -> Self {
+        Pace {
+            pending_since: None,
+            last_event: now,
+            not_before: now,
+        }
+    }
+
+    pub fn changed(&mut self, now: Instant) {
+        self.pending_since.get_or_insert(now);
+        self.last_event = now;
+    }
+
+    /// When to take the next snapshot; `None` while nothing is pending.
+    pub fn due(&self) -> Option<Instant> {
+        let since = self.pending_since?;
+        let quiet = (self.last_event + SETTLE).min(since + LONGEST_WAIT);
+        Some(quiet.max(self.not_before))
+    }
+
+    /// A snapshot was taken at `at` and cost `cost` to decide and show.
+    pub fn shown(&mut self, at: Instant, cost: Duration) {
+        self.pending_since = None;
+        self.not_before = at + MIN_GAP.max(cost * COST_FACTOR);
+    }
+}
+
+/// Calls `on_update` with a snapshot after the initial lists and after changes (at the pace
+/// of [`Pace`]), until `on_update` returns false. Pods are kept as `keep` says.
+/// Ends with an error only when RBAC refuses a list or watch; other failures are retried.
+pub async fn follow(
+    target: &Target,
+    scope: &Scope,
+    keep: Keep,
+    mut on_update: impl FnMut(Update) -> bool,
+) -> Result<(), Error> {
+    let ns = scope.namespace.as_deref();
+    let (stores, events) = watchers(target, scope, keep);
+    let mut events = pin!(events);
     let mut last_error: Option<String> = None;
+    let mut pace = Pace::new(Instant::now());
     loop {
-        let Some(first) = events.next().await else {
-            return Ok(());
+        let next = match pace.due() {
+            Some(due) => tokio::select! {
+                e = events.next() => Some(e),
+                _ = tokio::time::sleep_until(due) => None,
+            },
+            None => Some(events.next().await),
         };
-        if let Err((e, denied)) = first {
-            if let Some(err) = denied {
-                return Err(err);
+        match next {
+            Some(None) => return Ok(()),
+            Some(Some(Ok(()))) => pace.changed(Instant::now()),
+            Some(Some(Err((e, denied)))) => {
+                if let Some(err) = denied {
+                    return Err(err);
+                }
+                if last_error.as_ref() != Some(&e) && !on_update(Update::Trouble(e.clone())) {
+                    return Ok(());
+                }
+                last_error = Some(e);
             }
-            if last_error.as_ref() != Some(&e) && !on_update(Update::Trouble(e.clone())) {
-                return Ok(());
+            None if !stores.ready() => pace.pending_since = None,
+            None => {
+                let started = Instant::now();
+                last_error = None;
+                let mut snapshot = stores.snapshot(&scope.names);
+                // Refused creates change no watched object: read the controller's events anew.
+                snapshot.create_failures =
+                    super::admission::failures(target, ns, &mut Vec::new()).await;
+                if !on_update(Update::Snapshot(snapshot)) {
+                    return Ok(());
+                }
+                pace.shown(Instant::now(), started.elapsed());
             }
-            last_error = Some(e);
-            continue;
         }
-        // Drain the burst.
-        loop {
-            match tokio::time::timeout(SETTLE, events.next()).await {
-                Ok(Some(_)) => continue,
-                Ok(None) => return Ok(()),
-                Err(_) => break,
-            }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_burst_is_shown_once_it_is_quiet() {
+        let t0 = Instant::now();
+        let mut pace = Pace::new(t0);
+        assert_eq!(pace.due(), None);
+        pace.changed(t0);
+        pace.changed(t0 + Duration::from_millis(50));
+        assert_eq!(pace.due(), Some(t0 + Duration::from_millis(150)));
+    }
+
+    #[test]
+    fn constant_churn_waits_no_longer_than_the_longest_wait() {
+        let t0 = Instant::now();
+        let mut pace = Pace::new(t0);
+        for ms in (0..2000).step_by(20) {
+            pace.changed(t0 + Duration::from_millis(ms));
         }
-        let ready = is_ready(&ds_store)
-            && is_ready(&node_store)
-            && is_ready(&pod_store)
-            && is_ready(&rev_store);
-        if !ready {
-            continue;
-        }
-        last_error = None;
-        let mut daemonsets = owned(&ds_store);
-        if !names.is_empty() {
-            daemonsets.retain(|d| d.metadata.name.as_ref().is_some_and(|n| names.contains(n)));
-        }
-        daemonsets.sort_by(|a, b| {
-            (&a.metadata.namespace, &a.metadata.name)
-                .cmp(&(&b.metadata.namespace, &b.metadata.name))
-        });
-        let mut nodes = owned(&node_store);
-        nodes.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
-        // Refused creates change no watched object: read the controller's events anew.
-        let create_failures = super::admission::failures(target, ns, &mut Vec::new()).await;
-        let snapshot = Snapshot {
-            daemonsets,
-            nodes,
-            pods: owned(&pod_store),
-            revisions: owned(&rev_store),
-            create_failures,
-        };
-        if !on_update(Update::Snapshot(snapshot)) {
-            return Ok(());
-        }
+        assert_eq!(pace.due(), Some(t0 + LONGEST_WAIT));
+    }
+
+    #[test]
+    fn recomputes_are_spaced_by_the_gap_or_their_own_cost() {
+        let t0 = Instant::now();
+        let mut pace = Pace::new(t0);
+        pace.shown(t0, Duration::from_millis(10));
+        pace.changed(t0 + Duration::from_millis(1));
+        assert_eq!(pace.due(), Some(t0 + MIN_GAP));
+        // A recompute of 300 ms is followed by 1.2 s without one: a fifth of a core at most.
+        pace.shown(t0 + MIN_GAP, Duration::from_millis(300));
+        pace.changed(t0 + MIN_GAP + Duration::from_millis(1));
+        assert_eq!(
+            pace.due(),
+            Some(t0 + MIN_GAP + Duration::from_millis(300) * COST_FACTOR)
+        );
     }
 }

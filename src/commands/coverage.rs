@@ -1,15 +1,15 @@
 //! `kubectl ds coverage`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use futures::future::join_all;
 use k8s_openapi::jiff::Timestamp;
 
+use super::frames::{self, Ended, Frame};
 use super::shared::{self, check_name, emit};
 use crate::cli::CoverageArgs;
 use crate::cluster::fetch::Scope;
 use crate::cluster::lean::Keep;
-use crate::cluster::watch::{self, Update};
 use crate::cluster::{Clusters, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::daemon::coverage::{self, ClusterError, CoverageItem, CoverageReport};
@@ -184,68 +184,35 @@ async fn watch(
     out: &Output,
     writer: &mut dyn Write,
 ) -> Result<Exit> {
-    super::wait_for_server(target).await?;
-    let tty = std::io::stdout().is_terminal();
-    let mut last: Option<String> = None;
-    let mut failure: Option<Error> = None;
-    let follow = watch::follow(target, scope, |update| match update {
-        Update::Snapshot(snapshot) => {
-            let report = CoverageReport {
-                items: items(&snapshot, None),
-                errors: Vec::new(),
-            };
-            let text = match out.format {
-                OutputFormat::Json => serde_json::to_string(&report)
-                    .map(|mut s| {
-                        s.push('\n');
-                        s
-                    })
-                    .map_err(|e| Error::cluster(e.to_string())),
-                _ if tty && out.format != OutputFormat::Yaml => Ok(render::coverage::frame(
-                    out,
-                    &report,
-                    single,
-                    super::screen().map(|(_, h)| h),
-                )),
-                _ => render_report(out, &report, single),
-            };
-            let text = match text {
-                Ok(t) => t,
-                Err(e) => {
-                    failure = Some(e);
-                    return false;
-                }
-            };
-            if last.as_ref() == Some(&text) {
-                return true;
+    let ended = frames::follow(target, scope, Keep::Coverage, writer, |snapshot, screen| {
+        let report = CoverageReport {
+            items: items(&snapshot, None),
+            errors: Vec::new(),
+        };
+        let text = match out.format {
+            OutputFormat::Json => serde_json::to_string(&report)
+                .map(|s| s + "\n")
+                .map_err(|e| Error::cluster(e.to_string()))?,
+            _ if screen.tty && out.format != OutputFormat::Yaml => {
+                render::coverage::frame(out, &report, single, screen.height)
             }
-            let frame = if tty {
-                format!("\x1b[2J\x1b[H{text}")
-            } else if out.format == OutputFormat::Json {
-                text.clone()
-            } else {
-                format!("{text}\n")
-            };
-            if let Err(e) = emit(writer, &frame) {
-                failure = Some(e);
-                return false;
-            }
-            last = Some(text);
-            true
-        }
-        Update::Trouble(msg) => {
-            eprintln!("warning: lost the watch ({msg}); retrying");
-            true
-        }
-    });
-    tokio::select! {
-        r = follow => r?,
-        _ = tokio::signal::ctrl_c() => {
-            return Ok(Exit::Interrupted);
-        }
-    }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(Exit::Ok),
-    }
+            _ => render_report(out, &report, single)?,
+        };
+        let piped = match out.format {
+            OutputFormat::Json => text.clone(),
+            _ => format!("{text}\n"),
+        };
+        Ok(Frame {
+            screen: text.clone(),
+            key: text,
+            piped,
+            done: None,
+        })
+    })
+    .await?;
+    Ok(match ended {
+        Ended::Interrupted => Exit::Interrupted,
+        Ended::Done(code) => code,
+        Ended::Closed => Exit::Ok,
+    })
 }

@@ -7,6 +7,7 @@ pub mod complete;
 pub mod completion;
 pub mod coverage;
 pub mod explain;
+pub mod frames;
 #[cfg(test)]
 mod mock_tests;
 pub mod overhead;

@@ -5,10 +5,11 @@ use std::io::{IsTerminal, Write};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
+use super::frames::{self, Ended, Frame};
 use super::shared::{self, check_name, emit, template_yaml};
 use crate::cli::{RolloutHistoryArgs, RolloutStatusArgs};
 use crate::cluster::fetch::Scope;
-use crate::cluster::watch::{self, Update};
+use crate::cluster::lean::Keep;
 use crate::cluster::{Clusters, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::daemon::history::{self, Revision};
@@ -115,7 +116,7 @@ pub async fn status(
         &None,
     );
     // One fetch first: unknown names and missing permissions fail here, before any watch.
-    let snapshot = shared::snapshot(&target, &scope, crate::cluster::lean::Keep::Lean).await?;
+    let snapshot = shared::snapshot(&target, &scope, Keep::Lean).await?;
     if snapshot.daemonsets.is_empty() {
         // Nothing to wait for, as kubectl's "No resources found"; documents stay parseable.
         if out.format.is_document() {
@@ -162,57 +163,40 @@ async fn watch_status(
     writer: &mut dyn Write,
 ) -> Result<Exit> {
     let timeout = args.timeout.limit;
-    let tty = std::io::stdout().is_terminal();
     let documents = out.format.is_document();
     let mut last_lines: Vec<String> = Vec::new();
     let mut last: Option<Vec<RolloutStatus>> = None;
-    let mut finished: Option<Exit> = None;
-    let mut failure: Option<Error> = None;
     // Failed pods seen so far: one the controller replaces is not stuck, one that keeps
     // failing is.
     let mut failures = rollout::Failures::default();
-    let follow = watch::follow(target, scope, |update| match update {
-        Update::Snapshot(snapshot) => {
-            failures.observe(&snapshot);
-            let items = statuses(&snapshot, args.revision, &failures);
-            let state = rollout::overall(&items);
-            let lines: Vec<String> = items
-                .iter()
-                .map(|s| format!("{}/{}: {}", s.namespace, s.name, s.message))
-                .collect();
-            if !documents && lines != last_lines {
-                let text = if tty {
-                    let frame = render::rollout::status(out, &items);
-                    let height = super::screen().map(|(_, h)| h);
-                    format!("\x1b[2J\x1b[H{}", render::fit::to_height(&frame, height))
-                } else {
-                    let mut t = String::new();
-                    for (i, l) in lines.iter().enumerate() {
-                        if last_lines.get(i) != Some(l) {
-                            t.push_str(l);
-                            t.push('\n');
-                        }
-                    }
-                    t
-                };
-                if let Err(e) = emit(writer, &text) {
-                    failure = Some(e);
-                    return false;
+    let follow = frames::follow(target, scope, Keep::Lean, writer, |snapshot, screen| {
+        failures.observe(&snapshot);
+        let items = statuses(&snapshot, args.revision, &failures);
+        let state = rollout::overall(&items);
+        let lines: Vec<String> = items
+            .iter()
+            .map(|s| format!("{}/{}: {}", s.namespace, s.name, s.message))
+            .collect();
+        let mut frame = Frame {
+            key: lines.join("\n"),
+            done: (state != State::Progressing).then(|| exit_for(state, true)),
+            ..Frame::default()
+        };
+        if !documents {
+            if screen.tty {
+                let text = render::rollout::status(out, &items);
+                frame.screen = render::fit::to_height(&text, screen.height);
+            }
+            for (i, l) in lines.iter().enumerate() {
+                if last_lines.get(i) != Some(l) {
+                    frame.piped.push_str(l);
+                    frame.piped.push('\n');
                 }
-                last_lines = lines;
-            }
-            last = Some(items);
-            if state == State::Progressing {
-                true
-            } else {
-                finished = Some(exit_for(state, true));
-                false
             }
         }
-        Update::Trouble(msg) => {
-            eprintln!("warning: lost the watch ({msg}); retrying");
-            true
-        }
+        last_lines = lines;
+        last = Some(items);
+        Ok(frame)
     });
     let expired = async {
         match timeout {
@@ -220,15 +204,15 @@ async fn watch_status(
             None => std::future::pending().await,
         }
     };
-    let mut timed_out = false;
-    tokio::select! {
-        r = follow => r?,
-        _ = expired => { timed_out = true; }
-        _ = tokio::signal::ctrl_c() => return Ok(Exit::Interrupted),
-    }
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    let (finished, timed_out) = tokio::select! {
+        r = follow => match r? {
+            Ended::Interrupted => return Ok(Exit::Interrupted),
+            Ended::Done(code) => (Some(code), false),
+            Ended::Closed => (None, false),
+        },
+        _ = expired => (None, true),
+    };
+    let tty = std::io::stdout().is_terminal();
     let items = last.unwrap_or_default();
     if documents {
         emit(writer, &render_status(out, items.clone())?)?;

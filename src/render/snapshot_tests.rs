@@ -15,7 +15,7 @@ use crate::logic::daemon::rollout as rollouts;
 use crate::logic::fixtures::{ds, node, pod};
 use crate::logic::reports::explain::{self as verdicts, Context};
 use crate::logic::reports::preview as previews;
-use crate::logic::snapshot::Snapshot;
+use crate::logic::snapshot::{Snapshot, shared};
 use crate::render::OutputFormat;
 
 const WIDTHS: [u16; 2] = [80, 120];
@@ -88,14 +88,18 @@ fn cluster() -> Snapshot {
     pods.push(daemon_pod("agent-9", "general-09", "old", "Running", false));
     Snapshot {
         daemonsets: vec![ds("nodeSelector: {pool: general}")],
-        nodes,
-        pods,
+        nodes: shared(nodes),
+        pods: shared(pods),
         revisions: vec![
             revision("old", 1, "agent:1"),
             revision("new", 2, "registry.example/agent:2"),
         ],
         create_failures: Vec::new(),
     }
+}
+
+fn owned<T: Clone>(shared: &[std::sync::Arc<T>]) -> Vec<T> {
+    shared.iter().map(|o| (**o).clone()).collect()
 }
 
 fn at(width: u16) -> Output {
@@ -153,6 +157,7 @@ fn explain_tables() {
         let on_node: Vec<&Pod> = snapshot
             .pods
             .iter()
+            .map(|p| &**p)
             .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
             .collect();
         let view = crate::logic::scheduler::ClusterView {
@@ -200,7 +205,8 @@ fn explain_tables() {
 fn rollout_tables() {
     let snapshot = cluster();
     let statuses = rollouts::compute(&snapshot, now(), &rollouts::Failures::default());
-    let revisions = history::history(&snapshot.daemonsets[0], &snapshot.revisions, &snapshot.pods);
+    let pods = owned(&snapshot.pods);
+    let revisions = history::history(&snapshot.daemonsets[0], &snapshot.revisions, &pods);
     let mut second = statuses[0].clone();
     second.name = "agent-canary".into();
     let many = vec![statuses[0].clone(), second];
@@ -224,7 +230,8 @@ fn rollout_tables() {
 fn preview_report() {
     let snapshot = cluster();
     let manifest = ds("nodeSelector: {pool: general}\ntolerations: [{operator: Exists}]");
-    let p = previews::preview(&manifest, None, &snapshot.nodes, &snapshot.pods).expect("a preview");
+    let (nodes, pods) = (owned(&snapshot.nodes), owned(&snapshot.pods));
+    let p = previews::preview(&manifest, None, &nodes, &pods).expect("a preview");
     for w in WIDTHS {
         insta::assert_snapshot!(
             format!("preview_{w}"),
@@ -248,11 +255,12 @@ fn overhead_report_and_new_node() {
     shipper.metadata.uid = Some("shipper-uid".into());
     let daemonsets = [snapshot.daemonsets.clone(), vec![shipper]].concat();
     let facts = AdmissionFacts::default();
+    let (nodes, pods) = (owned(&snapshot.nodes), owned(&snapshot.pods));
     let report = overheads::compute(
         &overheads::Inputs {
             daemonsets: &daemonsets,
-            nodes: &snapshot.nodes,
-            pods: &snapshot.pods,
+            nodes: &nodes,
+            pods: &pods,
             revisions: &snapshot.revisions,
             facts: &facts,
         },

@@ -3,6 +3,8 @@
 //! computed the way `updateDaemonSetStatus` computes the DaemonSet status, so they can be
 //! compared with `kubectl get ds`.
 
+use std::borrow::Borrow;
+
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::jiff::Timestamp;
@@ -181,7 +183,7 @@ fn state_of(pod: &Pod, up_to_date: bool) -> NodeState {
 
 pub fn for_daemonset(
     ds: &DaemonSet,
-    nodes: &[Node],
+    nodes: &[impl Borrow<Node>],
     index: &PodIndex<'_>,
     snapshot: &Snapshot,
     now: Timestamp,
@@ -206,6 +208,7 @@ pub fn for_daemonset(
     let mut t = Tally::default();
     if let Some(placement) = DaemonPlacement::new(ds) {
         for node in nodes {
+            let node: &Node = node.borrow();
             let on_node = index.on_node(uid, node.metadata.name.as_deref().unwrap_or(""));
             pass.node(&placement, node, on_node, &mut t);
         }

@@ -5,7 +5,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::coverage::{NodeState, compute};
 use crate::logic::fixtures::{ds, node, pod};
-use crate::logic::snapshot::Snapshot;
+use crate::logic::snapshot::{Snapshot, shared};
 
 fn daemon_pod(
     name: &str,
@@ -53,7 +53,7 @@ fn revision(name: &str, hash: &str, number: i64) -> ControllerRevision {
 fn counts_follow_the_controller() {
     let snapshot = Snapshot {
         daemonsets: vec![ds("nodeSelector: {pool: general}")],
-        nodes: vec![
+        nodes: shared(vec![
             node("a", &[("pool", "general")], &[]),
             node("b", &[("pool", "general")], &[]),
             node("c", &[("pool", "general")], &[]),
@@ -64,14 +64,14 @@ fn counts_follow_the_controller() {
                 &[("node.kubernetes.io/not-ready", "", "NoSchedule")],
             ),
             node("f", &[("pool", "gpu")], &[]),
-        ],
-        pods: vec![
+        ]),
+        pods: shared(vec![
             daemon_pod("p-a", "a", true, "new", "Running", true),
             daemon_pod("p-b", "b", true, "old", "Running", true),
             daemon_pod("p-c", "c", false, "new", "Pending", false),
             // On a NotReady node: kept, but counted as misscheduled.
             daemon_pod("p-e", "e", true, "old", "Running", false),
-        ],
+        ]),
         revisions: vec![
             revision("agent-old", "old", 1),
             revision("agent-new", "new", 2),
@@ -123,7 +123,7 @@ fn counts_follow_the_controller() {
 fn no_should_run_nodes_is_full_coverage() {
     let snapshot = Snapshot {
         daemonsets: vec![ds("nodeSelector: {pool: none}")],
-        nodes: vec![node("a", &[], &[])],
+        nodes: shared(vec![node("a", &[], &[])]),
         ..Default::default()
     };
     assert_eq!(
@@ -142,8 +142,8 @@ fn terminal_pods_being_deleted_are_ignored() {
     ));
     let snapshot = Snapshot {
         daemonsets: vec![ds("")],
-        nodes: vec![node("a", &[], &[])],
-        pods: vec![p],
+        nodes: shared(vec![node("a", &[], &[])]),
+        pods: shared(vec![p]),
         revisions: vec![revision("agent-new", "new", 1)],
         create_failures: Vec::new(),
     };
@@ -174,11 +174,11 @@ fn a_ready_pod_on_an_unreachable_node_is_unverified_not_covered() {
     let snapshot = Snapshot {
         // Tolerates everything, so the dead node still should run it.
         daemonsets: vec![ds("tolerations: [{operator: Exists}]")],
-        nodes: vec![node("a", &[], &[]), dead],
-        pods: vec![
+        nodes: shared(vec![node("a", &[], &[]), dead]),
+        pods: shared(vec![
             daemon_pod("p-a", "a", true, "new", "Running", true),
             daemon_pod("p-dead", "dead", true, "new", "Running", true),
-        ],
+        ]),
         revisions: vec![revision("agent-new", "new", 1)],
         create_failures: Vec::new(),
     };

@@ -223,9 +223,10 @@ pub fn failed_in_a_row(chain: Option<&CreateFailure>, on_node: &[&Pod]) -> usize
 }
 
 /// All pods owned by `ds` (any node), for [`current`].
-pub fn owned_pods<'a>(ds: &DaemonSet, all: &'a [Pod]) -> Vec<&'a Pod> {
+pub fn owned_pods<'a, P: std::borrow::Borrow<Pod>>(ds: &DaemonSet, all: &'a [P]) -> Vec<&'a Pod> {
     let uid = ds.metadata.uid.as_deref().unwrap_or("");
     all.iter()
+        .map(|p| p.borrow())
         .filter(|p| pods::is_controlled_by(p, uid))
         .collect()
 }

@@ -171,9 +171,10 @@ pub struct PodIndex<'a> {
 }
 
 impl<'a> PodIndex<'a> {
-    pub fn new(pods: &'a [Pod]) -> Self {
+    pub fn new<P: std::borrow::Borrow<Pod>>(pods: &'a [P]) -> Self {
         let mut by_owner: HashMap<&str, HashMap<&str, Vec<&Pod>>> = HashMap::new();
         for pod in pods {
+            let pod: &Pod = pod.borrow();
             if is_terminal(pod) && is_terminating(pod) {
                 continue;
             }

@@ -9,7 +9,7 @@ use super::history::{self, FindError};
 use super::rollout::{self, Progress, State, Strategy};
 use crate::logic::fixtures::{ds, node, pod};
 use crate::logic::nodelifecycle::{self, Fate, Transient};
-use crate::logic::snapshot::Snapshot;
+use crate::logic::snapshot::{Snapshot, shared};
 
 /// The fixture DaemonSet with `spec.updateStrategy` from YAML.
 fn strat(yaml: &str) -> DaemonSet {
@@ -121,8 +121,8 @@ fn now() -> Timestamp {
 fn status_of(d: DaemonSet, nodes: Vec<Node>, pods: Vec<Pod>) -> rollout::RolloutStatus {
     let snap = Snapshot {
         daemonsets: vec![d],
-        nodes,
-        pods,
+        nodes: shared(nodes),
+        pods: shared(pods),
         revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
         create_failures: Vec::new(),
     };
@@ -948,8 +948,8 @@ fn rollout_math_follows_the_controller_branch_by_branch() {
         let mut failures = rollout::Failures::default();
         let snap = Snapshot {
             daemonsets: vec![d],
-            nodes: case.nodes,
-            pods: case.pods,
+            nodes: shared(case.nodes),
+            pods: shared(case.pods),
             revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
             create_failures: Vec::new(),
         };
@@ -958,7 +958,8 @@ fn rollout_math_follows_the_controller_branch_by_branch() {
             let mut seen = snap.clone();
             for p in &mut seen.pods {
                 if p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Failed") {
-                    p.metadata.uid = Some(format!("{}-{i}", pods_name(p)));
+                    let name = pods_name(p);
+                    std::sync::Arc::make_mut(p).metadata.uid = Some(format!("{name}-{i}"));
                 }
             }
             failures.observe(&seen);
@@ -983,8 +984,8 @@ fn a_terminating_pod_on_a_dead_node_is_named_with_the_way_out() {
     let case = cases().swap_remove(1);
     let snap = Snapshot {
         daemonsets: vec![with_status(strat(case.strategy), 2, 2, 3, 0, 3)],
-        nodes: case.nodes,
-        pods: case.pods,
+        nodes: shared(case.nodes),
+        pods: shared(case.pods),
         revisions: vec![revision(1, "old", "agent:1"), revision(2, "new", "agent:2")],
         create_failures: Vec::new(),
     };
