@@ -256,15 +256,29 @@ pub async fn lean_pods(
     namespace: Option<&str>,
     keep: lean::Keep,
 ) -> Result<Vec<Pod>> {
+    pods_decoded(target, namespace, |bytes| lean::decode(bytes, keep)).await
+}
+
+/// Every pod, for `explain ds NAME`: those of DaemonSets named `daemonset` decoded
+/// [`lean::Keep::Lean`], the others [`lean::Keep::Fit`] ([`lean::decode_for_daemonset`]).
+pub async fn pods_for_daemonset(target: &Target, daemonset: &str) -> Result<Vec<Pod>> {
+    pods_decoded(target, None, |bytes| {
+        lean::decode_for_daemonset(bytes, daemonset)
+    })
+    .await
+}
+
+async fn pods_decoded(
+    target: &Target,
+    namespace: Option<&str>,
+    decode: impl Fn(&[u8]) -> serde_json::Result<Pod>,
+) -> Result<Vec<Pod>> {
     let path = match namespace {
         Some(ns) => format!("/api/v1/namespaces/{ns}/pods"),
         None => "/api/v1/pods".to_string(),
     };
     let req = Request::new("list", "pods", namespace);
-    list_decoded(target, &path, &cached(None), req, |bytes| {
-        lean::decode(bytes, keep)
-    })
-    .await
+    list_decoded(target, &path, &cached(None), req, decode).await
 }
 
 pub async fn revisions(

@@ -133,6 +133,13 @@ pub enum Keep {
     /// Also requests, ports, priority, tolerations, every condition and the container
     /// statuses: what the scheduling checks and rollout's reasons read.
     Lean,
+    /// What the scheduler's checks read of the pods already on a node, for preview and
+    /// `explain ds`: [`Keep::Lean`] without tolerations, node selectors, images, reasons,
+    /// the node affinity of bound pods, conditions other than Ready and PodResizePending,
+    /// and container statuses that carry no resources (only those change a pod's requests,
+    /// `scheduled_requests`). Daemon pods are most of a big cluster's pods and carry several
+    /// tolerations and conditions each.
+    Fit,
 }
 
 impl From<LeanPod> for Pod {
@@ -177,8 +184,71 @@ impl From<LeanPod> for Pod {
 pub fn decode(bytes: &[u8], keep: Keep) -> serde_json::Result<Pod> {
     match keep {
         Keep::Lean => serde_json::from_slice::<LeanPod>(bytes).map(Pod::from),
+        Keep::Fit => serde_json::from_slice::<LeanPod>(bytes).map(|p| fit(Pod::from(p))),
         Keep::Coverage => serde_json::from_slice::<CoveragePod>(bytes).map(Pod::from),
     }
+}
+
+/// Decodes one pod for `explain ds NAME`: [`Keep::Lean`] for the pods of DaemonSets named
+/// `daemonset` (their statuses explain their nodes), [`Keep::Fit`] for the others.
+pub fn decode_for_daemonset(bytes: &[u8], daemonset: &str) -> serde_json::Result<Pod> {
+    let pod = Pod::from(serde_json::from_slice::<LeanPod>(bytes)?);
+    let own = pod
+        .metadata
+        .owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.controller == Some(true) && o.kind == "DaemonSet" && o.name == daemonset);
+    Ok(if own { pod } else { fit(pod) })
+}
+
+/// A [`Keep::Lean`] pod cut down to [`Keep::Fit`].
+fn fit(mut pod: Pod) -> Pod {
+    if let Some(spec) = pod.spec.as_mut() {
+        spec.tolerations = None;
+        spec.node_selector = None;
+        for c in spec
+            .containers
+            .iter_mut()
+            .chain(spec.init_containers.iter_mut().flatten())
+        {
+            c.image = None;
+        }
+        let bound = spec.node_name.as_deref().is_some_and(|n| !n.is_empty());
+        if bound && let Some(a) = spec.affinity.as_mut() {
+            a.node_affinity = None;
+            if a.pod_affinity.is_none() && a.pod_anti_affinity.is_none() {
+                spec.affinity = None;
+            }
+        }
+    }
+    if let Some(status) = pod.status.as_mut() {
+        status.reason = None;
+        status.message = None;
+        if let Some(cs) = status.conditions.as_mut() {
+            cs.retain(|c| c.type_ == "Ready" || c.type_ == "PodResizePending");
+        }
+        for list in [
+            &mut status.container_statuses,
+            &mut status.init_container_statuses,
+        ] {
+            if let Some(l) = list.as_mut() {
+                l.retain(|cs| cs.resources.is_some() || cs.allocated_resources.is_some());
+                for cs in l.iter_mut() {
+                    *cs = k8s_openapi::api::core::v1::ContainerStatus {
+                        name: std::mem::take(&mut cs.name),
+                        resources: cs.resources.take(),
+                        allocated_resources: cs.allocated_resources.take(),
+                        ..Default::default()
+                    };
+                }
+            }
+            if list.as_ref().is_some_and(Vec::is_empty) {
+                *list = None;
+            }
+        }
+    }
+    pod
 }
 
 /// A pod decoded whole, cut down to what [`decode`] keeps with `keep`: the lean types are
@@ -186,6 +256,13 @@ pub fn decode(bytes: &[u8], keep: Keep) -> serde_json::Result<Pod> {
 pub fn strip(pod: Pod, keep: Keep) -> Pod {
     let metadata = Meta::from(pod.metadata);
     match keep {
+        Keep::Fit => fit(strip(
+            Pod {
+                metadata: metadata.into(),
+                ..pod
+            },
+            Keep::Lean,
+        )),
         Keep::Lean => Pod::from(LeanPod {
             metadata,
             spec: pod.spec.map(Spec::from),

@@ -266,7 +266,10 @@ fn pod_json() -> Vec<Value> {
             json!({"overhead": {"cpu": "50m"}, "initContainers": [
                 {"name": "s", "image": "s", "restartPolicy": "Always", "resources": {"requests": {"cpu": "300m"}}},
                 {"name": "i", "image": "i", "resources": {"requests": {"cpu": "700m", "memory": "900Mi"}}}]}),
-            none(),
+            // Resized in place: the kubelet has allocated more than the spec asks.
+            json!({"containerStatuses": [{"name": "c", "image": "img", "imageID": "x", "ready": true,
+                "restartCount": 0, "allocatedResources": {"cpu": "400m"},
+                "resources": {"requests": {"cpu": "400m"}}}]}),
         ),
         // Nominated to n1 by a preemption in progress.
         pod(
@@ -381,6 +384,11 @@ fn explain_report(pods: Vec<Pod>) -> Value {
 fn explain_over_lean_pods_is_over_whole_pods() {
     let whole = explain_report(decoded(None));
     assert_eq!(explain_report(decoded(Some(Keep::Lean))), whole);
+    let for_agent: Vec<Pod> = pod_json()
+        .iter()
+        .map(|p| super::decode_for_daemonset(&serde_json::to_vec(p).unwrap(), "agent").unwrap())
+        .collect();
+    assert_eq!(explain_report(for_agent), whole);
     let codes: BTreeSet<String> = whole
         .as_array()
         .unwrap()
@@ -411,6 +419,7 @@ fn preview_report(pods: Vec<Pod>) -> Value {
 fn preview_over_lean_pods_is_over_whole_pods() {
     let whole = preview_report(decoded(None));
     assert_eq!(preview_report(decoded(Some(Keep::Lean))), whole);
+    assert_eq!(preview_report(decoded(Some(Keep::Fit))), whole);
     let text = whole.to_string();
     for what in ["n4", "n5", "9100"] {
         assert!(text.contains(what), "{what}: {text}");
@@ -424,7 +433,7 @@ fn preview_over_lean_pods_is_over_whole_pods() {
 /// A whole pod cut down for a watch store is the pod the one-shot decode makes.
 #[test]
 fn stripping_a_whole_pod_keeps_what_decoding_keeps() {
-    for keep in [Keep::Coverage, Keep::Lean] {
+    for keep in [Keep::Coverage, Keep::Fit, Keep::Lean] {
         let stripped: Vec<Pod> = decoded(None).into_iter().map(|p| strip(p, keep)).collect();
         assert_eq!(stripped, decoded(Some(keep)), "{keep:?}");
     }
@@ -470,7 +479,7 @@ fn lean_set(keep: Keep) -> Vec<&'static str> {
         "status.phase",
         "status.conditions",
     ];
-    if keep == Keep::Lean {
+    if keep != Keep::Coverage {
         for c in ["spec.containers[]", "spec.initContainers[]"] {
             for f in ["name", "image", "resources", "ports", "restartPolicy"] {
                 set.push(Box::leak(format!("{c}.{f}").into_boxed_str()));
@@ -494,6 +503,19 @@ fn lean_set(keep: Keep) -> Vec<&'static str> {
             "status.initContainerStatuses",
         ]);
     }
+    if keep == Keep::Fit {
+        let dropped = |f: &&str| {
+            f.ends_with(".image")
+                || [
+                    "spec.nodeSelector",
+                    "spec.tolerations",
+                    "status.reason",
+                    "status.message",
+                ]
+                .contains(f)
+        };
+        set.retain(|f| !dropped(f));
+    }
     set
 }
 
@@ -515,7 +537,7 @@ async fn watch_stores_hold_only_lean_objects() {
     use kube::runtime::watcher::Event;
     let whole = decoded(None);
     assert!(!outside_lean_set(&whole[0], Keep::Lean).is_empty());
-    for keep in [Keep::Coverage, Keep::Lean] {
+    for keep in [Keep::Coverage, Keep::Fit, Keep::Lean] {
         let mut events = vec![Ok(Event::Init)];
         events.extend(whole.iter().cloned().map(|p| Ok(Event::InitApply(p))));
         events.push(Ok(Event::InitDone));

@@ -472,7 +472,7 @@ async fn ds_report(
     let (daemonsets, nodes, pods) = tokio::join!(
         fetch::daemonsets(target, &scope),
         fetch::nodes(target, None),
-        fetch::lean_pods(target, None, crate::cluster::lean::Keep::Lean),
+        fetch::pods_for_daemonset(target, name),
     );
     let ds = daemonsets?
         .into_iter()

@@ -180,7 +180,7 @@ async fn previews(
 ) -> Result<Vec<Preview>> {
     let (nodes, pods) = tokio::try_join!(
         fetch::nodes(target, None),
-        fetch::lean_pods(target, None, crate::cluster::lean::Keep::Lean)
+        fetch::lean_pods(target, None, crate::cluster::lean::Keep::Fit)
     )?;
     let scope = one_namespace(&daemonsets);
     let mut unread = Vec::new();
