@@ -184,6 +184,7 @@ async fn watch(
     out: &Output,
     writer: &mut dyn Write,
 ) -> Result<Exit> {
+    super::wait_for_server(target).await?;
     let ended = frames::follow(target, scope, Keep::Coverage, writer, |snapshot, screen| {
         let report = CoverageReport {
             items: items(&snapshot, None),

@@ -1,6 +1,6 @@
-//! The screen of both `--watch` modes (`coverage --watch`, `rollout status --watch`): waits for
-//! the API server, follows the watch ([`watch::follow`]), redraws on a terminal or appends
-//! when piped, prints nothing when a frame says what the last one said, and warns once per
+//! The screen of both `--watch` modes (`coverage --watch`, `rollout status --watch`): follows
+//! the watch ([`watch::follow`]; the caller has waited for the API server), redraws on a
+//! terminal or appends when piped, prints nothing when a frame says what the last one said, and warns once per
 //! distinct loss of the watch. Ctrl-C ends it.
 
 use std::io::{IsTerminal, Write};
@@ -54,7 +54,6 @@ pub async fn follow(
     writer: &mut dyn Write,
     mut frame: impl FnMut(Snapshot, &Screen) -> Result<Frame>,
 ) -> Result<Ended> {
-    super::wait_for_server(target).await?;
     let tty = std::io::stdout().is_terminal();
     let mut last_key: Option<String> = None;
     let mut ended = Ended::Closed;
