@@ -180,7 +180,7 @@ pub async fn one_daemonset(
     let snapshot = Snapshot {
         daemonsets: vec![ds.clone()],
         nodes: Vec::new(),
-        pods,
+        pods: crate::logic::snapshot::shared(pods),
         revisions,
         create_failures: Vec::new(),
     };
