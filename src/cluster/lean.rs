@@ -348,6 +348,19 @@ impl From<PodSpec> for Spec {
             host_network: s.host_network,
             node_selector: s.node_selector,
             tolerations: s.tolerations,
+            volumes: s
+                .volumes
+                .map(|vs| vs.into_iter().map(LeanVolume::from).collect()),
+        }
+    }
+}
+
+impl From<Volume> for LeanVolume {
+    fn from(v: Volume) -> Self {
+        LeanVolume {
+            name: v.name,
+            persistent_volume_claim: v.persistent_volume_claim,
+            ephemeral: v.ephemeral.map(|_| serde::de::IgnoredAny),
         }
     }
 }

@@ -3,6 +3,8 @@
 //! where each node stands, which nodes hold the rollout up and why, and the nodes that dropped
 //! out of `desiredNumberScheduled` while still running an old revision.
 
+use std::borrow::Borrow;
+
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -464,9 +466,12 @@ pub fn for_daemonset(
 }
 
 /// Which nodes should run the DaemonSet (`desiredNumberScheduled`); none without a template.
-fn should_run(placement: Option<&DaemonPlacement<'_>>, nodes: &[Node]) -> Vec<bool> {
+fn should_run(placement: Option<&DaemonPlacement<'_>>, nodes: &[impl Borrow<Node>]) -> Vec<bool> {
     placement.map_or_else(Vec::new, |p| {
-        nodes.iter().map(|n| p.evaluate(n).should_run).collect()
+        nodes
+            .iter()
+            .map(|n| p.evaluate(n.borrow()).should_run)
+            .collect()
     })
 }
 
