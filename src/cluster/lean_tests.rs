@@ -349,6 +349,7 @@ fn explain_report(pods: Vec<Pod>) -> Value {
         nodes: &all_nodes,
         pods: &bound,
         complete: true,
+        objects: &scheduler::NOTHING_READ,
     };
     let waiting: Vec<&Pod> = pods.iter().filter(|p| !pods::is_bound(p)).collect();
     let events = HashMap::from([(
