@@ -19,7 +19,7 @@ use super::rolling::{Effect, NodeInput, Pass, Slot};
 use super::{pods, revisions};
 use crate::logic::apimachinery::compat;
 use crate::logic::nodelifecycle;
-use crate::logic::nodelifecycle::eviction;
+use crate::logic::nodelifecycle::{condition_taints, eviction};
 use crate::logic::snapshot::Snapshot;
 
 /// `spec.updateStrategy.type`.
@@ -527,6 +527,7 @@ impl Walk<'_> {
         if let Some(slot) = self.pass.classify(&input) {
             t.add(node, desired, slot, self.numbers);
         }
+        t.moving |= self.joins_or_leaves(node, desired);
         // A toleration with seconds: the taint-eviction controller removes the pod (and the
         // DaemonSet controller recreates it where the node still should run it).
         let live = on_node.iter().find(|p| !pods::is_terminating(p));
@@ -541,6 +542,19 @@ impl Walk<'_> {
         }) {
             t.evictions.push(format!("{node_name}: {}", e.sentence()));
         }
+    }
+}
+
+impl Walk<'_> {
+    /// The node-lifecycle controller is about to retaint the node, its taints lagging behind its
+    /// conditions (`condition_taints::pending`), and that moves it into or out of the desired
+    /// set: a node just gone NotReady leaves it, so its unavailable pod holds nothing up.
+    fn joins_or_leaves(&self, node: &Node, desired: bool) -> bool {
+        let Some(placement) = self.placement else {
+            return false;
+        };
+        condition_taints::pending(node)
+            .is_some_and(|next| placement.evaluate(&next).should_run != desired)
     }
 }
 

@@ -286,6 +286,53 @@ fn not_ready_node_outside_desired_with_old_pod_is_listed() {
     );
 }
 
+/// A node that just reported NotReady, before the node-lifecycle controller's
+/// `doNoScheduleTaintingPass` added `not-ready:NoSchedule` (which daemon pods do not tolerate).
+fn just_not_ready_node(name: &str) -> Node {
+    let mut n = ready_node(name);
+    if let Some(c) = n.status.as_mut().and_then(|s| s.conditions.as_mut()) {
+        c[0].status = "False".into();
+    }
+    n
+}
+
+#[test]
+fn a_node_just_gone_not_ready_is_leaving_the_desired_set_not_holding_the_rollout() {
+    // Its new pod is unavailable and takes the whole maxUnavailable; but the taint on its way
+    // takes the node out of the desired set, and the controller goes on without it.
+    let d = with_status(ds(""), 2, 2, 3, 2, 1);
+    let pods = vec![
+        dpod("a", "n1", "new", true, None),
+        dpod("b", "wobbly", "new", false, None),
+        dpod("c", "n2", "old", true, None),
+    ];
+    let s = status_of(
+        d.clone(),
+        vec![
+            ready_node("n1"),
+            ready_node("n2"),
+            just_not_ready_node("wobbly"),
+        ],
+        pods.clone(),
+    );
+    assert_eq!(s.state, State::Progressing, "{}", s.message);
+    // Once the taint is there the node has left, and a node that stays down while tolerated
+    // still holds the budget, as before.
+    let mut tainted = just_not_ready_node("wobbly");
+    tainted.spec.get_or_insert_with(Default::default).taints =
+        Some(vec![k8s_openapi::api::core::v1::Taint {
+            key: "node.kubernetes.io/not-ready".into(),
+            effect: "NoSchedule".into(),
+            ..Default::default()
+        }]);
+    let s = status_of(
+        with_status(ds("tolerations: [{operator: Exists}]"), 2, 2, 3, 2, 1),
+        vec![ready_node("n1"), ready_node("n2"), tainted],
+        pods,
+    );
+    assert_eq!(s.state, State::Stuck, "{}", s.message);
+}
+
 #[test]
 fn not_ready_node_inside_desired_is_counted_apart() {
     // A DaemonSet tolerating everything keeps the NotReady node in desired.

@@ -4,6 +4,7 @@
 //! controller (`pkg/controller/nodelifecycle`: Ready=Unknown when the kubelet goes silent), pod
 //! GC (`pkg/controller/podgc`) and the taint-eviction controller ([`eviction`]).
 
+pub mod condition_taints;
 pub mod eviction;
 
 use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod};
