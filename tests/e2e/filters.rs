@@ -724,3 +724,163 @@ async fn device_verdicts_equal_the_scheduler() {
     compared += check(&tb, &client, "tpl-gpu", &templated).await;
     assert_eq!(compared, 6, "node verdicts compared");
 }
+
+/// The `PriorityClass`es of the nomination scenario, and a pod of `class` asking `cpu`:
+/// bound to `node` (no scheduler) or, with an empty `node`, left to the scheduler on the
+/// `pool: nom` node; `extra` goes under `metadata`.
+fn prioritised(name: &str, class: &str, cpu: &str, node: &str, extra: &str) -> String {
+    let placement = if node.is_empty() {
+        "nodeSelector: {pool: nom}".to_string()
+    } else {
+        format!("nodeName: {node}")
+    };
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}
+  namespace: {NS}
+{extra}spec:
+  {placement}
+  priorityClassName: {class}
+  tolerations: [{{operator: Exists}}]
+  containers:
+  - name: main
+    image: registry.example/filler:1
+    resources: {{requests: {{cpu: '{cpu}'}}}}
+"
+    )
+}
+
+/// `RunFilterPluginsWithNominatedPods` on the testbed: a low-priority victim held Terminating
+/// by a finalizer, a high-priority pod that preempted it and waits nominated to the node
+/// (`PodEligibleToPreemptOthers` keeps the nomination while a lower-priority victim
+/// terminates there), and a DaemonSet whose pod fits beside the victim but not beside the
+/// victim and the nominated pod. preview and explain are compared with the scheduler before
+/// and after the finalizer goes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nominated_pods_hold_their_room_as_the_scheduler_does() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    add_node(
+        &client,
+        &FakeNode::new("nom-1").cpu("4").label("pool", "nom"),
+    )
+    .await
+    .expect("node");
+    let classes = "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: low}\nvalue: 10\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\n";
+    let hold = "  finalizers: [testbed.kubectl-ds/hold]\n";
+    apply_yaml(
+        &client,
+        &format!(
+            "{classes}---\n{}",
+            prioritised("victim", "low", "2", "nom-1", hold)
+        ),
+    )
+    .await
+    .expect("victim");
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    kubectl_ds_testbed::wait_for("victim running", Duration::from_secs(60), || async {
+        let p = pods.get("victim").await?;
+        let running = p.status.and_then(|s| s.phase).as_deref() == Some("Running");
+        Ok::<_, kube::Error>(running.then_some(()))
+    })
+    .await
+    .expect("victim running");
+    // 2 + 3 cpus do not fit in 4: the scheduler preempts the victim, which the finalizer
+    // keeps on the node.
+    apply_yaml(&client, &prioritised("preemptor", "high", "3", "", ""))
+        .await
+        .expect("preemptor");
+    kubectl_ds_testbed::wait_for("the nomination", Duration::from_secs(60), || async {
+        let victim = pods.get("victim").await?;
+        let p = pods.get("preemptor").await?;
+        let nominated = p.status.and_then(|s| s.nominated_node_name);
+        let held = victim.metadata.deletion_timestamp.is_some() && nominated.is_some();
+        Ok::<_, kube::Error>(held.then_some(()))
+    })
+    .await
+    .expect("the preemptor nominated while the victim terminates");
+
+    // 2 + 1 fit, 2 + 3 + 1 do not: the daemon pod waits with "Insufficient cpu".
+    let manifest = daemonset(
+        "beside-nominated",
+        NS,
+        "nodeSelector: {pool: nom}\npriorityClassName: low",
+    )
+    .replace(
+        "        image: registry.example/agent:1\n",
+        "        image: registry.example/agent:1\n        resources: {requests: {cpu: '1'}}\n",
+    );
+    assert_eq!(
+        check(&tb, &client, "beside-nominated", &manifest).await,
+        1,
+        "one node verdict compared"
+    );
+    let explained = json_report(
+        tb.kubeconfig(),
+        &["explain", "node", "nom-1", "beside-nominated", "-o", "json"],
+    );
+    let v = &explained["verdicts"][0];
+    assert_eq!(v["code"], "InsufficientResources", "{v}");
+    assert_eq!(v["nominated"], serde_json::json!(["preemptor"]), "{v}");
+    assert_eq!(v["insufficient"][0]["reason"], "Insufficient cpu", "{v}");
+    assert_eq!(v["insufficient"][0]["used"], "5", "{v}");
+    let preemptor = pods.get("preemptor").await.expect("preemptor");
+    assert!(
+        preemptor.spec.and_then(|s| s.node_name).is_none(),
+        "the preemptor is still waiting"
+    );
+
+    // Without the finalizer the victim goes: the preemptor binds and the daemon pod fits
+    // beside it (3 + 1 of 4).
+    pods.patch(
+        "victim",
+        &kube::api::PatchParams::default(),
+        &kube::api::Patch::Merge(serde_json::json!({"metadata": {"finalizers": null}})),
+    )
+    .await
+    .expect("finalizer removed");
+    kubectl_ds_testbed::wait_for("both pods bound", Duration::from_secs(60), || async {
+        let listed = pods.list(&ListParams::default()).await?;
+        let bound = |p: &Pod| p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some();
+        let preemptor = listed
+            .items
+            .iter()
+            .any(|p| p.metadata.name.as_deref() == Some("preemptor") && bound(p));
+        let daemon = listed.items.iter().any(|p| {
+            p.metadata
+                .name
+                .as_deref()
+                .is_some_and(|n| n.starts_with("beside-nominated-"))
+                && bound(p)
+        });
+        let victim = listed
+            .items
+            .iter()
+            .any(|p| p.metadata.name.as_deref() == Some("victim"));
+        Ok::<_, kube::Error>((preemptor && daemon && !victim).then_some(()))
+    })
+    .await
+    .expect("the preemptor and the daemon pod bound once the victim is gone");
+    wait_stable(&client, NS, Duration::from_secs(60)).await;
+    let explained = json_report(
+        tb.kubeconfig(),
+        &["explain", "node", "nom-1", "beside-nominated", "-o", "json"],
+    );
+    let v = &explained["verdicts"][0];
+    assert!(v["nominated"].is_null(), "{v}");
+    assert!(v["insufficient"].is_null(), "{v}");
+    assert_eq!(v["node"], "nom-1", "{v}");
+    let file = tb.dir().join("beside-nominated.yaml");
+    let report = json_report(
+        tb.kubeconfig(),
+        &["preview", "-f", file.to_str().unwrap(), "-o", "json"],
+    );
+    let p = &report["items"][0];
+    assert_eq!(p["wouldRun"], serde_json::json!(["nom-1"]), "{p}");
+    assert!(
+        p["unplaceable"].as_array().is_none_or(|a| a.is_empty()),
+        "{p}"
+    );
+}

@@ -304,3 +304,74 @@ status: {{phase: Pending, nominatedNodeName: n1}}"
     let low = crate::logic::reports::preview::preview(&ds, None, &nodes, &[nominated(-1)]).unwrap();
     assert_eq!(low.would_run, ["n1"]);
 }
+
+/// The testbed's preemption, as its API server returned the two pods: `victim` (priority 10,
+/// 2 cpus) preempted and held Terminating by a finalizer on nom-1, `preemptor` (priority
+/// 1000, 3 cpus) Pending with `status.nominatedNodeName: nom-1`.
+fn captured_preemption() -> (Pod, Pod) {
+    let read = |text: &str| pod(text);
+    (
+        read(include_str!("fixtures/nominated-victim.yaml")),
+        read(include_str!("fixtures/nominated-preemptor.yaml")),
+    )
+}
+
+fn nom_node() -> Node {
+    let mut n = node("nom-1", &[("pool", "nom")], &[]);
+    n.status =
+        Some(crate::yaml::from_str("allocatable: {cpu: '4', memory: 8Gi, pods: '110'}").unwrap());
+    n
+}
+
+#[test]
+fn a_captured_nomination_is_counted_as_add_ge_nominated_pods_does() {
+    // addGENominatedPods (framework.go): the Pending preemptor counts against pods of priority
+    // up to its own 1000 on nom-1 only; the Terminating victim is bound, not nominated.
+    use super::nominated::{counted, is_nominated_to};
+    let (victim, preemptor) = captured_preemption();
+    assert!(is_nominated_to(&preemptor, "nom-1"));
+    assert!(!is_nominated_to(&victim, "nom-1"));
+    let all = [&victim, &preemptor];
+    let names = |prio: i32, node: &str| -> Vec<String> {
+        counted(&all, node, prio, "ds-uid")
+            .iter()
+            .map(|p| crate::logic::daemon::pods::name(p).to_string())
+            .collect()
+    };
+    assert_eq!(names(10, "nom-1"), ["preemptor"]);
+    assert_eq!(names(1000, "nom-1"), ["preemptor"]);
+    assert!(names(1001, "nom-1").is_empty());
+    assert!(names(10, "nom-2").is_empty());
+}
+
+#[test]
+fn a_daemon_pod_beside_a_captured_nomination_is_short_of_cpu() {
+    // RunFilterPluginsWithNominatedPods: the 1-cpu daemon pod at priority 10 fits beside the
+    // Terminating victim (2 of 4 cpus; the scheduler's cache keeps a terminating pod until it
+    // is deleted) but not beside the victim and the nominated preemptor (5 of 4), as the
+    // testbed's scheduler says ("Insufficient cpu"). Above the preemptor's priority, or once the
+    // victim is gone and the preemptor bound, it fits.
+    let (victim, preemptor) = captured_preemption();
+    let nodes = [nom_node()];
+    let ds = |prio: i32| {
+        crate::logic::fixtures::ds(&format!(
+            "priority: {prio}\ncontainers: [{{name: c, image: i, resources: {{requests: {{cpu: '1'}}}}}}]"
+        ))
+    };
+    let pods = [victim.clone(), preemptor.clone()];
+    let held = crate::logic::reports::preview::preview(&ds(10), None, &nodes, &pods).unwrap();
+    assert!(held.would_run.is_empty(), "{:?}", held.would_run);
+    assert_eq!(held.unplaceable[0].node, "nom-1");
+    assert!(
+        held.unplaceable[0].reason.contains("Insufficient cpu"),
+        "{}",
+        held.unplaceable[0].reason
+    );
+    let above = crate::logic::reports::preview::preview(&ds(1001), None, &nodes, &pods).unwrap();
+    assert_eq!(above.would_run, ["nom-1"]);
+    let mut bound = preemptor;
+    bound.spec.as_mut().unwrap().node_name = Some("nom-1".into());
+    bound.status.as_mut().unwrap().nominated_node_name = None;
+    let after = crate::logic::reports::preview::preview(&ds(10), None, &nodes, &[bound]).unwrap();
+    assert_eq!(after.would_run, ["nom-1"]);
+}
