@@ -884,3 +884,211 @@ async fn nominated_pods_hold_their_room_as_the_scheduler_does() {
         "{p}"
     );
 }
+
+/// When an event last happened: the newest of its series, its eventTime and lastTimestamp
+/// (RFC 3339 strings, which sort by time).
+fn newest_time(e: &Event) -> String {
+    let series = e
+        .series
+        .as_ref()
+        .and_then(|s| s.last_observed_time.as_ref());
+    [
+        series.map(serde_json::to_value),
+        e.event_time.as_ref().map(serde_json::to_value),
+        e.last_timestamp.as_ref().map(serde_json::to_value),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|v| v.ok()?.as_str().map(str::to_string))
+    .max()
+    .unwrap_or_default()
+}
+
+/// The message of the newest FailedScheduling event of each Pending pod of DaemonSet `name`,
+/// by node, once every one of them contains `expected`.
+async fn latest_messages(
+    client: &kube::Client,
+    name: &str,
+    expected: &str,
+) -> BTreeMap<String, String> {
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let events: Api<Event> = Api::namespaced(client.clone(), NS);
+    let mut last = BTreeMap::new();
+    for _ in 0..120 {
+        let mut newest: BTreeMap<String, (String, String)> = BTreeMap::new();
+        for e in events
+            .list(&ListParams::default().fields("reason=FailedScheduling"))
+            .await
+            .expect("events")
+            .items
+        {
+            let when = newest_time(&e);
+            let pod = e.involved_object.name.unwrap_or_default();
+            let message = e.message.unwrap_or_default();
+            if newest.get(&pod).is_none_or(|(w, _)| *w <= when) {
+                newest.insert(pod, (when, message));
+            }
+        }
+        last = BTreeMap::new();
+        for p in pods
+            .list(&ListParams::default().labels(&format!("app={name}")))
+            .await
+            .expect("pods")
+            .items
+        {
+            if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none() {
+                let pod = p.metadata.name.clone().unwrap_or_default();
+                let message = newest.get(&pod).map(|(_, m)| m.clone()).unwrap_or_default();
+                last.insert(common::pod_node(&p).unwrap_or_default(), message);
+            }
+        }
+        if last.values().all(|m| m.contains(expected)) {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("{name}: the scheduler's newest messages are {last:?}, not all {expected:?}");
+}
+
+/// The reason of `plugin` in the `filters[]` of `report`'s entry for `node`.
+fn filter_reason(entries: &Value, node: &str, plugin: &str) -> String {
+    entries
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["node"] == node)
+        .flat_map(|e| e["filters"].as_array().cloned().unwrap_or_default())
+        .find(|f| f["plugin"] == plugin)
+        .and_then(|f| f["reason"].as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// VolumeBinding with WaitForFirstConsumer on static PersistentVolumes (`FindPodVolumes`,
+/// `findMatchingVolumes`, `checkBoundClaims`), with the PersistentVolume controller running so
+/// PVs become Available and the scheduler's binding completes. A claim no PV can hold is
+/// rejected on every node; a claim the zone-a PV can hold runs in zone a only, the scheduler
+/// binds it, and the other nodes then fail on the PV's node affinity.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wait_for_first_consumer_verdicts_equal_the_scheduler() {
+    let tb = Testbed::start(Options {
+        extra_controllers: vec!["persistentvolume-binder-controller"],
+        ..Options::default()
+    })
+    .await
+    .expect("testbed");
+    let client = tb.client().await.expect("client");
+    for (n, zone) in [("w-1", "a"), ("w-2", "b"), ("w-3", "a"), ("w-4", "")] {
+        let mut node = FakeNode::new(n).label("pool", "vol");
+        if !zone.is_empty() {
+            node = node.label("topology.kubernetes.io/zone", zone);
+        }
+        add_node(&client, &node).await.expect("node");
+    }
+    let affinity = |zone: &str| {
+        format!(
+            "  accessModes: [ReadWriteOnce]\n  nodeAffinity: {{required: {{nodeSelectorTerms: [{{matchExpressions: [{{key: topology.kubernetes.io/zone, operator: In, values: [{zone}]}}]}}]}}}}\n"
+        )
+    };
+    let sized =
+        |claim: String, size: &str| claim.replace("storage: 1Gi", &format!("storage: {size}"));
+    let objects = [
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local}\nprovisioner: kubernetes.io/no-provisioner\nvolumeBindingMode: WaitForFirstConsumer\n".to_string(),
+        volume("pv-wait-a", "", &affinity("a")),
+        sized(volume("pv-wait-b", "", &affinity("b")), "100Mi"),
+        sized(claim("nowhere", "", "ReadWriteOnce", "local"), "5Gi"),
+        claim("first", "", "ReadWriteOnce", "local"),
+    ];
+    apply_yaml(&client, &objects.join("---\n"))
+        .await
+        .expect("storage objects");
+    let volumes: Api<k8s_openapi::api::core::v1::PersistentVolume> = Api::all(client.clone());
+    kubectl_ds_testbed::wait_for("PVs available", Duration::from_secs(60), || async {
+        let listed = volumes.list(&ListParams::default()).await?;
+        let available = listed.items.len() == 2
+            && listed
+                .items
+                .iter()
+                .all(|v| v.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Available"));
+        Ok::<_, kube::Error>(available.then_some(()))
+    })
+    .await
+    .expect("the PersistentVolume controller makes the PVs Available");
+
+    // No PV is big enough: every node fails FindPodVolumes, and nothing is bound.
+    let nowhere = mounting("nowhere", "nowhere");
+    assert_eq!(check(&tb, &client, "nowhere", &nowhere).await, 4);
+
+    // Unbound, the zone-a PV can hold the claim on w-1 and w-3 only.
+    let first = mounting("first", "first");
+    let file = tb.dir().join("first.yaml");
+    std::fs::write(&file, &first).unwrap();
+    let preview = |when: &str| {
+        let report = json_report(
+            tb.kubeconfig(),
+            &["preview", "-f", file.to_str().unwrap(), "-o", "json"],
+        );
+        let p = report["items"][0].clone();
+        assert!(p["notChecked"].is_null(), "{when}: {p}");
+        p
+    };
+    let before = preview("unbound");
+    assert_eq!(
+        before["wouldRun"],
+        serde_json::json!(["w-1", "w-3"]),
+        "{before}"
+    );
+    for n in ["w-2", "w-4"] {
+        assert_eq!(
+            filter_reason(&before["unplaceable"], n, "VolumeBinding"),
+            "node(s) didn't find available persistent volumes to bind",
+            "{n}: {before}"
+        );
+    }
+    apply_yaml(&client, &first).await.expect("apply");
+    let claims: Api<k8s_openapi::api::core::v1::PersistentVolumeClaim> =
+        Api::namespaced(client.clone(), NS);
+    let bound_to = kubectl_ds_testbed::wait_for("claim bound", Duration::from_secs(60), || async {
+        let c = claims.get("first").await?;
+        let bound = c.status.and_then(|s| s.phase).as_deref() == Some("Bound");
+        Ok::<_, kube::Error>(bound.then(|| c.spec.and_then(|s| s.volume_name)).flatten())
+    })
+    .await
+    .expect("the scheduler binds the claim");
+    assert_eq!(bound_to, "pv-wait-a");
+    wait_stable(&client, NS, Duration::from_secs(120)).await;
+    let (running, _) = outcome(&client, "first").await;
+    assert_eq!(
+        running,
+        strings(&before["wouldRun"]),
+        "bound pods vs wouldRun"
+    );
+
+    // Bound to the zone-a PV, the claim fails checkBoundClaims elsewhere; preview and explain
+    // say so, as the scheduler does once it has retried the Pending pods.
+    let conflict = "node(s) didn't match PersistentVolume's node affinity";
+    let messages = latest_messages(&client, "first", conflict).await;
+    assert_eq!(
+        messages.keys().cloned().collect::<BTreeSet<_>>(),
+        ["w-2", "w-4"].map(String::from).into(),
+        "{messages:?}"
+    );
+    let after = preview("bound");
+    assert_eq!(
+        after["wouldRun"],
+        serde_json::json!(["w-1", "w-3"]),
+        "{after}"
+    );
+    let explained = json_report(tb.kubeconfig(), &["explain", "ds", "first", "-o", "json"]);
+    for n in ["w-2", "w-4"] {
+        assert_eq!(
+            filter_reason(&after["unplaceable"], n, "VolumeBinding"),
+            conflict,
+            "{n}: {after}"
+        );
+        assert_eq!(
+            filter_reason(&explained["verdicts"], n, "VolumeBinding"),
+            conflict,
+            "{n}: {explained}"
+        );
+    }
+}
