@@ -212,29 +212,33 @@ async fn watch_status(
         },
         _ = expired => (None, true),
     };
-    let tty = std::io::stdout().is_terminal();
     let items = last.unwrap_or_default();
     if documents {
         emit(writer, &render_status(out, items.clone())?)?;
-    } else if !tty && finished.is_some() {
+    } else if !std::io::stdout().is_terminal() && finished.is_some() {
         // The detail of the final state, after the progress lines.
         let detail = render::rollout::status(out, &items);
         emit(writer, &format!("\n{detail}"))?;
     }
     if timed_out {
-        let pending: Vec<String> = items
-            .iter()
-            .filter(|s| !s.is_done())
-            .map(|s| format!("{}/{} ({})", s.namespace, s.name, s.state.as_str()))
-            .collect();
-        eprintln!(
-            "error: timed out after {} waiting for the rollout of {}",
-            args.timeout.text,
-            pending.join(", ")
-        );
+        report_timeout(args, &items);
         return Ok(Exit::Problem);
     }
     Ok(finished.unwrap_or(Exit::Problem))
+}
+
+/// `--timeout` ran out: which rollouts were still going, and in what state.
+fn report_timeout(args: &StatusOptions, items: &[RolloutStatus]) {
+    let pending: Vec<String> = items
+        .iter()
+        .filter(|s| !s.is_done())
+        .map(|s| format!("{}/{} ({})", s.namespace, s.name, s.state.as_str()))
+        .collect();
+    eprintln!(
+        "error: timed out after {} waiting for the rollout of {}",
+        args.timeout.text,
+        pending.join(", ")
+    );
 }
 
 fn find(hist: &[Revision], n: i64) -> Result<&Revision> {

@@ -329,4 +329,29 @@ mod renumber_tests {
         let h = revs(&[(3, 0), (2, 0)]);
         assert_eq!(renumbered(&h, 1), None);
     }
+
+    #[test]
+    fn a_stored_template_compares_without_the_patch_directive_and_nulls() {
+        let stored: ControllerRevision = crate::yaml::from_str(
+            "metadata: {name: agent-1}
+revision: 1
+data:
+  spec:
+    template:
+      $patch: replace
+      metadata: {creationTimestamp: null, labels: {app: agent}}
+      spec: {containers: [{name: c, image: 'agent:1', resources: {}}]}
+",
+        )
+        .expect("revision");
+        let t = template_of(&stored).expect("template");
+        assert_eq!(
+            t,
+            serde_json::json!({"metadata": {"labels": {"app": "agent"}},
+                "spec": {"containers": [{"name": "c", "image": "agent:1"}]}})
+        );
+        let empty: ControllerRevision =
+            crate::yaml::from_str("metadata: {name: agent-2}\nrevision: 2\n").expect("revision");
+        assert!(template_of(&empty).is_err());
+    }
 }

@@ -70,6 +70,31 @@ impl<'a> Slot<'a> {
     }
 }
 
+impl<'a> Slot<'a> {
+    /// A pod on a node that reports NotReady (Ready=False) waits for its node, not for help:
+    /// the kubelet still runs and reports there, and the pod's readiness is its to set again
+    /// (the node-lifecycle controller's `MarkPodsNotReady` is the kubelet's to undo). Only a
+    /// silent kubelet (Ready=Unknown) leaves the pod as it is for good.
+    fn down_or_blocked(uses_budget: bool, pod: &'a Pod, blocker: Blocker, prefix: &str) -> Self {
+        let reporting = matches!(&blocker, Blocker::NodeDown { down } if !down.unreachable);
+        if !reporting {
+            return Slot::blocked(uses_budget, pod, blocker, prefix);
+        }
+        let note = format!(
+            "{}; its kubelet still reports, so the pod is ready again when the node is",
+            blocker.sentence()
+        );
+        Slot {
+            effect: Effect::Moving,
+            uses_budget,
+            pod: Some(pod),
+            blocker: Some(blocker),
+            note,
+            old_pod: false,
+        }
+    }
+}
+
 /// The DaemonSet-wide inputs of the pass.
 pub struct Pass<'f> {
     /// maxSurge > 0 (`util.AllowsSurge`).
@@ -193,8 +218,13 @@ impl Pass<'_> {
                 &format!("new pod {}", t.sentence()),
             ))
             .filter(|s| n.desired || s.uses_budget),
-            Fate::Blocked(b) => Some(Slot::blocked(self.counts(true, false), new, b, "new pod "))
-                .filter(|s| n.desired || s.uses_budget),
+            Fate::Blocked(b) => Some(Slot::down_or_blocked(
+                self.counts(true, false),
+                new,
+                b,
+                "new pod ",
+            ))
+            .filter(|s| n.desired || s.uses_budget),
         }
     }
 
@@ -272,7 +302,7 @@ impl Pass<'_> {
                 Some(new),
                 &format!("new pod {}", t.sentence()),
             ),
-            Fate::Blocked(b) => Slot::blocked(true, new, b, "new pod "),
+            Fate::Blocked(b) => Slot::down_or_blocked(true, new, b, "new pod "),
         }
     }
 }

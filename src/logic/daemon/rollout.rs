@@ -338,14 +338,13 @@ impl Tally {
         self.moving |= slot.effect == Effect::Moving;
         let blocker = slot.blocker.as_ref();
         self.rollout_problem |= blocker.is_some_and(|b| !b.is_node_problem());
+        let node_down = matches!(blocker, Some(nodelifecycle::Blocker::NodeDown { .. }));
         let progress = match slot.effect {
+            _ if node_down => Progress::NodeNotReady,
             Effect::Done => Progress::Done,
             Effect::Moving => Progress::Updating,
             Effect::Candidate | Effect::Outside => Progress::Waiting,
-            Effect::Blocked => match blocker {
-                Some(nodelifecycle::Blocker::NodeDown { .. }) => Progress::NodeNotReady,
-                _ => Progress::Stuck,
-            },
+            Effect::Blocked => Progress::Stuck,
         };
         let mut row = NodeProgress {
             node: node.metadata.name.clone().unwrap_or_default(),

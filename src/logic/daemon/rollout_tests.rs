@@ -286,51 +286,71 @@ fn not_ready_node_outside_desired_with_old_pod_is_listed() {
     );
 }
 
-/// A node that just reported NotReady, before the node-lifecycle controller's
-/// `doNoScheduleTaintingPass` added `not-ready:NoSchedule` (which daemon pods do not tolerate).
-fn just_not_ready_node(name: &str) -> Node {
+/// A node whose Ready condition just turned `status`, before the node-lifecycle controller's
+/// `doNoScheduleTaintingPass` added the matching NoSchedule taint (which daemon pods do not
+/// tolerate), or after it, with `taint`.
+fn turned(name: &str, status: &str, taint: Option<&str>) -> Node {
     let mut n = ready_node(name);
     if let Some(c) = n.status.as_mut().and_then(|s| s.conditions.as_mut()) {
-        c[0].status = "False".into();
+        c[0].status = status.into();
     }
+    n.spec.get_or_insert_with(Default::default).taints = taint.map(|key| {
+        vec![k8s_openapi::api::core::v1::Taint {
+            key: key.into(),
+            effect: "NoSchedule".into(),
+            ..Default::default()
+        }]
+    });
     n
 }
 
 #[test]
-fn a_node_just_gone_not_ready_is_leaving_the_desired_set_not_holding_the_rollout() {
+fn a_node_just_gone_down_is_leaving_the_desired_set_not_holding_the_rollout() {
     // Its new pod is unavailable and takes the whole maxUnavailable; but the taint on its way
     // takes the node out of the desired set, and the controller goes on without it.
-    let d = with_status(ds(""), 2, 2, 3, 2, 1);
     let pods = vec![
         dpod("a", "n1", "new", true, None),
         dpod("b", "wobbly", "new", false, None),
         dpod("c", "n2", "old", true, None),
     ];
+    let nodes = |wobbly: Node| vec![ready_node("n1"), ready_node("n2"), wobbly];
     let s = status_of(
-        d.clone(),
-        vec![
-            ready_node("n1"),
-            ready_node("n2"),
-            just_not_ready_node("wobbly"),
-        ],
+        with_status(ds(""), 2, 2, 3, 2, 1),
+        nodes(turned("wobbly", "Unknown", None)),
         pods.clone(),
     );
     assert_eq!(s.state, State::Progressing, "{}", s.message);
-    // Once the taint is there the node has left, and a node that stays down while tolerated
-    // still holds the budget, as before.
-    let mut tainted = just_not_ready_node("wobbly");
-    tainted.spec.get_or_insert_with(Default::default).taints =
-        Some(vec![k8s_openapi::api::core::v1::Taint {
-            key: "node.kubernetes.io/not-ready".into(),
-            effect: "NoSchedule".into(),
-            ..Default::default()
-        }]);
+    // Tolerated, a node whose kubelet is gone keeps the budget for good.
+    let everywhere = || with_status(ds("tolerations: [{operator: Exists}]"), 2, 2, 3, 2, 1);
     let s = status_of(
-        with_status(ds("tolerations: [{operator: Exists}]"), 2, 2, 3, 2, 1),
-        vec![ready_node("n1"), ready_node("n2"), tainted],
-        pods,
+        everywhere(),
+        nodes(turned(
+            "wobbly",
+            "Unknown",
+            Some("node.kubernetes.io/unreachable"),
+        )),
+        pods.clone(),
     );
     assert_eq!(s.state, State::Stuck, "{}", s.message);
+    // A node that reports NotReady has a kubelet that sets its pods' readiness again: the
+    // rollout waits for the node, as the controller does, and is not stuck.
+    let s = status_of(
+        everywhere(),
+        nodes(turned(
+            "wobbly",
+            "False",
+            Some("node.kubernetes.io/not-ready"),
+        )),
+        pods,
+    );
+    assert_eq!(s.state, State::Progressing, "{}", s.message);
+    assert_eq!(s.counts.node_not_ready, 1);
+    assert!(
+        s.message
+            .contains("1 unavailable only because the node is NotReady"),
+        "{}",
+        s.message
+    );
 }
 
 #[test]

@@ -777,18 +777,7 @@ fn fit(
     spec: &PodSpec,
     node: &Node,
 ) -> bool {
-    let priority = match shown {
-        Some(p) => Priority::of(p),
-        None => ctx.admitted.map_or_else(
-            || {
-                Priority::of(&Pod {
-                    spec: Some(spec.clone()),
-                    ..Default::default()
-                })
-            },
-            |a| Priority::of(&a.pod),
-        ),
-    };
+    let priority = incoming_priority(ctx, shown, spec);
     // Extended resources DRA serves on this node are DynamicResources' to decide.
     let dra = ctx.view.objects.dra.as_ref();
     let request =
@@ -850,6 +839,23 @@ fn fit(
     v.port_conflicts = ports;
     v.preemption = Some(pre);
     true
+}
+
+/// The daemon pod's priority as the scheduler sees it: the real pod's, else the admitted
+/// pod's (the Priority admission plugin resolves the class), else the template's.
+fn incoming_priority(ctx: &Context<'_>, shown: Option<&Pod>, spec: &PodSpec) -> Priority {
+    match shown {
+        Some(p) => Priority::of(p),
+        None => ctx.admitted.map_or_else(
+            || {
+                Priority::of(&Pod {
+                    spec: Some(spec.clone()),
+                    ..Default::default()
+                })
+            },
+            |a| Priority::of(&a.pod),
+        ),
+    }
 }
 
 /// What DefaultPreemption would do, as a clause for the verdict.
