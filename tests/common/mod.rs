@@ -219,3 +219,31 @@ pub async fn requests_sent(
     }
     out
 }
+
+/// The step a long scenario is at, so that a failure names the step as well as the line:
+/// each `step` prints its name, and a panic while the story is alive says where it happened.
+pub struct Story {
+    step: String,
+}
+
+impl Story {
+    pub fn new(first: &str) -> Story {
+        println!("== step: {first}");
+        Story {
+            step: first.to_string(),
+        }
+    }
+
+    pub fn step(&mut self, name: &str) {
+        println!("== step: {name}");
+        self.step = name.to_string();
+    }
+}
+
+impl Drop for Story {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("failed in step: {}", self.step);
+        }
+    }
+}

@@ -166,6 +166,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     for n in ["node-1", "node-2", "node-3"] {
         add_node(&client, &FakeNode::new(n)).await.expect("node");
     }
+    let mut story = common::Story::new("three revisions, ours and kubectl's");
     // Two identical DaemonSets through three image revisions: ours and kubectl's.
     for (i, image) in ["agent:1", "agent:2", "agent:3"].iter().enumerate() {
         let img = format!("registry.example/{image}");
@@ -185,6 +186,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     }
     assert_eq!(revisions_of(&client, "ours").await.0, [1, 2, 3]);
 
+    story.step("history");
     // History: table, JSON, one revision's template, a diff.
     let h = kubectl_ds(kc, &["rollout", "history", "ours"]);
     assert_eq!(h.status.code(), Some(0), "{}", stderr(&h));
@@ -221,6 +223,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     assert_eq!(ext.status.code(), Some(0), "{}", stderr(&ext));
     assert!(stdout(&ext).contains("+  - image: registry.example/agent:3"));
 
+    story.step("errors");
     // Errors: unknown revision lists the ones that exist; unknown DaemonSet.
     let bad = kubectl_ds(kc, &["rollback", "ours", "--to-revision", "7", "--yes"]);
     assert_eq!(bad.status.code(), Some(2));
@@ -237,6 +240,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         stderr(&missing)
     );
 
+    story.step("dry run");
     // Dry run: a diff, no change.
     let before: DaemonSet = Api::namespaced(client.clone(), NS)
         .get("ours")
@@ -274,6 +278,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         (Some(1), Some(3))
     );
 
+    story.step("rollback to revision one");
     // The rollback, ours and kubectl's.
     let ours_before = pods_of(&client, "ours").await;
     let theirs_before = pods_of(&client, "theirs").await;
@@ -331,6 +336,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     };
     assert_eq!(t("ours").await, t("theirs").await);
 
+    story.step("already current");
     // Already current: a no-op with a message.
     let noop = kubectl_ds(kc, &["rollback", "ours", "--to-revision", "4"]);
     assert_eq!(noop.status.code(), Some(0));
@@ -341,6 +347,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     );
     let gen_before = after_generation(&client, "ours").await;
 
+    story.step("race on the template");
     // A race that touches the template: the rollback loses and changes nothing.
     let hook = format!(
         "kubectl --kubeconfig {} set image ds/ours main=registry.example/agent:9 >/dev/null",
@@ -373,6 +380,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     assert_eq!(ds.metadata.generation, gen_before.map(|g| g + 1));
     settle(&client, "ours").await;
 
+    story.step("race on a label");
     // A race that leaves the template alone (a label): retried, and it succeeds.
     let hook = format!(
         "kubectl --kubeconfig {} label --overwrite ds/ours touched=yes >/dev/null",
@@ -395,6 +403,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         "registry.example/agent:1"
     );
 
+    story.step("terminal prompt");
     // On a terminal it shows the diff and asks; "n" changes nothing.
     let gen_before = after_generation(&client, "ours").await;
     let mut asked = Command::new("script")
@@ -431,6 +440,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     assert_eq!(asked.status.code(), Some(1), "{text}");
     assert_eq!(after_generation(&client, "ours").await, gen_before);
 
+    story.step("RBAC");
     // Forbidden with the published read-only role; allowed once the rollback role is added.
     let bind = |role: &str| {
         format!(
@@ -478,6 +488,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
     );
     assert_eq!(allowed.status.code(), Some(0), "{}", stderr(&allowed));
 
+    story.step("a node goes NotReady mid-rollout");
     // A node going NotReady in the middle of a rollout: it leaves the desired count, kubectl
     // and we both end with success, and we list it if it still runs the old revision.
     add_node(&client, &FakeNode::new("wobbly"))
@@ -666,6 +677,7 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
             manifest(name, image, strategy, "", extra) + "---\n"
         })
         .collect();
+    let mut story = common::Story::new("scenarios against kubectl");
     // Two more for following a rollout and for a timeout, outside the comparison loop.
     let all = format!(
         "{all}{}---\n{}",
@@ -748,6 +760,7 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
     }
     assert!(compared >= 10);
 
+    story.step("bad image");
     // The bad image: stuck on a node, with the reason.
     let (_, item) = ours_once(kc, "bad-image");
     assert_eq!(item["state"], "Stuck");
@@ -773,6 +786,7 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         stdout(&text)
     );
 
+    story.step("NotReady node outside desired");
     // The NotReady node: outside desired, still on the old revision, listed.
     let (_, item) = ours_once(kc, "flaky-node");
     println!("flaky-node: {item}");
@@ -798,6 +812,7 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         assert_eq!(excluded.len(), on_flaky, "{item}");
     }
 
+    story.step("OnDelete");
     // OnDelete after the pods are deleted: done for us (kubectl still refuses).
     let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
     pods.delete_collection(
@@ -814,6 +829,7 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         "{item}"
     );
 
+    story.step("many at once");
     // Many at once: one verdict, one exit code.
     let many = kubectl_ds(kc, &["rollout", "status", "healthy", "updated", "surge"]);
     assert_eq!(many.status.code(), Some(0), "{}", stdout(&many));
@@ -825,6 +841,7 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         stdout(&kubectl_ds(kc, &["rollout", "status"]))
     );
 
+    story.step("follow to the end");
     // Following a rollout to its end: the progress lines, then exit 0, as kubectl.
     let api: Api<DaemonSet> = Api::namespaced(client.clone(), NS);
     let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"testbed.kubectl-ds/ready-delay": "1s"}}}}});
@@ -874,6 +891,7 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         "stuck reported after {took:?}"
     );
 
+    story.step("label selector");
     // A label selector picks DaemonSets like names do; no match is an empty report.
     let none = kubectl_ds(kc, &["rollout", "status", "-l", "tier=web", "-o", "json"]);
     assert_eq!(none.status.code(), Some(0), "{}", stderr(&none));
@@ -887,6 +905,7 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         Some(2)
     );
 
+    story.step("timeout");
     // A timeout: a rollout slowed down by the pods' ready delay.
     let patch = serde_json::json!({"spec": {"template": {"metadata": {"annotations": {"testbed.kubectl-ds/ready-delay": "20s"}}}}});
     api.patch("slow", &PatchParams::default(), &Patch::Strategic(&patch))
@@ -983,6 +1002,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     for n in ["node-1", "node-2", "node-3"] {
         add_node(&client, &FakeNode::new(n)).await.expect("node");
     }
+    let mut story = common::Story::new("a node dies with pods bound");
     // Ready as far as its status says, but nobody heartbeats it: it dies after the grace period.
     add_node(&client, &FakeNode::new("dead").unmanaged())
         .await
@@ -1049,6 +1069,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
         bound.await.expect("bound to the dead node before it died");
     }
     wait_unreachable(&client, "dead").await;
+    story.step("eviction countdown");
     // The taint-eviction controller's countdown, in coverage before it runs out.
     let cov = json_of(&kubectl_ds(kc, &["coverage", "evict-soon", "-o", "json"]));
     let m = &cov["items"][0]["misscheduled"][0];
@@ -1068,6 +1089,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
         "{item}"
     );
 
+    story.step("nothing to roll out");
     // Nothing to roll out: complete, though the dead node's pod never starts (point 8).
     let item = wait_ours(kc, "everywhere", "complete", |i| i["state"] == "Complete").await;
     let (k_code, k_line) = kubectl_once(kc, "everywhere");
@@ -1110,6 +1132,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     for (name, ..) in &cases {
         set_image(&client, name, "registry.example/agent:2").await;
     }
+    story.step("stuck on the dead node");
     // The controller deletes the dead node's unavailable old pod at once; its kubelet is gone,
     // so it stays Terminating.
     for (name, _, stalls) in &cases {
@@ -1143,6 +1166,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
             "{k_line}"
         );
     }
+    story.step("over time, against the controller");
     // Over time the controller does not move either, and kubectl keeps waiting; we exit 1 at
     // once, kubectl at its timeout.
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -1161,6 +1185,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
             assert_eq!((k_watch, o_watch), (Some(0), Some(0)), "{name}: {text}");
         }
     }
+    story.step("coverage and explain name the pod");
     // coverage and explain name the Terminating pod and the way out (point 9).
     let cov = json_of(&kubectl_ds(kc, &["coverage", "plain", "-o", "json"]));
     let m = &cov["items"][0]["misscheduled"][0];
@@ -1188,6 +1213,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     let text = stdout(&kubectl_ds(kc, &["rollout", "status", "plain"]));
     println!("$ kubectl ds rollout status plain\n{text}");
 
+    story.step("way out 1: force delete");
     // Way out 1: force-delete the pod. The controller goes on; we follow it to the end.
     let (stuck_pod, _) = pods_on(&client, "plain", "dead").await.remove(0);
     let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
@@ -1210,6 +1236,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     })
     .await
     .expect("evicted");
+    story.step("way out 2: out-of-service taint");
     // Way out 2: the out-of-service taint; PodGC finishes the deletion.
     let nodes: Api<Node> = Api::all(client.clone());
     let taint = serde_json::json!({"spec": {"taints": [
@@ -1237,6 +1264,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     );
     assert!(pods_on(&client, "third", "dead").await.is_empty());
 
+    story.step("evict-and-recreate loop");
     // A custom NoExecute taint tolerated for 3 s: evicted and recreated without end.
     let maintenance = serde_json::json!({"spec": {"taints": [{"key": "maintenance", "value": "true", "effect": "NoExecute"}]}});
     nodes
@@ -1276,6 +1304,7 @@ async fn a_dead_node_stalls_a_rollout_exactly_when_the_controller_stalls() {
     println!("$ kubectl ds explain node node-2 evict-loop\n{explained}");
     assert!(explained.contains("without end"), "{explained}");
 
+    story.step("kubelets die with Ready pods");
     // The healthy nodes' kubelets die with Ready pods on them (point 7): those pods are not
     // coverage anybody can vouch for, whether or not the node-lifecycle controller marked them
     // NotReady.
@@ -1496,6 +1525,7 @@ async fn transient_is_not_stuck_and_surge_is_counted_as_upstream() {
         settle(&client, name).await;
     }
 
+    let mut story = common::Story::new("a node joins that cannot fit");
     // A node joins that cannot fit the pods (500m of cpu), then the new revision.
     add_node(
         &client,
@@ -1541,6 +1571,7 @@ async fn transient_is_not_stuck_and_surge_is_counted_as_upstream() {
         assert!(took < Duration::from_secs(3), "{name}: {text}");
     }
 
+    story.step("preemption in progress");
     // Preemption: the DaemonSet's pod evicts a filler whose finalizer keeps it Terminating a
     // while; meanwhile the pod is Pending with status.nominatedNodeName. Not stuck.
     let fillers: String = (1..=2)
@@ -1629,9 +1660,11 @@ value: 1000000
     let theirs = kubectl(kc, &["rollout", "status", "ds/preempt", "--timeout=10s"]);
     assert_eq!(theirs.status.code(), Some(0));
 
+    story.step("a pod fails once");
     // A pod that fails once (the kubelet rejects it) is deleted and recreated with back-off:
     // followed to success. One that keeps failing is stuck.
     let image2 = "registry.example/agent:2";
+    story.step("a pod keeps failing");
     // The kubelet keeps rejecting the pod: the controller recreates it with a growing
     // back-off (1 s, 2 s, ...). The very first Failed pod goes at once, before the watch's quiet
     // time has passed; the ones after it stay a second or more.
@@ -2164,6 +2197,7 @@ async fn node_churn_during_a_rollout_is_followed_as_the_controller_follows_it() 
     for (ds, _) in &pools {
         set_image(&client, ds, "registry.example/agent:2").await;
     }
+    let mut story = common::Story::new("nodes leave mid-rollout");
     // Once the rollout is under way, each pool loses an old node its own way.
     let nodes: Api<Node> = Api::all(client.clone());
     let mut watches = Vec::new();
@@ -2203,6 +2237,7 @@ async fn node_churn_during_a_rollout_is_followed_as_the_controller_follows_it() 
         watches.push((ds.to_string(), victim, spawn_watches(kc, ds, "120s")));
     }
     let names: Vec<&str> = pools.iter().map(|p| p.0).collect();
+    story.step("stuck means stuck");
     // Stuck must mean stuck: once we say so, the controller's counters never move again.
     let followed = follow_rollouts(&client, kc, &names, 45).await;
     for (name, samples) in names.iter().zip(&followed) {
