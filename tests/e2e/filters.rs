@@ -723,6 +723,146 @@ async fn device_verdicts_equal_the_scheduler() {
     );
     compared += check(&tb, &client, "tpl-gpu", &templated).await;
     assert_eq!(compared, 6, "node verdicts compared");
+    shared_and_missing_claims(&tb, &client).await;
+}
+
+/// A DaemonSet naming a ResourceClaim that does not exist, then one whose pods all name one
+/// claim (`resourceClaimName`) of a NIC class whose one device is on d-1: the pod on d-1
+/// allocates the claim there, and the others then find it out of reach.
+async fn shared_and_missing_claims(tb: &Testbed, client: &kube::Client) {
+    let named = |name: &str, claim: &str| {
+        daemonset(
+            name,
+            NS,
+            &format!("nodeSelector: {{pool: dra}}\nresourceClaims: [{{name: gpu, resourceClaimName: {claim}}}]"),
+        )
+        .replace(
+            "        image: registry.example/agent:1\n",
+            "        image: registry.example/agent:1\n        resources: {claims: [{name: gpu}]}\n",
+        )
+    };
+    // The scheduler's PreEnqueue gates every pod with the assume cache's message: no
+    // scheduling attempt, so no FailedScheduling event, and no pod is bound.
+    let missing = named("missing-gpu", "ghost");
+    let file = tb.dir().join("missing-gpu.yaml");
+    std::fs::write(&file, &missing).unwrap();
+    let p = json_report(
+        tb.kubeconfig(),
+        &["preview", "-f", file.to_str().unwrap(), "-o", "json"],
+    )["items"][0]
+        .clone();
+    assert!(p["wouldRun"].as_array().is_none_or(|a| a.is_empty()), "{p}");
+    for n in ["d-1", "d-2", "d-3"] {
+        assert_eq!(
+            filter_reason(&p["unplaceable"], n, "DynamicResources"),
+            "could not find ResourceClaim \"default/ghost\"",
+            "{n}: {p}"
+        );
+    }
+    apply_yaml(client, &missing).await.expect("apply");
+    wait_stable(client, NS, Duration::from_secs(120)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let gated = pods
+        .list(&ListParams::default().labels("app=missing-gpu"))
+        .await
+        .expect("pods");
+    let events: Api<Event> = Api::namespaced(client.clone(), NS);
+    let attempted: Vec<String> = events
+        .list(&ListParams::default().fields("reason=FailedScheduling"))
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .filter_map(|e| e.involved_object.name)
+        .filter(|n| n.starts_with("missing-gpu-"))
+        .collect();
+    assert!(attempted.is_empty(), "scheduling attempts: {attempted:?}");
+    assert_eq!(gated.items.len(), 3);
+    for p in &gated.items {
+        let status = p.status.clone().unwrap_or_default();
+        assert!(
+            p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none()
+                && status.conditions.as_ref().is_none_or(|c| c.is_empty()),
+            "gated before any attempt: {status:?}"
+        );
+    }
+
+    apply_yaml(
+        client,
+        &[
+            "apiVersion: resource.k8s.io/v1\nkind: DeviceClass\nmetadata: {name: nic.example.com}\nspec: {selectors: [{cel: {expression: 'device.driver == \"nic.example.com\"'}}]}\n".to_string(),
+            "apiVersion: resource.k8s.io/v1\nkind: ResourceSlice\nmetadata: {name: d-1-nics}\nspec: {driver: nic.example.com, nodeName: d-1, pool: {name: d-1, generation: 1, resourceSliceCount: 1}, devices: [{name: nic-0}]}\n".to_string(),
+            format!("apiVersion: resource.k8s.io/v1\nkind: ResourceClaim\nmetadata: {{name: shared-nic, namespace: {NS}}}\nspec: {{devices: {{requests: [{{name: nic, exactly: {{deviceClassName: nic.example.com}}}}]}}}}\n"),
+        ]
+        .join("---\n"),
+    )
+    .await
+    .expect("shared claim");
+    let manifest = named("shares-gpu", "shared-nic");
+    let file = tb.dir().join("shares-gpu.yaml");
+    std::fs::write(&file, &manifest).unwrap();
+    let preview = || {
+        json_report(
+            tb.kubeconfig(),
+            &["preview", "-f", file.to_str().unwrap(), "-o", "json"],
+        )["items"][0]
+            .clone()
+    };
+    let before = preview();
+    let unchecked: Vec<&Value> = before["notChecked"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|n| n["plugin"] == "DynamicResources")
+        .collect();
+    assert_eq!(unchecked.len(), 1, "{before}");
+    assert_eq!(
+        unchecked[0]["nodes"],
+        serde_json::json!(["d-1"]),
+        "{before}"
+    );
+    for n in ["d-2", "d-3"] {
+        assert_eq!(
+            filter_reason(&before["unplaceable"], n, "DynamicResources"),
+            "cannot allocate all claims",
+            "{n}: {before}"
+        );
+    }
+    apply_yaml(client, &manifest).await.expect("apply");
+    wait_stable(client, NS, Duration::from_secs(120)).await;
+    let (running, _) = outcome(client, "shares-gpu").await;
+    assert_eq!(
+        running,
+        ["d-1".to_string()].into(),
+        "the pod on d-1 allocates the claim"
+    );
+    let out_of_reach = "resourceclaim not available on the node";
+    let messages = latest_messages(client, "shares-gpu", out_of_reach).await;
+    assert_eq!(
+        messages.keys().cloned().collect::<BTreeSet<_>>(),
+        ["d-2", "d-3"].map(String::from).into(),
+        "{messages:?}"
+    );
+    let after = preview();
+    assert!(after["notChecked"].is_null(), "{after}");
+    assert_eq!(after["wouldRun"], serde_json::json!(["d-1"]), "{after}");
+    let explained = json_report(
+        tb.kubeconfig(),
+        &["explain", "ds", "shares-gpu", "-o", "json"],
+    );
+    for n in ["d-2", "d-3"] {
+        assert_eq!(
+            filter_reason(&after["unplaceable"], n, "DynamicResources"),
+            out_of_reach,
+            "{n}: {after}"
+        );
+        assert_eq!(
+            filter_reason(&explained["verdicts"], n, "DynamicResources"),
+            out_of_reach,
+            "{n}: {explained}"
+        );
+    }
 }
 
 /// The `PriorityClass`es of the nomination scenario, and a pod of `class` asking `cpu`:

@@ -3,8 +3,12 @@
 //! DRA (`hasDeviceClassMappedExtendedResource`, DRAExtendedResource, GA in 1.37). For the
 //! others the structured allocator looks for devices in the node's ResourceSlices. That is
 //! modelled for device classes and requests whose CEL selectors only name the driver
-//! (`device.driver == "…"`), counting one device per requested unit and leaving out devices
-//! other claims hold; any other selector is "not checked", never a pass.
+//! (`device.driver == "…"`), counting one device per requested unit in the newest generation
+//! of each pool and leaving out devices other claims hold. Any other selector, request kind
+//! (firstAvailable, admin access, capacity, constraints) or device the allocator would judge
+//! on more than its driver (taints, counters) is "not checked", never a pass nor an
+//! "Insufficient". Claims named by the pod are looked up as PreEnqueue and PreFilter do;
+//! allocated ones are only checked against the node.
 //!
 //! The resource.k8s.io/v1 objects are decoded to the fields read, so the model builds for
 //! every supported API level (the 1.33 types have no `resource.k8s.io/v1`).
@@ -79,20 +83,35 @@ pub struct SliceSpec {
     pub node_name: Option<String>,
     pub all_nodes: Option<bool>,
     pub node_selector: Option<NodeSelector>,
+    /// Partitionable devices: each device names its own node, and counters are shared.
+    pub per_device_node_selection: Option<bool>,
+    pub shared_counters: Option<Vec<serde_json::Value>>,
     #[serde(default)]
     pub devices: Vec<Named>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Pool {
     #[serde(default)]
     pub name: String,
+    #[serde(default)]
+    pub generation: i64,
+    #[serde(default)]
+    pub resource_slice_count: i64,
 }
 
+/// A device, with the fields that make the allocator's choice depend on more than its
+/// driver (taints, shared counters, multiple allocations, binding conditions).
 #[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Named {
     #[serde(default)]
     pub name: String,
+    pub taints: Option<Vec<serde_json::Value>>,
+    pub consumes_counters: Option<Vec<serde_json::Value>>,
+    pub allow_multiple_allocations: Option<bool>,
+    pub binding_conditions: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -130,6 +149,8 @@ pub struct ClaimSpec {
 pub struct DeviceClaim {
     #[serde(default)]
     pub requests: Vec<DeviceRequest>,
+    /// `matchAttribute` constraints across requests: not modelled.
+    pub constraints: Option<Vec<serde_json::Value>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -138,7 +159,16 @@ pub struct DeviceRequest {
     #[serde(default)]
     pub name: String,
     pub exactly: Option<ExactRequest>,
-    pub first_available: Option<Vec<serde_json::Value>>,
+    pub first_available: Option<Vec<SubRequest>>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SubRequest {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub device_class_name: String,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -150,6 +180,9 @@ pub struct ExactRequest {
     pub selectors: Vec<DeviceSelector>,
     pub allocation_mode: Option<String>,
     pub count: Option<i64>,
+    pub admin_access: Option<bool>,
+    /// Consumable capacity (`DRAConsumableCapacity`): not modelled.
+    pub capacity: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -224,7 +257,9 @@ pub fn delegated(request: &Resources, node: &Node, dra: Option<&Dra>) -> Resourc
                 .and_then(|a| a.get(*name))
                 .and_then(|q| crate::logic::apimachinery::quantity::parse_milli(&q.0))
                 .unwrap_or(0);
-            advertised == 0 && class_for(dra, name).is_some()
+            // DeviceClasses that could not be read might map it: DynamicResources says
+            // "not checked" rather than NodeResourcesFit "Insufficient".
+            advertised == 0 && (dra.classes.is_none() || class_for(dra, name).is_some())
         })
         .map(|(n, m)| (n.clone(), *m))
         .collect()
@@ -255,10 +290,20 @@ struct Want<'a> {
     class: &'a DeviceClass,
     selectors: &'a [DeviceSelector],
     count: Option<i64>,
+    /// The ResourceClaim every pod of the DaemonSet names (`resourceClaimName`), not yet
+    /// allocated: whichever pod is scheduled first allocates it.
+    shared: Option<&'a str>,
 }
 
-/// DynamicResources for one node.
-pub fn filter(spec: &PodSpec, node: &Node, dra: Option<&Dra>, request: &Resources) -> Outcome {
+/// DynamicResources for one node: PreFilter's checks of the pod's claims, then Filter's
+/// allocation of what is left and its node check of the allocated claims.
+pub fn filter(
+    spec: &PodSpec,
+    namespace: &str,
+    node: &Node,
+    dra: Option<&Dra>,
+    request: &Resources,
+) -> Outcome {
     let Some(dra) = dra else {
         return if has_claims(spec) {
             Outcome::not_checked(format!(
@@ -275,20 +320,40 @@ pub fn filter(spec: &PodSpec, node: &Node, dra: Option<&Dra>, request: &Resource
     }
     let mut wants = Vec::new();
     for (resource, milli) in &extended {
-        if let Some(class) = class_for(dra, resource) {
-            wants.push(Want {
-                what: format!("extended resource {resource}"),
-                class,
-                selectors: &[],
-                count: Some(crate::logic::apimachinery::quantity::milli_to_units(*milli) as i64),
-            });
-        }
+        let Some(class) = class_for(dra, resource) else {
+            // `delegated` keeps it from NodeResourcesFit only when the classes are unknown.
+            return Outcome::not_checked(format!(
+                "DeviceClasses could not be read, so whether one serves extended resource {resource} (which the node does not advertise) is unknown"
+            ));
+        };
+        wants.push(Want {
+            what: format!("extended resource {resource}"),
+            class,
+            selectors: &[],
+            count: Some(crate::logic::apimachinery::quantity::milli_to_units(*milli) as i64),
+            shared: None,
+        });
     }
-    match claim_wants(spec, node, dra) {
-        Ok(w) => wants.extend(w),
+    let claims = match claim_wants(spec, namespace, node, dra) {
+        Ok(c) => c,
         Err(o) => return o,
+    };
+    wants.extend(claims.wants);
+    let local = match allocate(&wants, node, dra) {
+        Ok(local) => local,
+        Err(o) => return o,
+    };
+    // Filter reports allocated claims the node cannot reach after a successful allocation.
+    if let Some(name) = claims.unavailable.first() {
+        let detail = format!("claim {name} is allocated to devices the node cannot reach");
+        return Outcome::reject(NOT_ON_NODE, detail);
     }
-    allocate(&wants, node, dra)
+    match local.first() {
+        Some(name) => Outcome::not_checked(format!(
+            "resource claim {name} is shared by every pod of the DaemonSet and not allocated yet: the pod scheduled first allocates it to devices of its own node, and the others then fail with \"{NOT_ON_NODE}\""
+        )),
+        None => Outcome::Pass,
+    }
 }
 
 fn claim_names(spec: &PodSpec) -> Vec<String> {
@@ -299,76 +364,137 @@ fn claim_names(spec: &PodSpec) -> Vec<String> {
         .collect()
 }
 
-/// The device requests of the pod's claims still to allocate; an allocated claim is checked
-/// against the node here (`nodeSelectorFromAllocation`).
-fn claim_wants<'a>(spec: &PodSpec, node: &Node, dra: &'a Dra) -> Result<Vec<Want<'a>>, Outcome> {
-    let mut out = Vec::new();
+/// The pod's claims as PreFilter sees them: the requests still to allocate, and the
+/// allocated claims whose node selector leaves the node out.
+#[derive(Default)]
+struct ClaimWants<'a> {
+    wants: Vec<Want<'a>>,
+    unavailable: Vec<String>,
+}
+
+/// `foreachPodResourceClaim` and PreFilter's loop over the claims. An allocated claim is not
+/// allocated again, only checked against the node (`nodeSelectorFromAllocation`); who it is
+/// reserved for does not matter, since `resourceclaim.CanBeReserved` puts no limit on
+/// sharing.
+fn claim_wants<'a>(
+    spec: &PodSpec,
+    namespace: &str,
+    node: &Node,
+    dra: &'a Dra,
+) -> Result<ClaimWants<'a>, Outcome> {
+    let mut out = ClaimWants::default();
     for c in spec.resource_claims.iter().flatten() {
-        let claim_spec = if let Some(name) = &c.resource_claim_name {
-            let Some(claims) = dra.claims.as_deref() else {
-                return Err(Outcome::not_checked("ResourceClaims could not be read"));
-            };
-            let Some(claim) = claims
-                .iter()
-                .find(|k| k.metadata.name.as_deref() == Some(name))
-            else {
-                return Err(Outcome::not_checked(format!(
-                    "resource claim {name} does not exist (the scheduler waits for it)"
-                )));
-            };
+        let (claim_spec, shared) = if let Some(name) = &c.resource_claim_name {
+            let claim = named_claim(dra, namespace, name)?;
             if let Some(a) = claim.status.as_ref().and_then(|s| s.allocation.as_ref()) {
                 if !allocation_on(a, node) {
-                    let detail =
-                        format!("claim {name} is allocated to devices the node cannot reach");
-                    return Err(Outcome::reject(NOT_ON_NODE, detail));
+                    out.unavailable.push(name.clone());
                 }
                 continue;
             }
-            &claim.spec
+            (&claim.spec, claim.metadata.name.as_deref())
         } else if let Some(name) = &c.resource_claim_template_name {
-            let Some(templates) = dra.templates.as_deref() else {
-                return Err(Outcome::not_checked(
-                    "ResourceClaimTemplates could not be read",
-                ));
-            };
-            let Some(t) = templates
-                .iter()
-                .find(|t| t.metadata.name.as_deref() == Some(name))
-            else {
-                return Err(Outcome::not_checked(format!(
-                    "ResourceClaimTemplate {name} does not exist, so the pod's claim is never created"
-                )));
-            };
-            &t.spec.spec
+            (&template(dra, namespace, name)?.spec.spec, None)
         } else {
             continue;
         };
-        out.extend(requests(&c.name, claim_spec, dra)?);
+        let mut wants = requests(&c.name, claim_spec, dra)?;
+        for w in &mut wants {
+            w.shared = shared;
+        }
+        out.wants.extend(wants);
     }
     Ok(out)
 }
 
+fn in_namespace(meta: &ObjectMeta, namespace: &str, name: &str) -> bool {
+    meta.name.as_deref() == Some(name) && meta.namespace.as_deref().is_none_or(|n| n == namespace)
+}
+
+/// The ResourceClaim a pod names (`foreachPodResourceClaim`): a missing or deleted one stops
+/// the pod before any node is filtered. The scheduler's PreEnqueue gates such a pod with this
+/// message and never attempts it, so no FailedScheduling event carries it.
+fn named_claim<'a>(
+    dra: &'a Dra,
+    namespace: &str,
+    name: &str,
+) -> Result<&'a ResourceClaim, Outcome> {
+    let Some(claims) = dra.claims.as_deref() else {
+        return Err(Outcome::not_checked("ResourceClaims could not be read"));
+    };
+    let Some(claim) = claims
+        .iter()
+        .find(|k| in_namespace(&k.metadata, namespace, name))
+    else {
+        // `AssumeCache.Get`'s NotFoundError for the ResourceClaim key.
+        let reason = format!("could not find ResourceClaim \"{namespace}/{name}\"");
+        return Err(Outcome::reject_pre(&reason, "the claim does not exist"));
+    };
+    if claim.metadata.deletion_timestamp.is_some() {
+        let reason = format!("resourceclaim \"{name}\" is being deleted");
+        return Err(Outcome::reject_pre(
+            &reason,
+            "the claim has a deletionTimestamp",
+        ));
+    }
+    Ok(claim)
+}
+
+/// The ResourceClaimTemplate a pod's claim is made from. Without it the resourceclaim
+/// controller never creates the claim, and PreFilter waits with `resourceclaim.Name`'s
+/// message, which names the pod.
+fn template<'a>(
+    dra: &'a Dra,
+    namespace: &str,
+    name: &str,
+) -> Result<&'a ResourceClaimTemplate, Outcome> {
+    let Some(templates) = dra.templates.as_deref() else {
+        return Err(Outcome::not_checked(
+            "ResourceClaimTemplates could not be read",
+        ));
+    };
+    templates
+        .iter()
+        .find(|t| in_namespace(&t.metadata, namespace, name))
+        .ok_or_else(|| {
+            Outcome::not_checked(format!(
+                "ResourceClaimTemplate {name} does not exist, so the pod's claim is never created (the scheduler says \"pod \\\"{namespace}/<pod>\\\": ResourceClaim not created yet\")"
+            ))
+        })
+}
+
+/// PreFilter's checks of each request (`validateDeviceClass`), and what the allocator would
+/// look for; what the model does not cover is "not checked".
 fn requests<'a>(claim: &str, spec: &'a ClaimSpec, dra: &'a Dra) -> Result<Vec<Want<'a>>, Outcome> {
     let mut out = Vec::new();
     for r in &spec.devices.requests {
         let Some(exact) = &r.exactly else {
+            let Some(subs) = r.first_available.as_deref().filter(|s| !s.is_empty()) else {
+                return Err(Outcome::not_checked(format!(
+                    "claim {claim} request {} is of a kind that is not modelled",
+                    r.name
+                )));
+            };
+            for sub in subs {
+                device_class(
+                    dra,
+                    &sub.device_class_name,
+                    &format!("{}/{}", r.name, sub.name),
+                    claim,
+                )?;
+            }
             return Err(Outcome::not_checked(format!(
                 "claim {claim} request {} lists firstAvailable alternatives, which are not modelled",
                 r.name
             )));
         };
-        let class_name = &exact.device_class_name;
-        let classes = dra.classes.as_deref().unwrap_or(&[]);
-        let Some(class) = classes
-            .iter()
-            .find(|c| c.metadata.name.as_deref() == Some(class_name))
-        else {
-            let reason = format!(
-                "request {}: device class {class_name} does not exist",
+        let class = device_class(dra, &exact.device_class_name, &r.name, claim)?;
+        if let Some(why) = unmodelled(exact) {
+            return Err(Outcome::not_checked(format!(
+                "claim {claim} request {} {why}, which is not modelled",
                 r.name
-            );
-            return Err(Outcome::reject_pre(&reason, format!("claim {claim}")));
-        };
+            )));
+        }
         let count = match exact.allocation_mode.as_deref() {
             Some("All") => None,
             _ => Some(exact.count.unwrap_or(1)),
@@ -378,78 +504,190 @@ fn requests<'a>(claim: &str, spec: &'a ClaimSpec, dra: &'a Dra) -> Result<Vec<Wa
             class,
             selectors: &exact.selectors,
             count,
+            shared: None,
         });
+    }
+    if spec
+        .devices
+        .constraints
+        .as_ref()
+        .is_some_and(|c| !c.is_empty())
+    {
+        return Err(Outcome::not_checked(format!(
+            "claim {claim} constrains its requests to matching device attributes, which is not modelled"
+        )));
     }
     Ok(out)
 }
 
-/// The allocator over the node's devices: each want takes its devices in turn.
-fn allocate(wants: &[Want<'_>], node: &Node, dra: &Dra) -> Outcome {
-    let (Some(slices), Some(claims)) = (dra.slices.as_deref(), dra.claims.as_deref()) else {
-        return Outcome::not_checked("ResourceSlices or ResourceClaims could not be read");
-    };
-    let taken: BTreeSet<(String, String, String)> = claims
+/// `validateDeviceClass`: a class that does not exist stops the pod in PreFilter.
+fn device_class<'a>(
+    dra: &'a Dra,
+    class_name: &str,
+    request: &str,
+    claim: &str,
+) -> Result<&'a DeviceClass, Outcome> {
+    let classes = dra.classes.as_deref().unwrap_or(&[]);
+    classes
+        .iter()
+        .find(|c| c.metadata.name.as_deref() == Some(class_name))
+        .ok_or_else(|| {
+            let reason = format!("request {request}: device class {class_name} does not exist");
+            Outcome::reject_pre(&reason, format!("claim {claim}"))
+        })
+}
+
+/// What of an exact request the allocator model leaves out.
+fn unmodelled(exact: &ExactRequest) -> Option<&'static str> {
+    if exact.admin_access == Some(true) {
+        return Some("asks for admin access (which may use devices other claims hold)");
+    }
+    if exact.capacity.is_some() {
+        return Some("asks for device capacity");
+    }
+    match exact.allocation_mode.as_deref() {
+        None | Some("ExactCount" | "All") => None,
+        Some(_) => Some("has an allocation mode other than ExactCount or All"),
+    }
+}
+
+type DeviceKey = (String, String, String);
+
+/// A device the allocator may pick, from a slice reachable from the node. `settled`: nothing
+/// but its driver decides whether it fits a request (no taints, counters, multiple
+/// allocations, binding conditions, per-device node selection, and a complete pool).
+struct Free {
+    key: DeviceKey,
+    node_local: bool,
+    settled: bool,
+}
+
+/// The free devices reachable from the node, by driver: the newest generation of each pool
+/// (`GatherPools`), leaving out devices allocated to any claim.
+fn free_devices<'a>(
+    slices: &'a [ResourceSlice],
+    claims: &[ResourceClaim],
+    node: &Node,
+) -> BTreeMap<&'a str, Vec<Free>> {
+    let taken: BTreeSet<DeviceKey> = claims
         .iter()
         .filter_map(|c| c.status.as_ref()?.allocation.as_ref()?.devices.as_ref())
         .flat_map(|d| &d.results)
         .map(|r| (r.driver.clone(), r.pool.clone(), r.device.clone()))
         .collect();
-    let mut free: BTreeMap<&str, Vec<(String, String, String)>> = BTreeMap::new();
+    let pool_of = |s: &ResourceSlice| (s.spec.driver.clone(), s.spec.pool.name.clone());
+    let mut newest: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();
+    for s in slices {
+        let e = newest
+            .entry(pool_of(s))
+            .or_insert((s.spec.pool.generation, 0, 0));
+        if s.spec.pool.generation > e.0 {
+            *e = (s.spec.pool.generation, 0, 0);
+        }
+        if s.spec.pool.generation == e.0 {
+            e.1 += 1;
+            e.2 = s.spec.pool.resource_slice_count;
+        }
+    }
+    let mut free: BTreeMap<&str, Vec<Free>> = BTreeMap::new();
     for s in slices.iter().filter(|s| slice_on(s, node)) {
+        let (generation, seen, count) = newest[&pool_of(s)];
+        if s.spec.pool.generation != generation {
+            continue;
+        }
+        let slice_settled = seen >= count
+            && s.spec.per_device_node_selection != Some(true)
+            && s.spec.shared_counters.as_ref().is_none_or(|c| c.is_empty());
         for d in &s.spec.devices {
             let key = (
                 s.spec.driver.clone(),
                 s.spec.pool.name.clone(),
                 d.name.clone(),
             );
-            if !taken.contains(&key) {
-                free.entry(s.spec.driver.as_str()).or_default().push(key);
+            if taken.contains(&key) {
+                continue;
             }
+            let settled = slice_settled
+                && d.taints.as_ref().is_none_or(|t| t.is_empty())
+                && d.consumes_counters.as_ref().is_none_or(|c| c.is_empty())
+                && d.allow_multiple_allocations != Some(true)
+                && d.binding_conditions.as_ref().is_none_or(|b| b.is_empty());
+            let node_local = s.spec.all_nodes != Some(true);
+            free.entry(s.spec.driver.as_str()).or_default().push(Free {
+                key,
+                node_local,
+                settled,
+            });
         }
     }
+    free
+}
+
+/// The allocator over the node's devices: each want takes its devices in turn. Returns the
+/// shared claims that would take devices only this node reaches.
+fn allocate<'a>(wants: &[Want<'a>], node: &Node, dra: &Dra) -> Result<Vec<&'a str>, Outcome> {
+    let (Some(slices), Some(claims)) = (dra.slices.as_deref(), dra.claims.as_deref()) else {
+        return Err(Outcome::not_checked(
+            "ResourceSlices or ResourceClaims could not be read",
+        ));
+    };
+    let mut free = free_devices(slices, claims, node);
+    let mut local = Vec::new();
     for w in wants {
-        let drivers = match drivers_of(w) {
-            Ok(d) => d,
-            Err(expr) => {
-                return Outcome::not_checked(format!(
-                    "{} selects devices with CEL `{expr}`, which is not evaluated",
-                    w.what
-                ));
-            }
-        };
-        let mut available: Vec<(String, String, String)> = free
+        let drivers = drivers_of(w).map_err(|expr| {
+            Outcome::not_checked(format!(
+                "{} selects devices with `{expr}`, which is not evaluated",
+                w.what
+            ))
+        })?;
+        let (settled, unsettled): (Vec<&Free>, Vec<&Free>) = free
             .iter()
             .filter(|(d, _)| drivers.as_ref().is_none_or(|ds| ds.contains(**d)))
-            .flat_map(|(_, v)| v.iter().cloned())
-            .collect();
+            .flat_map(|(_, v)| v.iter())
+            .partition(|f| f.settled);
         let needed = w.count.map_or(1, |c| c.max(0) as usize);
-        if available.len() < needed {
+        let all = w.count.is_none();
+        if (all || settled.len() < needed) && !unsettled.is_empty() {
+            return Err(Outcome::not_checked(format!(
+                "{} could take {} device(s) with taints, shared counters, multiple allocations or binding conditions, or from a pool being updated, which are not modelled",
+                w.what,
+                unsettled.len()
+            )));
+        }
+        if settled.len() < needed {
             let detail = format!(
                 "{} needs {needed} device(s) of class {}; the node's ResourceSlices have {} free",
                 w.what,
                 w.class.metadata.name.as_deref().unwrap_or(""),
-                available.len()
+                settled.len()
             );
-            return Outcome::reject(CANNOT_ALLOCATE, detail);
+            return Err(Outcome::reject(CANNOT_ALLOCATE, detail));
         }
-        let used: Vec<_> = match w.count {
-            None => std::mem::take(&mut available),
-            Some(_) => available.drain(..needed).collect(),
-        };
+        let take = if all { settled.len() } else { needed };
+        let used: Vec<(DeviceKey, bool)> = settled[..take]
+            .iter()
+            .map(|f| (f.key.clone(), f.node_local))
+            .collect();
+        if let Some(name) = w.shared.filter(|_| used.iter().any(|(_, l)| *l)) {
+            local.push(name);
+        }
         for list in free.values_mut() {
-            list.retain(|k| !used.contains(k));
+            list.retain(|f| !used.iter().any(|(k, _)| *k == f.key));
         }
     }
-    Outcome::Pass
+    Ok(local)
 }
 
-/// The drivers the class's and request's selectors allow (`None`: any), or the first CEL
-/// expression that is not a plain `device.driver == "…"` comparison.
+/// The drivers the class's and request's selectors allow (`None`: any), or the first
+/// selector that is not a plain `device.driver == "…"` CEL comparison.
 fn drivers_of(w: &Want<'_>) -> Result<Option<BTreeSet<String>>, String> {
     let mut allowed: Option<BTreeSet<String>> = None;
     for s in w.class.spec.selectors.iter().chain(w.selectors) {
-        let Some(cel) = &s.cel else { continue };
-        let driver = driver_equals(&cel.expression).ok_or_else(|| cel.expression.clone())?;
+        let Some(cel) = &s.cel else {
+            return Err("a selector of a kind other than CEL".to_string());
+        };
+        let driver =
+            driver_equals(&cel.expression).ok_or_else(|| format!("CEL {}", cel.expression))?;
         allowed = Some(match allowed {
             None => [driver].into(),
             Some(mut a) => {
@@ -549,8 +787,11 @@ mod tests {
         let d = dra(2);
         assert!(fit_request(&gpu_request(1), &n1, Some(&d)).is_empty());
         let spec: PodSpec = yaml("containers: [{name: c}]");
-        assert_eq!(filter(&spec, &n1, Some(&d), &gpu_request(2)), Outcome::Pass);
-        let o = filter(&spec, &n1, Some(&d), &gpu_request(3));
+        assert_eq!(
+            filter(&spec, "default", &n1, Some(&d), &gpu_request(2)),
+            Outcome::Pass
+        );
+        let o = filter(&spec, "default", &n1, Some(&d), &gpu_request(3));
         assert!(
             matches!(o, Outcome::Reject { ref reason, .. } if reason == CANNOT_ALLOCATE),
             "{o:?}"
@@ -574,10 +815,10 @@ mod tests {
         );
         let mut d = dra(1);
         assert_eq!(
-            filter(&spec, &n1, Some(&d), &Resources::new()),
+            filter(&spec, "default", &n1, Some(&d), &Resources::new()),
             Outcome::Pass
         );
-        let o = filter(&spec, &n2, Some(&d), &Resources::new());
+        let o = filter(&spec, "default", &n2, Some(&d), &Resources::new());
         assert!(
             matches!(o, Outcome::Reject { ref reason, .. } if reason == CANNOT_ALLOCATE),
             "{o:?}"
@@ -586,7 +827,7 @@ mod tests {
         d.claims = Some(vec![yaml(
             "metadata: {name: other, namespace: default}\nspec: {}\nstatus: {allocation: {devices: {results: [{driver: gpu.example.com, pool: n1, device: gpu-0, request: gpu}]}}}",
         )]);
-        let o = filter(&spec, &n1, Some(&d), &Resources::new());
+        let o = filter(&spec, "default", &n1, Some(&d), &Resources::new());
         assert!(
             matches!(o, Outcome::Reject { ref reason, .. } if reason == CANNOT_ALLOCATE),
             "{o:?}"
@@ -603,13 +844,13 @@ mod tests {
         let spec: PodSpec = yaml(
             "containers: [{name: c}]\nresourceClaims: [{name: gpu, resourceClaimTemplateName: one-gpu}]",
         );
-        let o = filter(&spec, &n1, Some(&d), &Resources::new());
+        let o = filter(&spec, "default", &n1, Some(&d), &Resources::new());
         assert!(
             matches!(o, Outcome::NotChecked { ref reason } if reason.contains("is not evaluated")),
             "{o:?}"
         );
         d.classes = Some(Vec::new());
-        let o = filter(&spec, &n1, Some(&d), &Resources::new());
+        let o = filter(&spec, "default", &n1, Some(&d), &Resources::new());
         assert!(
             matches!(o, Outcome::Reject { ref reason, .. } if reason == "request gpu: device class gpu.example.com does not exist"),
             "{o:?}"
@@ -627,9 +868,286 @@ mod tests {
         let spec: PodSpec = yaml(
             "containers: [{name: c}]\nresourceClaims: [{name: gpu, resourceClaimTemplateName: one-gpu}]",
         );
-        let o = filter(&spec, &n1, None, &Resources::new());
+        let o = filter(&spec, "default", &n1, None, &Resources::new());
         assert!(matches!(o, Outcome::NotChecked { .. }), "{o:?}");
         let plain: PodSpec = yaml("containers: [{name: c}]");
-        assert_eq!(filter(&plain, &n1, None, &Resources::new()), Outcome::Pass);
+        assert_eq!(
+            filter(&plain, "default", &n1, None, &Resources::new()),
+            Outcome::Pass
+        );
+    }
+
+    fn reason(o: &Outcome) -> &str {
+        match o {
+            Outcome::Reject { reason, .. } | Outcome::NotChecked { reason } => reason,
+            Outcome::Pass => "pass",
+        }
+    }
+
+    fn pre_filter(o: &Outcome) -> bool {
+        matches!(
+            o,
+            Outcome::Reject {
+                pre_filter: true,
+                ..
+            }
+        )
+    }
+
+    fn named(claim: &str) -> PodSpec {
+        yaml(&format!(
+            "containers: [{{name: c}}]\nresourceClaims: [{{name: gpu, resourceClaimName: {claim}}}]"
+        ))
+    }
+
+    fn templated() -> PodSpec {
+        yaml(
+            "containers: [{name: c}]\nresourceClaims: [{name: gpu, resourceClaimTemplateName: one-gpu}]",
+        )
+    }
+
+    fn claim(text: &str) -> ResourceClaim {
+        yaml(text)
+    }
+
+    const ONE_GPU: &str =
+        "spec: {devices: {requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com}}]}}";
+
+    #[test]
+    fn a_named_claim_that_does_not_exist_stops_the_pod_in_pre_filter() {
+        // foreachPodResourceClaim: the assume cache's NotFoundError is PreFilter's
+        // UnschedulableAndUnresolvable message; a claim of that name in another namespace is
+        // not the pod's.
+        let n1 = node("n1", &[], &[]);
+        let mut d = dra(1);
+        d.claims = Some(vec![claim(&format!(
+            "metadata: {{name: shared-gpu, namespace: other}}\n{ONE_GPU}"
+        ))]);
+        let o = filter(
+            &named("shared-gpu"),
+            "default",
+            &n1,
+            Some(&d),
+            &Resources::new(),
+        );
+        assert_eq!(
+            reason(&o),
+            "could not find ResourceClaim \"default/shared-gpu\"",
+            "{o:?}"
+        );
+        assert!(pre_filter(&o), "{o:?}");
+        // Being deleted: foreachPodResourceClaim's own message.
+        d.claims = Some(vec![claim(&format!(
+            "metadata: {{name: shared-gpu, namespace: default, deletionTimestamp: '2026-01-01T00:00:00Z'}}\n{ONE_GPU}"
+        ))]);
+        let o = filter(
+            &named("shared-gpu"),
+            "default",
+            &n1,
+            Some(&d),
+            &Resources::new(),
+        );
+        assert_eq!(reason(&o), "resourceclaim \"shared-gpu\" is being deleted");
+        assert!(pre_filter(&o), "{o:?}");
+        // A template that does not exist: the claim is never created, and the scheduler's
+        // message names the pod, which a preview does not know.
+        d.templates = Some(Vec::new());
+        let o = filter(&templated(), "default", &n1, Some(&d), &Resources::new());
+        assert!(
+            matches!(o, Outcome::NotChecked { ref reason } if reason.contains("ResourceClaim not created yet")),
+            "{o:?}"
+        );
+    }
+
+    #[test]
+    fn an_allocated_claim_is_checked_against_the_node_whoever_it_is_reserved_for() {
+        // PreFilter: an allocated claim is not allocated again; CanBeReserved puts no limit
+        // on sharing, so reservedFor other pods does not matter. Filter: the allocation's
+        // node selector must match ("resourceclaim not available on the node").
+        let (n1, n2) = (node("n1", &[], &[]), node("n2", &[], &[]));
+        let mut d = dra(1);
+        let allocated = format!(
+            "metadata: {{name: shared-gpu, namespace: default}}\n{ONE_GPU}\nstatus:\n  allocation:\n    devices: {{results: [{{driver: gpu.example.com, pool: n1, device: gpu-0, request: gpu}}]}}\n    nodeSelector: {{nodeSelectorTerms: [{{matchFields: [{{key: metadata.name, operator: In, values: [n1]}}]}}]}}\n  reservedFor: [{{resource: pods, name: other, uid: u-1}}]"
+        );
+        d.claims = Some(vec![claim(&allocated)]);
+        let spec = named("shared-gpu");
+        assert_eq!(
+            filter(&spec, "default", &n1, Some(&d), &Resources::new()),
+            Outcome::Pass
+        );
+        let o = filter(&spec, "default", &n2, Some(&d), &Resources::new());
+        assert_eq!(reason(&o), NOT_ON_NODE, "{o:?}");
+        // Filter allocates the other claims first: a failed allocation is what it reports.
+        let both: PodSpec = yaml(
+            "containers: [{name: c}]\nresourceClaims: [{name: gpu, resourceClaimName: shared-gpu}, {name: more, resourceClaimTemplateName: one-gpu}]",
+        );
+        let o = filter(&both, "default", &n2, Some(&d), &Resources::new());
+        assert_eq!(reason(&o), CANNOT_ALLOCATE, "{o:?}");
+        // Devices every node reaches: no node selector in the allocation.
+        d.claims = Some(vec![claim(
+            "metadata: {name: shared-gpu, namespace: default}\nspec: {}\nstatus: {allocation: {devices: {results: []}}}",
+        )]);
+        assert_eq!(
+            filter(&spec, "default", &n2, Some(&d), &Resources::new()),
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn a_shared_claim_not_yet_allocated_is_decided_by_the_first_pod_scheduled() {
+        // Every daemon pod names the same claim; the first pod the scheduler takes allocates
+        // it, to devices of its own node unless they come from a slice for all nodes.
+        let n1 = node("n1", &[], &[]);
+        let mut d = dra(1);
+        d.claims = Some(vec![claim(&format!(
+            "metadata: {{name: shared-gpu, namespace: default}}\n{ONE_GPU}"
+        ))]);
+        let spec = named("shared-gpu");
+        let o = filter(&spec, "default", &n1, Some(&d), &Resources::new());
+        assert!(
+            matches!(o, Outcome::NotChecked { ref reason } if reason.contains("shared by every pod")),
+            "{o:?}"
+        );
+        d.slices = Some(vec![yaml(
+            "spec: {driver: gpu.example.com, allNodes: true, pool: {name: net, resourceSliceCount: 1}, devices: [{name: gpu-0}]}",
+        )]);
+        assert_eq!(
+            filter(&spec, "default", &n1, Some(&d), &Resources::new()),
+            Outcome::Pass
+        );
+        d.slices = Some(Vec::new());
+        let o = filter(&spec, "default", &n1, Some(&d), &Resources::new());
+        assert_eq!(reason(&o), CANNOT_ALLOCATE, "{o:?}");
+    }
+
+    fn with_request(d: &mut Dra, request: &str, devices: &str) {
+        d.templates = Some(vec![yaml(&format!(
+            "metadata: {{name: one-gpu, namespace: default}}\nspec: {{spec: {{devices: {{{request}}}}}}}"
+        ))]);
+        if !devices.is_empty() {
+            d.slices = Some(vec![yaml(&format!(
+                "spec: {{driver: gpu.example.com, nodeName: n1, pool: {{name: n1, generation: 2, resourceSliceCount: 1}}, devices: [{devices}]}}"
+            ))]);
+        }
+    }
+
+    #[test]
+    fn what_the_allocator_model_leaves_out_is_not_checked_never_insufficient() {
+        let n1 = node("n1", &[], &[]);
+        let not_checked = |d: &Dra, what: &str| {
+            let o = filter(&templated(), "default", &n1, Some(d), &Resources::new());
+            assert!(
+                matches!(o, Outcome::NotChecked { ref reason } if reason.contains(what)),
+                "{what}: {o:?}"
+            );
+        };
+        let mut d = dra(1);
+        // Requests and claims of kinds the model does not cover.
+        let kinds = [
+            (
+                "requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com, adminAccess: true}}]",
+                "admin access",
+            ),
+            (
+                "requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com, capacity: {requests: {memory: 1Gi}}}}]",
+                "capacity",
+            ),
+            (
+                "requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com}}, {name: b, exactly: {deviceClassName: gpu.example.com}}], constraints: [{matchAttribute: gpu.example.com/numa}]",
+                "matching device attributes",
+            ),
+            ("requests: [{name: gpu}]", "not modelled"),
+            (
+                "requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com, selectors: [{}]}}]",
+                "other than CEL",
+            ),
+            (
+                "requests: [{name: gpu, firstAvailable: [{name: a, deviceClassName: gpu.example.com}]}]",
+                "firstAvailable",
+            ),
+        ];
+        for (request, what) in kinds {
+            with_request(&mut d, request, "");
+            not_checked(&d, what);
+        }
+        // PreFilter's validateDeviceClass covers firstAvailable's subrequests too.
+        with_request(
+            &mut d,
+            "requests: [{name: gpu, firstAvailable: [{name: a, deviceClassName: missing}]}]",
+            "",
+        );
+        let o = filter(&templated(), "default", &n1, Some(&d), &Resources::new());
+        assert_eq!(
+            reason(&o),
+            "request gpu/a: device class missing does not exist"
+        );
+        assert!(pre_filter(&o));
+        // Devices whose fit depends on more than the driver, when they are needed.
+        let one = "requests: [{name: gpu, exactly: {deviceClassName: gpu.example.com}}]";
+        with_request(
+            &mut d,
+            one,
+            "{name: gpu-0, taints: [{key: broken, effect: NoSchedule}]}",
+        );
+        not_checked(&d, "taints");
+        with_request(
+            &mut d,
+            one,
+            "{name: gpu-0, consumesCounters: [{counterSet: s, counters: {memory: {value: 1Gi}}}]}",
+        );
+        not_checked(&d, "shared counters");
+        // ... but a plain free device beside them decides.
+        with_request(
+            &mut d,
+            one,
+            "{name: gpu-0, taints: [{key: broken, effect: NoSchedule}]}, {name: gpu-1}",
+        );
+        assert_eq!(
+            filter(&templated(), "default", &n1, Some(&d), &Resources::new()),
+            Outcome::Pass
+        );
+        // A pool with a slice still missing (resourceSliceCount 2, one seen).
+        d.slices = Some(vec![yaml(
+            "spec: {driver: gpu.example.com, nodeName: n1, pool: {name: n1, generation: 1, resourceSliceCount: 2}, devices: [{name: gpu-0}]}",
+        )]);
+        not_checked(&d, "pool being updated");
+    }
+
+    #[test]
+    fn only_the_newest_generation_of_a_pool_counts() {
+        // GatherPools: slices of an older generation are left out.
+        let n1 = node("n1", &[], &[]);
+        let mut d = dra(0);
+        let slice = |generation: i64, device: &str| {
+            yaml(&format!(
+                "spec: {{driver: gpu.example.com, nodeName: n1, pool: {{name: n1, generation: {generation}, resourceSliceCount: 1}}, devices: [{device}]}}"
+            ))
+        };
+        d.slices = Some(vec![slice(1, "{name: gpu-0}"), slice(2, "")]);
+        let o = filter(&templated(), "default", &n1, Some(&d), &Resources::new());
+        assert_eq!(reason(&o), CANNOT_ALLOCATE, "{o:?}");
+        d.slices = Some(vec![slice(3, "{name: gpu-0}"), slice(2, "")]);
+        assert_eq!(
+            filter(&templated(), "default", &n1, Some(&d), &Resources::new()),
+            Outcome::Pass
+        );
+    }
+
+    #[test]
+    fn an_extended_resource_with_device_classes_unread_is_not_checked_not_insufficient() {
+        // shouldDelegateResourceToDRA depends on the DeviceClasses: unread, NodeResourcesFit
+        // must not call the resource Insufficient.
+        let n1 = node("n1", &[], &[]);
+        let d = Dra {
+            classes: None,
+            ..dra(1)
+        };
+        assert!(fit_request(&gpu_request(1), &n1, Some(&d)).is_empty());
+        let plain: PodSpec = yaml("containers: [{name: c}]");
+        let o = filter(&plain, "default", &n1, Some(&d), &gpu_request(1));
+        assert!(
+            matches!(o, Outcome::NotChecked { ref reason } if reason.contains("DeviceClasses could not be read")),
+            "{o:?}"
+        );
     }
 }

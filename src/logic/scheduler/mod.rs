@@ -172,6 +172,7 @@ pub fn run_all(pod: &IncomingPod<'_>, node: &Node, view: &ClusterView<'_>) -> Ve
         plugin: "DynamicResources",
         outcome: dynamic_resources::filter(
             pod.spec,
+            pod.namespace,
             node,
             view.objects.dra.as_ref(),
             &noderesources::pod_requests(pod.spec),
