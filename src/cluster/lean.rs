@@ -142,28 +142,45 @@ pub enum Keep {
     Fit,
 }
 
+/// The pod spec fields the lean spec keeps, named once for both directions (decoding into a
+/// whole `PodSpec`, and stripping a whole one): `$container` converts each container, `$volumes`
+/// gives the volumes, and `..$rest` fills what the lean spec does not keep.
+macro_rules! kept_spec_fields {
+    ($ty:ident, $s:ident, $container:ident, $volumes:expr $(, ..$rest:expr)?) => {
+        $ty {
+            node_name: $s.node_name,
+            affinity: $s.affinity,
+            containers: $s.containers.into_iter().map($container::from).collect(),
+            init_containers: $s
+                .init_containers
+                .map(|cs| cs.into_iter().map($container::from).collect()),
+            overhead: $s.overhead,
+            resources: $s.resources,
+            priority: $s.priority,
+            priority_class_name: $s.priority_class_name,
+            preemption_policy: $s.preemption_policy,
+            runtime_class_name: $s.runtime_class_name,
+            host_network: $s.host_network,
+            node_selector: $s.node_selector,
+            tolerations: $s.tolerations,
+            volumes: $volumes,
+            $(..$rest)?
+        }
+    };
+}
+
 impl From<LeanPod> for Pod {
     fn from(p: LeanPod) -> Self {
         Pod {
             metadata: p.metadata.into(),
-            spec: p.spec.map(|s| PodSpec {
-                node_name: s.node_name,
-                affinity: s.affinity,
-                containers: s.containers.into_iter().map(Container::from).collect(),
-                init_containers: s
-                    .init_containers
-                    .map(|cs| cs.into_iter().map(Container::from).collect()),
-                overhead: s.overhead,
-                resources: s.resources,
-                priority: s.priority,
-                priority_class_name: s.priority_class_name,
-                preemption_policy: s.preemption_policy,
-                runtime_class_name: s.runtime_class_name,
-                host_network: s.host_network,
-                node_selector: s.node_selector,
-                tolerations: s.tolerations,
-                volumes: claim_volumes(s.volumes),
-                ..Default::default()
+            spec: p.spec.map(|s| {
+                kept_spec_fields!(
+                    PodSpec,
+                    s,
+                    Container,
+                    claim_volumes(s.volumes),
+                    ..Default::default()
+                )
             }),
             status: p.status.map(|s| PodStatus {
                 phase: s.phase,
@@ -332,26 +349,13 @@ impl From<ObjectMeta> for Meta {
 
 impl From<PodSpec> for Spec {
     fn from(s: PodSpec) -> Self {
-        Spec {
-            node_name: s.node_name,
-            affinity: s.affinity,
-            containers: s.containers.into_iter().map(LeanContainer::from).collect(),
-            init_containers: s
-                .init_containers
-                .map(|cs| cs.into_iter().map(LeanContainer::from).collect()),
-            overhead: s.overhead,
-            resources: s.resources,
-            priority: s.priority,
-            priority_class_name: s.priority_class_name,
-            preemption_policy: s.preemption_policy,
-            runtime_class_name: s.runtime_class_name,
-            host_network: s.host_network,
-            node_selector: s.node_selector,
-            tolerations: s.tolerations,
-            volumes: s
-                .volumes
-                .map(|vs| vs.into_iter().map(LeanVolume::from).collect()),
-        }
+        kept_spec_fields!(
+            Spec,
+            s,
+            LeanContainer,
+            s.volumes
+                .map(|vs| vs.into_iter().map(LeanVolume::from).collect())
+        )
     }
 }
 

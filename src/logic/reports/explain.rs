@@ -808,12 +808,7 @@ fn fit(
     );
     let mut parts: Vec<String> = short
         .iter()
-        .map(|i| {
-            format!(
-                "{} (requests {}, node has {} allocatable with {} already requested)",
-                i.reason, i.requested, i.allocatable, i.used
-            )
-        })
+        .map(noderesources::Insufficient::phrase)
         .collect();
     parts.extend(ports.iter().map(|c| {
         format!(

@@ -238,15 +238,7 @@ enum NodeFate {
 }
 
 fn shortfall(short: &[Insufficient], ports: &[PortConflict]) -> String {
-    let mut parts: Vec<String> = short
-        .iter()
-        .map(|i| {
-            format!(
-                "{} (requests {}, node has {} allocatable with {} already requested)",
-                i.reason, i.requested, i.allocatable, i.used
-            )
-        })
-        .collect();
+    let mut parts: Vec<String> = short.iter().map(Insufficient::phrase).collect();
     parts.extend(
         ports
             .iter()

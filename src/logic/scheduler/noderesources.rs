@@ -102,6 +102,16 @@ pub struct Insufficient {
     pub milli: (i128, i128, i128),
 }
 
+impl Insufficient {
+    /// `Insufficient cpu (requests 500m, node has 1 allocatable with 800m already requested)`.
+    pub fn phrase(&self) -> String {
+        format!(
+            "{} (requests {}, node has {} allocatable with {} already requested)",
+            self.reason, self.requested, self.allocatable, self.used
+        )
+    }
+}
+
 /// The node's allocatable resources in milli-units.
 pub fn allocatable(node: &Node) -> Resources {
     node.status
