@@ -45,3 +45,17 @@ fn indent(text: &str, by: usize) -> String {
         .map(|l| format!("{pad}{l}\n"))
         .collect::<String>()
 }
+
+/// The metadata of a pod of the fixture DaemonSet (`agent`, uid `ds-uid`) on revision `hash`,
+/// as the YAML a test's pod document starts with.
+pub fn daemon_pod_metadata(name: &str, hash: &str) -> String {
+    format!(
+        "metadata:
+  name: {name}
+  namespace: default
+  creationTimestamp: '2026-01-01T00:00:00Z'
+  labels: {{app: agent, controller-revision-hash: {hash}}}
+  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]
+"
+    )
+}

@@ -12,7 +12,7 @@ use super::{Output, coverage, explain, overhead, preview, rollout};
 use crate::logic::daemon::coverage::{CoverageItem, CoverageReport, compute};
 use crate::logic::daemon::history;
 use crate::logic::daemon::rollout as rollouts;
-use crate::logic::fixtures::{ds, node, pod};
+use crate::logic::fixtures::{daemon_pod_metadata, ds, node, pod};
 use crate::logic::reports::explain::{self as verdicts, Context};
 use crate::logic::reports::preview as previews;
 use crate::logic::snapshot::{Snapshot, shared};
@@ -22,19 +22,14 @@ const WIDTHS: [u16; 2] = [80, 120];
 
 fn daemon_pod(name: &str, node: &str, hash: &str, phase: &str, ready: bool) -> Pod {
     pod(&format!(
-        "metadata:
-  name: {name}
-  namespace: default
-  creationTimestamp: '2026-01-01T00:00:00Z'
-  labels: {{app: agent, controller-revision-hash: {hash}}}
-  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]
-spec:
+        "{}spec:
   nodeName: {node}
   containers: [{{name: c, image: agent:1}}]
 status:
   phase: {phase}
   conditions: [{{type: Ready, status: '{}'}}]
 ",
+        daemon_pod_metadata(name, hash),
         if ready { "True" } else { "False" }
     ))
 }

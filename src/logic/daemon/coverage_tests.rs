@@ -4,7 +4,7 @@ use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::jiff::Timestamp;
 
 use super::coverage::{NodeState, compute};
-use crate::logic::fixtures::{ds, node, pod};
+use crate::logic::fixtures::{daemon_pod_metadata, ds, node, pod};
 use crate::logic::snapshot::{Snapshot, shared};
 
 fn daemon_pod(
@@ -21,13 +21,7 @@ fn daemon_pod(
         String::new()
     };
     pod(&format!(
-        "metadata:
-  name: {name}
-  namespace: default
-  creationTimestamp: '2026-01-01T00:00:00Z'
-  labels: {{app: agent, controller-revision-hash: {hash}}}
-  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]
-spec:
+        "{}spec:
   {node_name}
   containers: [{{name: c, image: agent:1}}]
   affinity:
@@ -38,6 +32,7 @@ status:
   phase: {phase}
   conditions: [{{type: Ready, status: '{}'}}]
 ",
+daemon_pod_metadata(name, hash),
         if ready { "True" } else { "False" }
     ))
 }

@@ -7,7 +7,7 @@ use k8s_openapi::jiff::Timestamp;
 
 use super::history::{self, FindError};
 use super::rollout::{self, Progress, State, Strategy};
-use crate::logic::fixtures::{ds, node, pod};
+use crate::logic::fixtures::{daemon_pod_metadata, ds, node, pod};
 use crate::logic::nodelifecycle::{self, Fate, Transient};
 use crate::logic::snapshot::{Snapshot, shared};
 
@@ -65,13 +65,7 @@ fn dpod(name: &str, node: &str, hash: &str, ready: bool, waiting: Option<&str>) 
         None => "{running: {}}".to_string(),
     };
     pod(&format!(
-        "metadata:
-  name: {name}
-  namespace: default
-  creationTimestamp: '2026-01-01T00:00:00Z'
-  labels: {{app: agent, controller-revision-hash: {hash}}}
-  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]
-spec:
+        "{}spec:
   nodeName: {node}
   containers: [{{name: c, image: agent:1}}]
 status:
@@ -79,6 +73,7 @@ status:
   conditions: [{{type: Ready, status: '{}'}}]
   containerStatuses: [{{name: c, image: agent, imageID: '', ready: {ready}, restartCount: 0, state: {state}}}]
 ",
+daemon_pod_metadata(name, hash),
         if waiting == Some("ImagePullBackOff") { "Pending" } else { "Running" },
         if ready { "True" } else { "False" }
     ))
@@ -652,13 +647,7 @@ fn terminating(mut p: Pod) -> Pod {
 /// A new daemon pod not yet bound: Pending for `node`, with the scheduler's verdict.
 fn unbound(name: &str, node: &str, hash: &str, nominated: Option<&str>) -> Pod {
     pod(&format!(
-        "metadata:
-  name: {name}
-  namespace: default
-  creationTimestamp: '2026-01-01T00:00:00Z'
-  labels: {{app: agent, controller-revision-hash: {hash}}}
-  ownerReferences: [{{apiVersion: apps/v1, kind: DaemonSet, name: agent, uid: ds-uid, controller: true}}]
-spec:
+        "{}spec:
   affinity: {{nodeAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: {{nodeSelectorTerms: [{{matchFields: [{{key: metadata.name, operator: In, values: [{node}]}}]}}]}}}}}}
   containers: [{{name: c, image: agent:2}}]
 status:
@@ -666,6 +655,7 @@ status:
   nominatedNodeName: '{}'
   conditions: [{{type: PodScheduled, status: 'False', reason: Unschedulable, message: '0/3 nodes are available: 1 Insufficient cpu, 2 node(s) didn''t satisfy plugin(s) [NodeAffinity].'}}]
 ",
+daemon_pod_metadata(name, hash),
         nominated.unwrap_or("")
     ))
 }
