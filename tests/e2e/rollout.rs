@@ -516,15 +516,7 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         assert!(Instant::now() < deadline, "midway never progressed: {item}");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    let nodes: Api<Node> = Api::all(client.clone());
-    nodes
-        .patch_status(
-            "wobbly",
-            &PatchParams::default(),
-            &Patch::Strategic(serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady"}]}})),
-        )
-        .await
-        .expect("wobbly NotReady");
+    report_not_ready(&client, "wobbly").await;
     let ours = kubectl_ds(
         kc,
         &["rollout", "status", "midway", "--watch", "--timeout", "60s"],
@@ -557,6 +549,15 @@ async fn rollback_to_revision_one_matches_kubectl_undo_and_loses_races_cleanly()
         .count();
     let excluded = item["excludedOld"].as_array().map_or(0, Vec::len);
     assert_eq!(excluded, old_on_wobbly, "{item}");
+}
+
+/// The node's kubelet reports NotReady (Ready=False), as one whose runtime went down does.
+async fn report_not_ready(client: &kube::Client, node: &str) {
+    let ready = serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady"}]}});
+    Api::<Node>::all(client.clone())
+        .patch_status(node, &PatchParams::default(), &Patch::Strategic(ready))
+        .await
+        .unwrap_or_else(|e| panic!("{node} NotReady: {e}"));
 }
 
 /// Waits until our status says the rollout is stuck (the new pods' image pull failed), then a
@@ -694,15 +695,7 @@ async fn status_agrees_with_kubectl_on_many_scenarios() {
         }
     }
     // A node going NotReady mid-rollout: the kubelet reports NotReady, then the update.
-    let nodes: Api<Node> = Api::all(client.clone());
-    nodes
-        .patch_status(
-            "flaky",
-            &PatchParams::default(),
-            &Patch::Strategic(serde_json::json!({"status": {"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletNotReady"}]}})),
-        )
-        .await
-        .expect("flaky NotReady");
+    report_not_ready(&client, "flaky").await;
     set_image(&client, "flaky-node", good2).await;
     for (name, ..) in scenarios {
         if *name == "surge-bad" {
@@ -2211,24 +2204,19 @@ async fn node_churn_during_a_rollout_is_followed_as_the_controller_follows_it() 
         let victim = old_node(&client, ds, pool).await;
         println!("{ds}: churn on {victim}");
         let taint = |effect: &str| serde_json::json!({"spec": {"taints": [{"key": "dedicated", "value": "other", "effect": effect}]}});
-        match *ds {
-            "churn-die" => kill_node(&client, &victim).await,
-            "churn-noschedule" => {
+        let effect = match *ds {
+            "churn-die" => None,
+            "churn-noschedule" => Some("NoSchedule"),
+            _ => Some("NoExecute"),
+        };
+        match effect {
+            None => kill_node(&client, &victim).await,
+            Some(effect) => {
                 nodes
                     .patch(
                         &victim,
                         &PatchParams::default(),
-                        &Patch::Merge(&taint("NoSchedule")),
-                    )
-                    .await
-                    .expect("taint");
-            }
-            _ => {
-                nodes
-                    .patch(
-                        &victim,
-                        &PatchParams::default(),
-                        &Patch::Merge(&taint("NoExecute")),
+                        &Patch::Merge(&taint(effect)),
                     )
                     .await
                     .expect("taint");
