@@ -787,6 +787,25 @@ async fn shared_and_missing_claims(tb: &Testbed, client: &kube::Client) {
             "gated before any attempt: {status:?}"
         );
     }
+    // explain gives the gate's reason from the model, with no scheduler message to quote.
+    let explained = json_report(
+        tb.kubeconfig(),
+        &["explain", "ds", "missing-gpu", "-o", "json"],
+    );
+    for n in ["d-1", "d-2", "d-3"] {
+        let v = explained["verdicts"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|v| v["node"] == n)
+            .unwrap_or_else(|| panic!("{n} in {explained}"));
+        assert_eq!(v["code"], "DeviceUnavailable", "{v}");
+        assert_eq!(
+            filter_reason(&explained["verdicts"], n, "DynamicResources"),
+            "could not find ResourceClaim \"default/ghost\"",
+            "{v}"
+        );
+    }
 
     apply_yaml(
         client,
