@@ -96,6 +96,7 @@ impl Settings {
                 format: global.output,
                 styles,
                 width: screen().map(|(w, _)| w),
+                tty: std::io::stdout().is_terminal(),
             },
         })
     }

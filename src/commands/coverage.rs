@@ -185,31 +185,38 @@ async fn watch(
     writer: &mut dyn Write,
 ) -> Result<Exit> {
     super::wait_for_server(target).await?;
-    let ended = frames::follow(target, scope, Keep::Coverage, writer, |snapshot, screen| {
-        let report = CoverageReport {
-            items: items(&snapshot, None),
-            errors: Vec::new(),
-        };
-        let text = match out.format {
-            OutputFormat::Json => serde_json::to_string(&report)
-                .map(|s| s + "\n")
-                .map_err(|e| Error::cluster(e.to_string()))?,
-            _ if screen.tty && out.format != OutputFormat::Yaml => {
-                render::coverage::frame(out, &report, single, screen.height)
-            }
-            _ => render_report(out, &report, single)?,
-        };
-        let piped = match out.format {
-            OutputFormat::Json => text.clone(),
-            _ => format!("{text}\n"),
-        };
-        Ok(Frame {
-            screen: text.clone(),
-            key: text,
-            piped,
-            done: None,
-        })
-    })
+    let ended = frames::follow(
+        target,
+        scope,
+        Keep::Coverage,
+        out.tty,
+        writer,
+        |snapshot, screen| {
+            let report = CoverageReport {
+                items: items(&snapshot, None),
+                errors: Vec::new(),
+            };
+            let text = match out.format {
+                OutputFormat::Json => serde_json::to_string(&report)
+                    .map(|s| s + "\n")
+                    .map_err(|e| Error::cluster(e.to_string()))?,
+                _ if screen.tty && out.format != OutputFormat::Yaml => {
+                    render::coverage::frame(out, &report, single, screen.height)
+                }
+                _ => render_report(out, &report, single)?,
+            };
+            let piped = match out.format {
+                OutputFormat::Json => text.clone(),
+                _ => format!("{text}\n"),
+            };
+            Ok(Frame {
+                screen: text.clone(),
+                key: text,
+                piped,
+                done: None,
+            })
+        },
+    )
     .await?;
     Ok(match ended {
         Ended::Interrupted => Exit::Interrupted,

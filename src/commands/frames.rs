@@ -3,7 +3,7 @@
 //! terminal or appends when piped, prints nothing when a frame says what the last one said, and warns once per
 //! distinct loss of the watch. Ctrl-C ends it.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use super::shared::emit;
 use crate::cluster::Target;
@@ -46,15 +46,16 @@ pub enum Ended {
     Closed,
 }
 
-/// Follows the scope and shows `frame` of each snapshot; pods are kept as `keep` says.
+/// Follows the scope and shows `frame` of each snapshot; pods are kept as `keep` says, and
+/// frames redraw the screen when `tty` (standard output is a terminal, as settings found it).
 pub async fn follow(
     target: &Target,
     scope: &Scope,
     keep: Keep,
+    tty: bool,
     writer: &mut dyn Write,
     mut frame: impl FnMut(Snapshot, &Screen) -> Result<Frame>,
 ) -> Result<Ended> {
-    let tty = std::io::stdout().is_terminal();
     let mut last_key: Option<String> = None;
     let mut ended = Ended::Closed;
     let mut failure: Option<Error> = None;

@@ -1,6 +1,6 @@
 //! `kubectl ds rollout status|history|undo`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
@@ -169,35 +169,42 @@ async fn watch_status(
     // Failed pods seen so far: one the controller replaces is not stuck, one that keeps
     // failing is.
     let mut failures = rollout::Failures::default();
-    let follow = frames::follow(target, scope, Keep::Lean, writer, |snapshot, screen| {
-        failures.observe(&snapshot);
-        let items = statuses(&snapshot, args.revision, &failures);
-        let state = rollout::overall(&items);
-        let lines: Vec<String> = items
-            .iter()
-            .map(|s| format!("{}/{}: {}", s.namespace, s.name, s.message))
-            .collect();
-        let mut frame = Frame {
-            key: lines.join("\n"),
-            done: (state != State::Progressing).then(|| exit_for(state, true)),
-            ..Frame::default()
-        };
-        if !documents {
-            if screen.tty {
-                let text = render::rollout::status(out, &items);
-                frame.screen = render::fit::to_height(&text, screen.height);
-            }
-            for (i, l) in lines.iter().enumerate() {
-                if last_lines.get(i) != Some(l) {
-                    frame.piped.push_str(l);
-                    frame.piped.push('\n');
+    let follow = frames::follow(
+        target,
+        scope,
+        Keep::Lean,
+        out.tty,
+        writer,
+        |snapshot, screen| {
+            failures.observe(&snapshot);
+            let items = statuses(&snapshot, args.revision, &failures);
+            let state = rollout::overall(&items);
+            let lines: Vec<String> = items
+                .iter()
+                .map(|s| format!("{}/{}: {}", s.namespace, s.name, s.message))
+                .collect();
+            let mut frame = Frame {
+                key: lines.join("\n"),
+                done: (state != State::Progressing).then(|| exit_for(state, true)),
+                ..Frame::default()
+            };
+            if !documents {
+                if screen.tty {
+                    let text = render::rollout::status(out, &items);
+                    frame.screen = render::fit::to_height(&text, screen.height);
+                }
+                for (i, l) in lines.iter().enumerate() {
+                    if last_lines.get(i) != Some(l) {
+                        frame.piped.push_str(l);
+                        frame.piped.push('\n');
+                    }
                 }
             }
-        }
-        last_lines = lines;
-        last = Some(items);
-        Ok(frame)
-    });
+            last_lines = lines;
+            last = Some(items);
+            Ok(frame)
+        },
+    );
     let expired = async {
         match timeout {
             Some(t) => tokio::time::sleep(t).await,
@@ -215,7 +222,7 @@ async fn watch_status(
     let items = last.unwrap_or_default();
     if documents {
         emit(writer, &render_status(out, items.clone())?)?;
-    } else if !std::io::stdout().is_terminal() && finished.is_some() {
+    } else if !out.tty && finished.is_some() {
         // The detail of the final state, after the progress lines.
         let detail = render::rollout::status(out, &items);
         emit(writer, &format!("\n{detail}"))?;

@@ -37,6 +37,8 @@ pub struct Output {
     pub format: OutputFormat,
     pub styles: Styles,
     pub width: Option<u16>,
+    /// Standard output is a terminal: a watch redraws its frame instead of appending lines.
+    pub tty: bool,
 }
 
 impl Output {
@@ -45,6 +47,7 @@ impl Output {
             format,
             styles: Styles::plain(),
             width: None,
+            tty: false,
         }
     }
 
