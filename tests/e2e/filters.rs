@@ -1,6 +1,9 @@
-//! InterPodAffinity and PodTopologySpread (DoNotSchedule) as `preview` and `explain` model
-//! them, against what the real scheduler then does with the daemon pods: the preview is taken,
-//! the DaemonSet applied, and every node's outcome compared, reason string included.
+//! The scheduler filters beyond resources and ports as `preview` and `explain` model them:
+//! InterPodAffinity, PodTopologySpread (DoNotSchedule), the volume filters (VolumeBinding with
+//! WaitForFirstConsumer, VolumeZone, NodeVolumeLimits, VolumeRestrictions), DynamicResources and
+//! pods nominated to the node, against what the real scheduler then does with the daemon pods:
+//! the preview is taken, the DaemonSet applied, and every node's outcome compared, reason string
+//! included.
 
 use crate::common;
 
