@@ -53,7 +53,16 @@ pub fn json(kubeconfig: &Path, args: &[&str]) -> serde_json::Value {
 /// Waits until every DaemonSet in `namespace` has its latest spec observed and its status has
 /// not changed for three seconds: the controllers have nothing more to do.
 pub async fn wait_stable(client: &kube::Client, namespace: &str, timeout: Duration) {
-    let api: Api<DaemonSet> = Api::namespaced(client.clone(), namespace);
+    wait_stable_in(Api::namespaced(client.clone(), namespace), timeout).await;
+}
+
+/// [`wait_stable`] for the DaemonSets of every namespace: where preemption reaches other
+/// namespaces' pods.
+pub async fn wait_stable_everywhere(client: &kube::Client, timeout: Duration) {
+    wait_stable_in(Api::all(client.clone()), timeout).await;
+}
+
+async fn wait_stable_in(api: Api<DaemonSet>, timeout: Duration) {
     let deadline = std::time::Instant::now() + timeout;
     let mut last = String::new();
     let mut since = std::time::Instant::now();
@@ -246,4 +255,91 @@ impl Drop for Story {
             eprintln!("failed in step: {}", self.step);
         }
     }
+}
+
+/// A pod bound straight to a node with a priority class, taking cpu there (`extra` is YAML
+/// appended to its container, indented 4): what a DaemonSet's pod may preempt.
+pub fn priority_filler(name: &str, node: &str, class: &str, cpu: &str, extra: &str) -> String {
+    format!(
+        "apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: default, labels: {{filler: {name}}}}}
+spec:
+  nodeName: {node}
+  priorityClassName: {class}
+  tolerations: [{{operator: Exists}}]
+  containers:
+  - name: main
+    image: registry.example/filler:1
+    resources: {{requests: {{cpu: '{cpu}'}}}}
+{extra}"
+    )
+}
+
+/// The namespaces of [`admission_world`] with the given prefix: plain, with a LimitRange
+/// default cpu request of 300m, and enforcing PodSecurity baseline.
+pub fn admission_namespaces(prefix: &str) -> [String; 3] {
+    ["plain", "lr", "psa"].map(|s| format!("{prefix}-{s}"))
+}
+
+/// What the admission chain reads, for randomised DaemonSets: PriorityClasses `low` (10),
+/// `high` (1000) and `high-never` (1000, preemptionPolicy Never); RuntimeClass `kata` (50m
+/// overhead, nodeSelector runtime=kata); the [`admission_namespaces`], each with a
+/// ServiceAccount `agent`.
+pub fn admission_world(prefix: &str) -> String {
+    let mut yaml = String::from(
+        "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: low}\nvalue: 10\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high-never}\nvalue: 1000\npreemptionPolicy: Never\n---\napiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: kata}\nhandler: kata\noverhead: {podFixed: {cpu: 50m}}\nscheduling: {nodeSelector: {runtime: kata}}\n",
+    );
+    let [plain, lr, psa] = admission_namespaces(prefix);
+    for ns in [&plain, &lr, &psa] {
+        let labels = if *ns == psa {
+            "{pod-security.kubernetes.io/enforce: baseline}"
+        } else {
+            "{}"
+        };
+        yaml.push_str(&format!("---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}, labels: {labels}}}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: agent, namespace: {ns}}}\n"));
+    }
+    yaml.push_str(&format!("---\napiVersion: v1\nkind: LimitRange\nmetadata: {{name: defaults, namespace: {lr}}}\nspec:\n  limits:\n  - {{type: Container, defaultRequest: {{cpu: 300m}}, default: {{cpu: 300m}}}}\n"));
+    yaml
+}
+
+/// Waits until the ServiceAccount controller has made the `default` ServiceAccount of each
+/// namespace: before, the API server refuses every pod there that names none.
+pub async fn wait_default_service_accounts(client: &kube::Client, namespaces: &[&str]) {
+    for ns in namespaces {
+        let api: Api<k8s_openapi::api::core::v1::ServiceAccount> =
+            Api::namespaced(client.clone(), ns);
+        kubectl_ds_testbed::wait_for(
+            &format!("the default ServiceAccount of {ns}"),
+            Duration::from_secs(60),
+            || {
+                let api = api.clone();
+                async move { Ok::<_, kube::Error>(api.get_opt("default").await?.map(|_| ())) }
+            },
+        )
+        .await
+        .expect("default ServiceAccount");
+    }
+}
+
+/// Random pod-spec lines (indented as the pod spec) for what admission changes or refuses: a
+/// ServiceAccount (`agent`, one that does not exist, or none), a priority class (none, low,
+/// high, high with preemptionPolicy Never), RuntimeClass `kata`, hostNetwork.
+pub fn admission_draws(rng: &mut Rng) -> String {
+    let mut spec = String::new();
+    match rng.below(10) {
+        0 => spec.push_str("serviceAccountName: missing\n"),
+        1..=3 => spec.push_str("serviceAccountName: agent\n"),
+        _ => {}
+    }
+    if let Some(c) = rng.pick(&[None, None, Some("low"), Some("high"), Some("high-never")]) {
+        spec.push_str(&format!("priorityClassName: {c}\n"));
+    }
+    if rng.chance(15) {
+        spec.push_str("runtimeClassName: kata\n");
+    }
+    if rng.chance(15) {
+        spec.push_str("hostNetwork: true\n");
+    }
+    spec
 }

@@ -7,7 +7,7 @@ use crate::common;
 
 use std::time::Duration;
 
-use crate::common::{json_report, kubectl_ds, stdout};
+use crate::common::{json_report, kubectl_ds, priority_filler as filler, stdout};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Api;
 use kube::api::ListParams;
@@ -134,24 +134,6 @@ spec:
 {}",
         indent(spec, 6),
         indent(container, 8)
-    )
-}
-
-/// A pod bound to `node` with a priority class, cpu and optional host port.
-fn filler(name: &str, node: &str, class: &str, cpu: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: v1
-kind: Pod
-metadata: {{name: {name}, namespace: default, labels: {{filler: {name}}}}}
-spec:
-  nodeName: {node}
-  priorityClassName: {class}
-  tolerations: [{{operator: Exists}}]
-  containers:
-  - name: main
-    image: registry.example/filler:1
-    resources: {{requests: {{cpu: '{cpu}'}}}}
-{extra}"
     )
 }
 
@@ -770,20 +752,10 @@ async fn random_admission_cases_match_the_control_plane() {
     }
     let names: Vec<&str> = nodes.iter().map(|n| n.name.as_str()).collect();
     let bed = Bed { tb, client };
-    let mut setup = String::from(
-        "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: low}\nvalue: 10\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high}\nvalue: 1000\n---\napiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata: {name: high-never}\nvalue: 1000\npreemptionPolicy: Never\n---\napiVersion: node.k8s.io/v1\nkind: RuntimeClass\nmetadata: {name: kata}\nhandler: kata\noverhead: {podFixed: {cpu: 50m}}\nscheduling: {nodeSelector: {runtime: kata}}\n",
-    );
-    let namespaces = ["r-plain", "r-lr", "r-psa"];
-    for ns in namespaces {
-        let labels = if ns == "r-psa" {
-            "{pod-security.kubernetes.io/enforce: baseline}"
-        } else {
-            "{}"
-        };
-        setup.push_str(&format!("---\napiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}, labels: {labels}}}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {{name: agent, namespace: {ns}}}\n"));
-    }
-    setup.push_str("---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults, namespace: r-lr}\nspec:\n  limits:\n  - {type: Container, defaultRequest: {cpu: 300m}, default: {cpu: 300m}}\n");
-    bed.apply(&setup).await;
+    bed.apply(&common::admission_world("r")).await;
+    let namespaces = common::admission_namespaces("r");
+    let namespaces: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+    common::wait_default_service_accounts(&bed.client, &namespaces).await;
     let port = "    ports: [{containerPort: 9400, hostPort: 9400}]\n";
     bed.apply(
         &[
@@ -800,21 +772,7 @@ async fn random_admission_cases_match_the_control_plane() {
     for i in 0..26 {
         let ns = *rng.pick(&namespaces);
         let name = format!("rand-{i:02}");
-        let mut spec = String::new();
-        match rng.below(10) {
-            0 => spec.push_str("serviceAccountName: missing\n"),
-            1..=3 => spec.push_str("serviceAccountName: agent\n"),
-            _ => {}
-        }
-        if let Some(c) = rng.pick(&[None, None, Some("low"), Some("high"), Some("high-never")]) {
-            spec.push_str(&format!("priorityClassName: {c}\n"));
-        }
-        if rng.chance(15) {
-            spec.push_str("runtimeClassName: kata\n");
-        }
-        if rng.chance(15) {
-            spec.push_str("hostNetwork: true\n");
-        }
+        let mut spec = common::admission_draws(&mut rng);
         if rng.chance(20) {
             spec.push_str("tolerations: [{key: dedicated, operator: Exists}]\n");
         }

@@ -6,22 +6,25 @@ use crate::common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::common::{Rng, daemonset, json_report, kubectl_ds, stderr, wait_stable};
+use crate::common::{
+    Rng, daemonset, json_report, kubectl_ds, stderr, wait_stable, wait_stable_everywhere,
+};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Api;
 use kube::api::ListParams;
-use kubectl_ds_testbed::{FakeNode, Options, Testbed, add_node, apply_yaml};
+use kubectl_ds_testbed::{FakeNode, Options, Testbed, add_node, apply_yaml, wait_for};
 use serde_json::Value;
 
 const NS: &str = "default";
 
-/// Nodes with a live pod of DaemonSet `name`, split into bound (Running) and Pending ones.
+/// Nodes with a live pod of DaemonSet `ns/name`, split into bound (Running) and Pending ones.
 async fn outcome(
     client: &kube::Client,
+    ns: &str,
     name: &str,
 ) -> (BTreeSet<String>, BTreeMap<String, String>) {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
-    let events: Api<Event> = Api::namespaced(client.clone(), NS);
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let events: Api<Event> = Api::namespaced(client.clone(), ns);
     let messages: BTreeMap<String, String> = events
         .list(&ListParams::default().fields("reason=FailedScheduling"))
         .await
@@ -59,13 +62,14 @@ async fn outcome(
     (running, pending)
 }
 
-/// Waits for the scheduler to report on every Pending pod of `name`.
+/// Waits for the scheduler to report on every Pending pod of `ns/name`.
 async fn settled_outcome(
     client: &kube::Client,
+    ns: &str,
     name: &str,
 ) -> (BTreeSet<String>, BTreeMap<String, String>) {
     for _ in 0..60 {
-        let o = outcome(client, name).await;
+        let o = outcome(client, ns, name).await;
         if o.1.values().all(|m| !m.is_empty()) {
             return o;
         }
@@ -82,9 +86,40 @@ fn strings(v: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-/// Previews `manifest`, applies it, and checks the preview against the outcome.
-async fn check(tb: &Testbed, client: &kube::Client, name: &str, manifest: &str) -> Value {
-    let file = tb.dir().join(format!("{name}.yaml"));
+/// Whether the controller has logged a FailedCreate event for DaemonSet `ns/name`.
+async fn create_refused(client: &kube::Client, ns: &str, name: &str) -> bool {
+    let events: Api<Event> = Api::namespaced(client.clone(), ns);
+    let fields = format!("reason=FailedCreate,involvedObject.name={name}");
+    !events
+        .list(&ListParams::default().fields(&fields))
+        .await
+        .expect("events")
+        .items
+        .is_empty()
+}
+
+/// [`outcome`] off the `contested` nodes, and whether each of those has a pod.
+async fn decided_outcome(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+    contested: &BTreeSet<String>,
+) -> (BTreeSet<String>, BTreeMap<String, String>, bool) {
+    let (mut running, mut pending) = outcome(client, ns, name).await;
+    let placed = contested
+        .iter()
+        .all(|n| running.contains(n) || pending.contains_key(n));
+    running.retain(|n| !contested.contains(n));
+    pending.retain(|n, _| !contested.contains(n));
+    (running, pending, placed)
+}
+
+/// Previews `manifest` (DaemonSet `ns/name`), applies it, and checks the preview against the
+/// outcome: Running pods where it would run (after preempting, too), Pending ones for the
+/// scheduler's reasons where it would not fit, and no pod but the controller's FailedCreate
+/// events where admission refuses the pod.
+async fn check(tb: &Testbed, client: &kube::Client, ns: &str, name: &str, manifest: &str) -> Value {
+    let file = tb.dir().join(format!("{ns}-{name}.yaml"));
     std::fs::write(&file, manifest).unwrap();
     let report = json_report(
         tb.kubeconfig(),
@@ -93,23 +128,74 @@ async fn check(tb: &Testbed, client: &kube::Client, name: &str, manifest: &str) 
     assert_eq!(report["kind"], "PreviewReport");
     let p = report["items"][0].clone();
     apply_yaml(client, manifest).await.expect("apply");
-    wait_stable(client, NS, Duration::from_secs(120)).await;
-    let (running, pending) = settled_outcome(client, name).await;
-    let would_run = strings(&p["wouldRun"]);
-    assert_eq!(
-        running, would_run,
-        "{name}: Running pods vs preview's wouldRun ({p})"
-    );
+    // Where a pending pod of higher priority may take the room preemption frees, which of
+    // the two gets it is the scheduling queue's timing: either outcome is the scheduler's.
+    let contested: BTreeSet<String> = p["afterPreemption"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|a| a["contestedBy"].as_array().is_some_and(|c| !c.is_empty()))
+        .filter_map(|a| a["node"].as_str().map(str::to_string))
+        .collect();
+    let would_run: BTreeSet<String> = strings(&p["wouldRun"])
+        .difference(&contested)
+        .cloned()
+        .collect();
+    let refused = strings(&p["createRefused"]);
     let unplaceable: BTreeMap<String, Value> = p["unplaceable"]
         .as_array()
         .unwrap()
         .iter()
         .map(|u| (u["node"].as_str().unwrap().to_string(), u.clone()))
         .collect();
+    // A preemptor runs only once its victims are gone, and a refused create shows only in the
+    // controller's events: give both their time before judging the settled cluster.
+    let _ = wait_for(
+        &format!("{ns}/{name} as previewed"),
+        Duration::from_secs(90),
+        || async {
+            let (running, pending, placed) = decided_outcome(client, ns, name, &contested).await;
+            let as_said = placed
+                && running == would_run
+                && pending.keys().eq(unplaceable.keys())
+                && (refused.is_empty() || create_refused(client, ns, name).await);
+            Ok::<_, kube::Error>(as_said.then_some(()))
+        },
+    )
+    .await;
+    wait_stable_everywhere(client, Duration::from_secs(120)).await;
+    settled_outcome(client, ns, name).await;
+    let (running, pending, placed) = decided_outcome(client, ns, name, &contested).await;
+    assert!(
+        placed,
+        "{ns}/{name}: no pod on a contested node {contested:?} ({p})"
+    );
+    assert_eq!(
+        running, would_run,
+        "{ns}/{name}: Running pods vs preview's wouldRun ({p})"
+    );
     assert_eq!(
         pending.keys().cloned().collect::<BTreeSet<_>>(),
         unplaceable.keys().cloned().collect::<BTreeSet<_>>(),
-        "{name}: Pending pods vs preview's unplaceable"
+        "{ns}/{name}: Pending pods vs preview's unplaceable ({p})"
+    );
+    if !refused.is_empty() {
+        assert!(
+            create_refused(client, ns, name).await,
+            "{ns}/{name}: preview says refused on {refused:?}, the controller logged no FailedCreate ({p})"
+        );
+    }
+    let dss: Api<k8s_openapi::api::apps::v1::DaemonSet> = Api::namespaced(client.clone(), ns);
+    let desired = dss
+        .get(name)
+        .await
+        .expect("daemonset")
+        .status
+        .map_or(0, |s| s.desired_number_scheduled);
+    assert_eq!(
+        desired as usize,
+        would_run.len() + contested.len() + unplaceable.len() + refused.len(),
+        "{ns}/{name}: the controller's desired nodes vs preview's ({p})"
     );
     for (node, msg) in &pending {
         let u = &unplaceable[node];
@@ -122,9 +208,17 @@ async fn check(tb: &Testbed, client: &kube::Client, name: &str, manifest: &str) 
         if !u["portConflicts"].as_array().unwrap().is_empty() {
             ours.push("node(s) didn't have free ports for the requested pod ports".into());
         }
+        // The RuntimeClass's nodeSelector is merged into the pod's (`RuntimeClass` admission),
+        // so the scheduler words it as any selector.
+        if u["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("RuntimeClass"))
+        {
+            ours.push("node(s) didn't match Pod's node affinity/selector".into());
+        }
         assert!(
             ours.iter().any(|r| msg.contains(&format!("1 {r}"))),
-            "{name} on {node}: we said {ours:?}, the scheduler said {msg}"
+            "{ns}/{name} on {node}: we said {ours:?}, the scheduler said {msg}"
         );
     }
     p
@@ -147,12 +241,25 @@ async fn previews_equal_what_applying_does() {
             .label("zone", "c"),
         FakeNode::new("edge").taint("edge", "", "NoExecute"),
         FakeNode::new("cordoned").unschedulable().label("zone", "b"),
+        FakeNode::new("kata-1").cpu("4").label("runtime", "kata"),
+        FakeNode::new("prio-1").cpu("1").label("zone", "a"),
+        FakeNode::new("prio-2").cpu("1").label("zone", "b"),
     ] {
         add_node(&client, &n).await.expect("node");
     }
+    apply_yaml(&client, &common::admission_world("p"))
+        .await
+        .expect("admission objects");
+    let namespaces = common::admission_namespaces("p");
+    let namespaces: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+    common::wait_default_service_accounts(&client, &namespaces).await;
     apply_yaml(
         &client,
         &[
+            // Lower-priority pods that only preemption moves: priority-classed DaemonSets run
+            // there or not by what `DefaultPreemption` decides.
+            common::priority_filler("low-hog-1", "prio-1", "low", "600m", ""),
+            common::priority_filler("low-hog-2", "prio-2", "low", "600m", ""),
             common::filler("hog", "small-1", "1500m", ""),
             common::filler(
                 "holder",
@@ -172,7 +279,7 @@ async fn previews_equal_what_applying_does() {
             &format!("      - {container}\n"),
         )
     };
-    let mut scenarios: Vec<(String, String)> = vec![
+    let scenarios: Vec<(String, String)> = vec![
         ("plain".into(), daemonset("plain", NS, "")),
         (
             "cpu-300m".into(),
@@ -239,8 +346,12 @@ async fn previews_equal_what_applying_does() {
             ),
         ),
     ];
+    let mut scenarios: Vec<(&str, String, String)> = scenarios
+        .into_iter()
+        .map(|(name, manifest)| (NS, name, manifest))
+        .collect();
     let mut rng = Rng::new(7_2026);
-    for i in 0..12 {
+    for i in 0..24 {
         let name = format!("rand-{i:02}");
         let cpu = ["50m", "100m", "200m", "400m"][rng.below(4)];
         let mut extra = String::new();
@@ -258,21 +369,52 @@ async fn previews_equal_what_applying_does() {
         } else {
             ""
         };
-        scenarios.push((name.clone(), with_container(&name, &format!("{{name: main, image: registry.example/agent:1, resources: {{requests: {{cpu: {cpu}}}}}{port}}}"), &extra)));
+        // What admission does to the pod: the namespace (LimitRange defaults, PodSecurity
+        // baseline), ServiceAccount, priority, RuntimeClass, hostNetwork, privileged.
+        let ns = *rng.pick(&namespaces);
+        extra.push_str(&common::admission_draws(&mut rng));
+        let privileged = if rng.chance(10) {
+            ", securityContext: {privileged: true}"
+        } else {
+            ""
+        };
+        let requests = if ns == namespaces[1] && rng.chance(50) {
+            String::new()
+        } else {
+            format!(", resources: {{requests: {{cpu: {cpu}}}}}")
+        };
+        let container =
+            format!("{{name: main, image: registry.example/agent:1{requests}{port}{privileged}}}");
+        let manifest = with_container(&name, &container, &extra).replace(
+            &format!("  namespace: {NS}\n"),
+            &format!("  namespace: {ns}\n"),
+        );
+        scenarios.push((ns, name, manifest));
     }
-    assert!(scenarios.len() >= 20);
     let mut unplaceable_seen = 0;
-    for (name, manifest) in &scenarios {
-        let p = check(&tb, &client, name, manifest).await;
+    let mut refused_seen = 0;
+    let mut preempting_seen = 0;
+    for (ns, name, manifest) in &scenarios {
+        let p = check(&tb, &client, ns, name, manifest).await;
         unplaceable_seen += p["unplaceable"].as_array().unwrap().len();
+        refused_seen += p["createRefused"].as_array().map_or(0, Vec::len);
+        preempting_seen += p["afterPreemption"].as_array().map_or(0, Vec::len);
     }
     assert!(
         unplaceable_seen > 0,
         "some scenario should not fit somewhere"
     );
+    assert!(
+        refused_seen > 0,
+        "some scenario should be refused somewhere"
+    );
+    assert!(
+        preempting_seen > 0,
+        "some scenario should run somewhere only by preempting"
+    );
 
     // A changed DaemonSet: new selector and image. Gained/lost equal the real change.
-    let (before, _) = outcome(&client, "zone-a").await;
+    let (before, _) = outcome(&client, NS, "zone-a").await;
     let changed = daemonset("zone-a", NS, "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [b]}]}]}}}").replace("agent:1", "agent:2");
     let file = tb.dir().join("zone-a-v2.yaml");
     std::fs::write(&file, &changed).unwrap();
@@ -284,7 +426,7 @@ async fn previews_equal_what_applying_does() {
     assert_eq!(change["templateChanged"], true, "{change}");
     apply_yaml(&client, &changed).await.expect("apply change");
     wait_stable(&client, NS, Duration::from_secs(120)).await;
-    let (after, pending) = outcome(&client, "zone-a").await;
+    let (after, pending) = outcome(&client, NS, "zone-a").await;
     let after: BTreeSet<String> = after.into_iter().chain(pending.into_keys()).collect();
     let gained: BTreeSet<String> = after.difference(&before).cloned().collect();
     let lost: BTreeSet<String> = before.difference(&after).cloned().collect();
@@ -576,7 +718,7 @@ async fn a_template_change_under_surge_and_behind_a_new_taint() {
             "the rollout to play out",
             Duration::from_secs(60),
             || async {
-                let (running, pending) = outcome(&client, name).await;
+                let (running, pending) = outcome(&client, NS, name).await;
                 let tainted_gone = !running.contains("tainted");
                 let small_settled = if small_fits {
                     pending.is_empty() && running.contains("small")

@@ -89,6 +89,11 @@ pub struct AfterPreemption {
     /// What does not fit before preemption.
     pub reason: String,
     pub victims: Vec<defaultpreemption::Victim>,
+    /// Pending pods of higher priority waiting for this node that fit into the room the
+    /// victims free and leave too little for the pod: the scheduler gives it to them if they
+    /// come out of their back-off first, and the pod then stays Pending.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contested_by: Vec<String>,
 }
 
 /// What admission and preemption add to a preview: the DaemonSet's pod as the API server
@@ -296,6 +301,7 @@ fn judge(
             node: name,
             reason,
             victims: details,
+            contested_by: Vec::new(),
         }),
         other => NodeFate::Unplaceable(Unplaceable {
             node: name,
@@ -389,6 +395,15 @@ pub fn preview_admitted(
 
 /// The DaemonSet's own pods are replaced, so they are left out of the filters (but for
 /// resources and ports when surging).
+/// `namespace/name`, as preemption names its victims.
+fn pod_key(p: &Pod) -> String {
+    format!(
+        "{}/{}",
+        p.metadata.namespace.as_deref().unwrap_or(""),
+        pods::name(p)
+    )
+}
+
 fn not_owned_by(existing_uid: Option<&str>, p: &Pod) -> bool {
     existing_uid.is_none_or(|uid| !pods::is_controlled_by(p, uid))
 }
@@ -428,7 +443,7 @@ struct Tally {
     after: BTreeSet<String>,
 }
 
-impl Pass<'_> {
+impl<'a> Pass<'a> {
     fn node(&self, node: &Node, t: &mut Tally) {
         let name = node.metadata.name.clone().unwrap_or_default();
         let own: &[&Pod] = self
@@ -480,7 +495,7 @@ impl Pass<'_> {
         let dra = self.view.objects.dra.as_ref();
         let request = scheduler::dynamic_resources::fit_request(&self.request, node, dra);
         let spec = self.incoming.spec;
-        match judge(spec, &request, &self.priority, node, &others, self.pdbs) {
+        match self.judged(spec, &request, node, others.clone()) {
             NodeFate::Fits => self.other_filters(node, name, &request, &others, t),
             NodeFate::AfterPreemption(a) => {
                 t.would_run.push(name);
@@ -493,6 +508,72 @@ impl Pass<'_> {
                 t.unplaceable.push(u);
             }
         }
+    }
+
+    /// [`judge`], and when preemption makes room, who may get it. Once the victims are gone
+    /// the scheduling queue pops pending pods by priority (`PrioritySort`), and a pod of
+    /// higher priority ignores the room held for a nominated pod of lower priority
+    /// (`addGENominatedPods` counts only equal or higher): a pending pod of higher priority
+    /// waiting for this node takes the freed room when it is in the active queue then, not
+    /// when it still serves its back-off (`podBackoffQ`). Which one it is depends on when it
+    /// was last tried, so such a node is named contested, not decided.
+    fn judged(
+        &self,
+        spec: &PodSpec,
+        request: &Resources,
+        node: &Node,
+        mut on_node: Vec<&'a Pod>,
+    ) -> NodeFate {
+        let name = node.metadata.name.as_deref().unwrap_or("");
+        let mut a = match judge(spec, request, &self.priority, node, &on_node, self.pdbs) {
+            NodeFate::AfterPreemption(a) => a,
+            other => return other,
+        };
+        let gone: BTreeSet<&str> = a.victims.iter().map(|v| v.pod.as_str()).collect();
+        on_node.retain(|p| !gone.contains(pod_key(p).as_str()));
+        let taken = self.take_freed_room(node, name, &mut on_node);
+        let left_out = !noderesources::insufficient(request, node, &on_node).is_empty()
+            || !nodeports::port_conflicts(spec, &on_node).is_empty();
+        if left_out {
+            a.contested_by = taken.iter().map(|p| pod_key(p)).collect();
+        }
+        NodeFate::AfterPreemption(a)
+    }
+
+    /// The pending pods of higher priority than the daemon pod's, pinned to `name`, that fit
+    /// beside `on_node`, highest priority and oldest first (`PrioritySort`); each one that
+    /// fits is added to `on_node`.
+    fn take_freed_room(&self, node: &Node, name: &str, on_node: &mut Vec<&'a Pod>) -> Vec<&'a Pod> {
+        let mut higher: Vec<&'a Pod> = self
+            .waiting
+            .iter()
+            .copied()
+            .filter(|p| pods::target_node(p) == Some(name))
+            .filter(|p| !pods::is_terminal(p) && !pods::is_terminating(p))
+            .filter(|p| defaultpreemption::pod_priority(p) > self.priority.value)
+            .filter(|p| not_owned_by(self.existing_uid, p))
+            .filter(|p| !on_node.iter().any(|o| std::ptr::eq(*o, *p)))
+            .collect();
+        higher.sort_by_key(|p| {
+            (
+                std::cmp::Reverse(defaultpreemption::pod_priority(p)),
+                p.metadata.creation_timestamp.as_ref().map(|t| t.0),
+            )
+        });
+        let mut stolen = Vec::new();
+        for p in higher {
+            let Some(spec) = p.spec.as_ref() else {
+                continue;
+            };
+            let request = noderesources::pod_requests(spec);
+            if noderesources::insufficient(&request, node, on_node).is_empty()
+                && nodeports::port_conflicts(spec, on_node).is_empty()
+            {
+                on_node.push(p);
+                stolen.push(p);
+            }
+        }
+        stolen
     }
 
     /// A node with room for the pod: the scheduler's other filters decide.

@@ -95,3 +95,44 @@ fn on_delete_and_an_unchanged_template_have_no_waves() {
     assert!(!same.template_changed);
     assert_eq!((same.replaced, same.waves), (0, 0));
 }
+
+/// A DaemonSet of priority 10 on a node full with a priority-0 pod, while a daemon pod of
+/// priority 1000 that may not preempt (`preemptionPolicy: Never`) waits for the same node.
+fn behind_a_waiting_pod(waiting_cpu: &str) -> Option<super::preview::Preview> {
+    let ds = crate::yaml::from_str::<DaemonSet>(
+        "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: default, uid: ds-uid}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      priority: 10\n      containers: [{name: c, image: agent, resources: {requests: {cpu: 500m}}}]\n",
+    )
+    .expect("fixture DaemonSet");
+    let nodes = [sized("n", "1", &[])];
+    let pods = [
+        crate::logic::fixtures::pod(
+            "metadata: {name: batch, namespace: default}\nspec:\n  nodeName: n\n  priority: 0\n  containers: [{name: c, image: batch, resources: {requests: {cpu: 600m}}}]\nstatus: {phase: Running}\n",
+        ),
+        crate::logic::fixtures::pod(&format!(
+            "metadata: {{name: never-x, namespace: other, creationTimestamp: '2026-01-01T00:00:00Z'}}\nspec:\n  priority: 1000\n  preemptionPolicy: Never\n  affinity: {{nodeAffinity: {{requiredDuringSchedulingIgnoredDuringExecution: {{nodeSelectorTerms: [{{matchFields: [{{key: metadata.name, operator: In, values: [n]}}]}}]}}}}}}\n  containers: [{{name: c, image: never, resources: {{requests: {{cpu: {waiting_cpu}}}}}}}]\nstatus: {{phase: Pending}}\n"
+        )),
+    ];
+    preview(&ds, None, &nodes, &pods)
+}
+
+/// Preempting `batch` frees 600m, and the waiting pod of higher priority fits into it: the
+/// scheduler gives it that room when it leaves its back-off first (`PrioritySort`;
+/// `addGENominatedPods` makes it ignore room held for a lower-priority nominated pod), so
+/// the node is contested.
+#[test]
+fn room_preemption_frees_is_contested_by_a_waiting_pod_of_higher_priority() {
+    let p = behind_a_waiting_pod("600m").expect("a preview");
+    assert_eq!(p.would_run, ["n"]);
+    let a = &p.after_preemption[0];
+    assert_eq!(a.victims[0].pod, "default/batch");
+    assert_eq!(a.contested_by, ["other/never-x"]);
+}
+
+/// A waiting pod that takes only part of the freed room leaves the daemon pod its place.
+#[test]
+fn a_waiting_pod_that_leaves_room_does_not_contest_the_node() {
+    let p = behind_a_waiting_pod("400m").expect("a preview");
+    assert_eq!(p.would_run, ["n"]);
+    assert_eq!(p.after_preemption[0].victims[0].pod, "default/batch");
+    assert!(p.after_preemption[0].contested_by.is_empty());
+}
