@@ -7,7 +7,10 @@ use crate::common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::common::{Rng, daemonset, json_report as json, kubectl_ds, stderr, stdout, wait_stable};
+use crate::common::{
+    Rng, daemonset, json_report as json, kubectl_ds, stderr, stdout, wait_stable,
+    wait_stable_everywhere,
+};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Api;
 use kube::api::ListParams;
@@ -16,9 +19,10 @@ use serde_json::Value;
 
 const NS: &str = "default";
 
-/// Daemon pods by (DaemonSet, target node).
+/// Daemon pods of every namespace by (DaemonSet, target node); DaemonSet names are unique
+/// here across namespaces.
 async fn daemon_pods(client: &kube::Client) -> BTreeMap<(String, String), Pod> {
-    let api: Api<Pod> = Api::namespaced(client.clone(), NS);
+    let api: Api<Pod> = Api::all(client.clone());
     let mut out = BTreeMap::new();
     for p in api.list(&ListParams::default()).await.expect("pods").items {
         let Some(owner) = p
@@ -40,7 +44,7 @@ async fn daemon_pods(client: &kube::Client) -> BTreeMap<(String, String), Pod> {
 }
 
 async fn scheduling_messages(client: &kube::Client) -> BTreeMap<String, String> {
-    let api: Api<Event> = Api::namespaced(client.clone(), NS);
+    let api: Api<Event> = Api::all(client.clone());
     let mut out = BTreeMap::new();
     for e in api
         .list(&ListParams::default().fields("reason=FailedScheduling"))
@@ -88,18 +92,36 @@ fn node_reasons(message: &str) -> Vec<String> {
         .collect()
 }
 
+/// The DaemonSets of every namespace whose creates the API server refused (the controller's
+/// FailedCreate events).
+async fn refused_creates(client: &kube::Client) -> std::collections::BTreeSet<String> {
+    let api: Api<Event> = Api::all(client.clone());
+    api.list(&ListParams::default().fields("reason=FailedCreate"))
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .filter_map(|e| e.involved_object.name)
+        .collect()
+}
+
 /// Checks every verdict of `explain ds` against what the cluster did. Returns the verdicts by
 /// (DaemonSet, node).
 async fn check_all(
     tb: &Testbed,
     client: &kube::Client,
-    names: &[String],
+    names: &[(String, String)],
 ) -> BTreeMap<(String, String), Value> {
     let pods = daemon_pods(client).await;
     let events = scheduling_messages(client).await;
     let mut all = BTreeMap::new();
-    for name in names {
-        let report = json(tb.kubeconfig(), &["explain", "ds", name, "-o", "json"]);
+    for (ns, name) in names {
+        let report = json(
+            tb.kubeconfig(),
+            &["explain", "ds", name, "-n", ns, "-o", "json"],
+        );
+        // Read after explain: the controller's creates are retried while the others settle.
+        let refused = refused_creates(client).await;
         assert_eq!(report["kind"], "ExplainDaemonSetReport");
         for v in report["verdicts"].as_array().expect("verdicts") {
             let node = v["node"].as_str().unwrap().to_string();
@@ -143,6 +165,26 @@ async fn check_all(
                     for r in &theirs {
                         assert!(ours.contains(r), "{what}: the scheduler says {r:?} ({msg})");
                     }
+                }
+                "CreateRefused" => {
+                    assert!(pod.is_none(), "{what}: but a pod exists");
+                    assert!(refused.contains(name), "{what}: no FailedCreate event");
+                }
+                "RuntimeClassMismatch" => {
+                    let p = pod.unwrap_or_else(|| panic!("{what}: the controller made no pod"));
+                    assert!(
+                        p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_none(),
+                        "{what}: pod was bound"
+                    );
+                    let msg = events
+                        .get(p.metadata.name.as_deref().unwrap())
+                        .unwrap_or_else(|| panic!("{what}: no event"));
+                    // The RuntimeClass's nodeSelector is merged into the pod's (`RuntimeClass`
+                    // admission): the scheduler words it as any selector.
+                    assert!(
+                        msg.contains("1 node(s) didn't match Pod's node affinity/selector"),
+                        "{what}: the scheduler says {msg}"
+                    );
                 }
                 "NodeSelectorMismatch"
                 | "NodeAffinityMismatch"
@@ -233,7 +275,7 @@ async fn verdicts_match_the_controller_and_scheduler() {
         ("crash", "containers: [{name: main, image: registry.example/crashloop:1}]".to_string()),
     ];
     let mut manifests = Vec::new();
-    let mut names = Vec::new();
+    let mut names: Vec<(String, String)> = Vec::new();
     for (name, spec) in &fixed {
         let m = if spec.starts_with("containers:") || spec.contains("\ncontainers:") {
             // Replace the default container with the scenario's.
@@ -242,7 +284,7 @@ async fn verdicts_match_the_controller_and_scheduler() {
             daemonset(name, NS, spec)
         };
         manifests.push(m);
-        names.push(name.to_string());
+        names.push((NS.to_string(), name.to_string()));
     }
     apply_yaml(&client, &manifests.join("---\n"))
         .await
@@ -476,19 +518,49 @@ subjects: [{kind: User, name: partial}]
             .expect("filler");
         }
     }
+    // What admission reads, a node for RuntimeClass kata, and a node full with a
+    // lower-priority pod that only preemption moves.
+    apply_yaml(&client, &common::admission_world("e"))
+        .await
+        .expect("admission objects");
+    let namespaces = common::admission_namespaces("e");
+    let namespaces: Vec<&str> = namespaces.iter().map(String::as_str).collect();
+    common::wait_default_service_accounts(&client, &namespaces).await;
+    for n in [
+        FakeNode::new("r-kata")
+            .cpu("2")
+            .label("rack", "x")
+            .label("runtime", "kata"),
+        FakeNode::new("r-prio").cpu("1").label("rack", "y"),
+    ] {
+        add_node(&client, &n).await.expect("node");
+    }
+    apply_yaml(
+        &client,
+        &common::priority_filler("r-low-hog", "r-prio", "low", "700m", ""),
+    )
+    .await
+    .expect("filler");
     let mut random_names = Vec::new();
     let mut random = Vec::new();
     for i in 0..30 {
         let name = format!("rand-{i:02}");
-        let mut container = format!(
-            "{{name: main, image: registry.example/agent:1, resources: {{requests: {{cpu: {}}}}}",
-            rng.pick(&["10m", "100m", "250m", "600m"])
-        );
+        let cpu = rng.pick(&["10m", "100m", "250m", "600m"]);
+        // What admission does to the pod: the namespace (LimitRange defaults, PodSecurity
+        // baseline), ServiceAccount, priority, RuntimeClass, hostNetwork, privileged.
+        let ns = *rng.pick(&namespaces);
+        let mut container = String::from("{name: main, image: registry.example/agent:1");
+        if !(ns == namespaces[1] && rng.chance(50)) {
+            container.push_str(&format!(", resources: {{requests: {{cpu: {cpu}}}}}"));
+        }
+        if rng.chance(10) {
+            container.push_str(", securityContext: {privileged: true}");
+        }
         if rng.chance(20) {
             container.push_str(", ports: [{containerPort: 7000, hostPort: 7000}]");
         }
         container.push('}');
-        let mut extra = String::new();
+        let mut extra = common::admission_draws(&mut rng);
         if rng.chance(30) {
             extra.push_str(&format!(
                 "nodeSelector: {{rack: {}}}\n",
@@ -501,7 +573,7 @@ subjects: [{kind: User, name: partial}]
                 rng.pick(&["a", "b"])
             ));
         }
-        let mut m = daemonset(&name, NS, &extra);
+        let mut m = daemonset(&name, ns, &extra);
         m = m.replace(
             "      - name: main\n        image: registry.example/agent:1\n",
             &format!("      - {container}\n"),
@@ -509,14 +581,35 @@ subjects: [{kind: User, name: partial}]
         // Only on the random nodes, so the fixed ones above keep their shape.
         m = m.replace("    spec:\n", "    spec:\n      affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: rack, operator: Exists}]}]}}}\n");
         random.push(m);
-        random_names.push(name);
+        random_names.push((ns.to_string(), name));
     }
     apply_yaml(&client, &random.join("---\n"))
         .await
         .expect("random daemonsets");
-    wait_stable(&client, NS, Duration::from_secs(180)).await;
+    wait_stable_everywhere(&client, Duration::from_secs(180)).await;
     wait_events(&client).await;
     let v = check_all(&tb, &client, &random_names).await;
+    assert!(v.len() >= 200, "{} DaemonSet×node verdicts", v.len());
+    let codes: std::collections::BTreeSet<&str> =
+        v.values().filter_map(|x| x["code"].as_str()).collect();
+    println!("random verdicts: {} ({codes:?})", v.len());
+    for code in [
+        "CreateRefused",
+        "RuntimeClassMismatch",
+        "InsufficientResources",
+    ] {
+        assert!(codes.contains(code), "{code} among {codes:?}");
+    }
+    // Preemption decided r-prio: the lower-priority filler made room for a daemon pod.
+    let fillers: Api<Pod> = Api::namespaced(client.clone(), NS);
+    assert!(
+        fillers
+            .get_opt("r-low-hog")
+            .await
+            .expect("filler")
+            .is_none_or(|p| p.metadata.deletion_timestamp.is_some()),
+        "r-low-hog was not preempted"
+    );
     let problems = v
         .values()
         .filter(|x| x["code"] == "InsufficientResources" || x["code"] == "HostPortConflict")
