@@ -112,9 +112,17 @@ fn preemption(text: &mut String, out: &Output, p: &Preview) {
                 format!("{} (priority {}{pdb})", v.pod, v.priority)
             })
             .collect();
+        let contested = if a.contested_by.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; unless pending pod(s) of higher priority {} take the freed room first (then it stays Pending)",
+                a.contested_by.join(", ")
+            )
+        };
         let _ = writeln!(
             text,
-            "    {}: after preempting {} ({})",
+            "    {}: after preempting {} ({}){contested}",
             a.node,
             victims.join(", "),
             a.reason

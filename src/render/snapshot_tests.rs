@@ -235,6 +235,17 @@ fn preview_report() {
     }
 }
 
+/// A node the pod gets by preempting, where a pending pod of higher priority may take the
+/// freed room first.
+#[test]
+fn preview_contested_preemption() {
+    let p = crate::logic::reports::preview_tests::behind_a_waiting_pod("600m").expect("a preview");
+    insta::assert_snapshot!(
+        "preview_contested_120",
+        preview::render(&at(120), std::slice::from_ref(&p))
+    );
+}
+
 /// The overhead of the cluster's DaemonSet plus a sidecar-only one with requests, and what a
 /// new GPU node like gpu-1 would get.
 #[test]

@@ -14,4 +14,4 @@ mod explain_tests;
 #[cfg(test)]
 mod overhead_tests;
 #[cfg(test)]
-mod preview_tests;
+pub(crate) mod preview_tests;

@@ -98,7 +98,7 @@ fn on_delete_and_an_unchanged_template_have_no_waves() {
 
 /// A DaemonSet of priority 10 on a node full with a priority-0 pod, while a daemon pod of
 /// priority 1000 that may not preempt (`preemptionPolicy: Never`) waits for the same node.
-fn behind_a_waiting_pod(waiting_cpu: &str) -> Option<super::preview::Preview> {
+pub(crate) fn behind_a_waiting_pod(waiting_cpu: &str) -> Option<super::preview::Preview> {
     let ds = crate::yaml::from_str::<DaemonSet>(
         "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent, namespace: default, uid: ds-uid}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec:\n      priority: 10\n      containers: [{name: c, image: agent, resources: {requests: {cpu: 500m}}}]\n",
     )
