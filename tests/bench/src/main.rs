@@ -958,10 +958,28 @@ async fn bench() {
         )
         .expect("write .json");
         results.push(result);
+        // After each size, so that a run stopped later still leaves figures with their commit.
+        let md = write_results(&out, &head, dirty, (cpus, mem_gb), &args, &results);
+        if args.update_readme && results.len() == args.nodes.len() {
+            update_readme(&root, &md);
+        }
     }
     if args.hold {
         return;
     }
+    eprintln!("written to {}/results.{{md,json}}", out.display());
+}
+
+/// Writes the figures of the sizes measured so far, with the commit they were taken at, to
+/// `results.md` and `results.json`; returns the markdown.
+fn write_results(
+    out: &Path,
+    head: &str,
+    dirty: bool,
+    (cpus, mem_gb): (usize, f64),
+    args: &Args,
+    results: &[SizeResult],
+) -> String {
     let short = &head[..head.len().min(12)];
     let mut md = format!(
         "Commit {short}{}; machine: {cpus} cores, {mem_gb:.0} GB, the testbed on the same machine. `--watch` modes measured for {} s each under {} node and pod updates per second.\n\n",
@@ -992,8 +1010,5 @@ async fn bench() {
         serde_json::to_string_pretty(&json).unwrap(),
     )
     .expect("write results.json");
-    eprintln!("written to {}/results.{{md,json}}", out.display());
-    if args.update_readme {
-        update_readme(&root, &md);
-    }
+    md
 }
