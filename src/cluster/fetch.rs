@@ -259,10 +259,15 @@ pub async fn lean_pods(
     pods_decoded(target, namespace, |bytes| lean::decode(bytes, keep)).await
 }
 
-/// Every pod, for `explain ds NAME`: those of DaemonSets named `daemonset` decoded
+/// Every pod of the namespace (or of all), for `explain ds NAME`: those of DaemonSets named
+/// `daemonset` decoded
 /// [`lean::Keep::Lean`], the others [`lean::Keep::Fit`] ([`lean::decode_for_daemonset`]).
-pub async fn pods_for_daemonset(target: &Target, daemonset: &str) -> Result<Vec<Pod>> {
-    pods_decoded(target, None, |bytes| {
+pub async fn pods_for_daemonset(
+    target: &Target,
+    namespace: Option<&str>,
+    daemonset: &str,
+) -> Result<Vec<Pod>> {
+    pods_decoded(target, namespace, |bytes| {
         lean::decode_for_daemonset(bytes, daemonset)
     })
     .await

@@ -670,7 +670,8 @@ mod tests {
         assert!(states.len() >= 5, "{states:?}");
     }
 
-    /// The overhead report over pods decoded with [`Keep::Lean`] is the report over whole pods:
+    /// The overhead report over pods decoded with [`Keep::Fit`] (what `overhead` reads) or
+    /// [`Keep::Lean`] is the report over whole pods:
     /// requests of containers, sidecars, classic init containers, pod overhead and pod-level
     /// resources, owners, revision labels and phases all come through.
     #[test]
@@ -740,20 +741,19 @@ mod tests {
                 "Succeeded",
             ),
         ];
-        let decoded = |lean: bool| -> Vec<Pod> {
+        let decoded = |keep: Option<Keep>| -> Vec<Pod> {
             pods.iter()
                 .map(|p| {
                     let bytes = serde_json::to_vec(p).unwrap();
-                    if lean {
-                        decode(&bytes, Keep::Lean).unwrap()
-                    } else {
-                        serde_json::from_slice(&bytes).unwrap()
+                    match keep {
+                        Some(k) => decode(&bytes, k).unwrap(),
+                        None => serde_json::from_slice(&bytes).unwrap(),
                     }
                 })
                 .collect()
         };
-        let report = |lean: bool| {
-            let pods = decoded(lean);
+        let report = |keep: Option<Keep>| {
+            let pods = decoded(keep);
             let facts = AdmissionFacts::default();
             let nodes = [node.clone()];
             let dss = [ds.clone()];
@@ -766,8 +766,9 @@ mod tests {
             };
             serde_json::to_value(overhead::compute(&inputs, &Grouping::Pools)).unwrap()
         };
-        let whole = report(false);
-        assert_eq!(report(true), whole);
+        let whole = report(None);
+        assert_eq!(report(Some(Keep::Lean)), whole);
+        assert_eq!(report(Some(Keep::Fit)), whole);
         // The fixture exercises what is compared: other pods' requests and a differing pod.
         let cpu = &whole["groups"][0]["resources"][0];
         // web: max(100m + 300m sidecar, 2 init + 300m sidecar) + 50m overhead.

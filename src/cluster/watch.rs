@@ -12,6 +12,8 @@
 //! [`MIN_GAP`] (or [`COST_FACTOR`] times the last recompute's own time, on a cluster where
 //! it is slow) after the previous frame. So a watch spends at most about a fifth of a core
 //! whatever the churn, and a change is on screen within about [`MIN_GAP`] plus one recompute.
+//! The recompute's cost is its own CPU work: the refused-create events it also shows are
+//! polled apart from it ([`FAILURES_EVERY`]), so a slow API server does not space frames out.
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -30,6 +32,7 @@ use super::errors::{self, Request};
 use super::fetch::Scope;
 use super::lean::{Keep, Lean};
 use crate::error::Error;
+use crate::logic::daemon::failed_creates::CreateFailure;
 use crate::logic::snapshot::Snapshot;
 
 /// Quiet time after a change before a snapshot is taken, so a burst of events renders once.
@@ -281,6 +284,30 @@ impl Pace {
     }
 }
 
+/// How often the controller's refused-create events are read again while watching. They
+/// change no watched object, so they are polled, off the path from a change to its frame.
+pub const FAILURES_EVERY: Duration = Duration::from_secs(2);
+
+/// The controller's FailedCreate and FailedDaemonPod events, read every [`FAILURES_EVERY`].
+fn failures_polled<'a>(
+    target: &'a Target,
+    ns: Option<&str>,
+) -> impl Stream<Item = Vec<CreateFailure>> + 'a {
+    let ns = ns.map(str::to_string);
+    stream::unfold(ns, move |ns| async move {
+        tokio::time::sleep(FAILURES_EVERY).await;
+        let read = super::admission::failures(target, ns.as_deref(), &mut Vec::new()).await;
+        Some((read, ns))
+    })
+}
+
+/// What woke the watch loop.
+enum Wake<E> {
+    Event(Option<E>),
+    Failures(Vec<CreateFailure>),
+    Due,
+}
+
 /// Calls `on_update` with a snapshot after the initial lists and after changes (at the pace
 /// of [`Pace`]), until `on_update` returns false. Pods are kept as `keep` says.
 /// Ends with an error only when RBAC refuses a list or watch; other failures are retried.
@@ -293,20 +320,20 @@ pub async fn follow(
     let ns = scope.namespace.as_deref();
     let (stores, events) = watchers(target, scope, keep);
     let mut events = pin!(events);
+    let mut polled = pin!(failures_polled(target, ns));
+    let mut failures: Option<Vec<CreateFailure>> = None;
     let mut last_error: Option<String> = None;
     let mut pace = Pace::new(Instant::now());
     loop {
-        let next = match pace.due() {
-            Some(due) => tokio::select! {
-                e = events.next() => Some(e),
-                _ = tokio::time::sleep_until(due) => None,
-            },
-            None => Some(events.next().await),
+        let wake = tokio::select! {
+            e = events.next() => Wake::Event(e),
+            f = polled.next(), if failures.is_some() => Wake::Failures(f.unwrap_or_default()),
+            _ = sleep_until(pace.due()) => Wake::Due,
         };
-        match next {
-            Some(None) => return Ok(()),
-            Some(Some(Ok(()))) => pace.changed(Instant::now()),
-            Some(Some(Err((e, denied)))) => {
+        match wake {
+            Wake::Event(None) => return Ok(()),
+            Wake::Event(Some(Ok(()))) => pace.changed(Instant::now()),
+            Wake::Event(Some(Err((e, denied)))) => {
                 if let Some(err) = denied {
                     return Err(err);
                 }
@@ -315,20 +342,36 @@ pub async fn follow(
                 }
                 last_error = Some(e);
             }
-            None if !stores.ready() => pace.pending_since = None,
-            None => {
-                let started = Instant::now();
+            Wake::Failures(f) => {
+                if failures.as_ref() != Some(&f) {
+                    failures = Some(f);
+                    pace.changed(Instant::now());
+                }
+            }
+            Wake::Due if !stores.ready() => pace.pending_since = None,
+            Wake::Due => {
                 last_error = None;
+                // The first frame waits for them; later ones take the latest poll.
+                if failures.is_none() {
+                    failures = Some(super::admission::failures(target, ns, &mut Vec::new()).await);
+                }
+                let started = Instant::now();
                 let mut snapshot = stores.snapshot(&scope.names);
-                // Refused creates change no watched object: read the controller's events anew.
-                snapshot.create_failures =
-                    super::admission::failures(target, ns, &mut Vec::new()).await;
+                snapshot.create_failures = failures.clone().unwrap_or_default();
                 if !on_update(Update::Snapshot(snapshot)) {
                     return Ok(());
                 }
                 pace.shown(Instant::now(), started.elapsed());
             }
         }
+    }
+}
+
+/// Sleeps until `due`, or forever while nothing is due.
+async fn sleep_until(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
     }
 }
 

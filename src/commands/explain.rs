@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use k8s_openapi::api::apps::v1::DaemonSet;
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::jiff::Timestamp;
@@ -196,16 +196,17 @@ async fn extra(target: &Target, ns: Option<&str>) -> (Extra, Option<String>) {
     )
 }
 
+#[derive(Clone, Copy)]
 struct Inputs<'a> {
-    pods_on_node: Vec<&'a Pod>,
+    pods_on_node: &'a [&'a Pod],
     view: &'a ClusterView<'a>,
     nominated: &'a [&'a Pod],
     events: &'a HashMap<String, String>,
     extra: &'a Extra,
     revisions: &'a [k8s_openapi::api::apps::v1::ControllerRevision],
     index: &'a PodIndex<'a>,
-    /// Every pod read (to tell whether the DaemonSet's creates succeed again).
-    all_pods: &'a [Pod],
+    /// The DaemonSet's own pods (to tell whether its creates succeed again).
+    owned: &'a [&'a Pod],
 }
 
 /// The pod the controller would create for `ds`, through the admission model.
@@ -222,15 +223,14 @@ fn verdict(
 ) -> Verdict {
     let hash = revisions::current_hash(ds, inputs.revisions);
     let node_name = node.metadata.name.as_deref().unwrap_or("");
-    let owned = failed_creates::owned_pods(ds, inputs.all_pods);
     let ctx = Context {
-        pods_on_node: &inputs.pods_on_node,
+        pods_on_node: inputs.pods_on_node,
         view: inputs.view,
         nominated: inputs.nominated,
         scheduling_events: inputs.events,
         admitted,
         pdbs: &inputs.extra.pdbs,
-        create_failure: failed_creates::current(ds, &inputs.extra.failures, &owned),
+        create_failure: failed_creates::current(ds, &inputs.extra.failures, inputs.owned),
         failed_pod: failed_creates::failed_pod_on(
             ds,
             &inputs.extra.failures,
@@ -374,14 +374,14 @@ async fn node_report(
         .filter(|p| crate::logic::scheduler::nominated::is_nominated_to(p, node_name))
         .collect();
     let inputs = Inputs {
-        pods_on_node: pods_on_node.clone(),
+        pods_on_node: &pods_on_node,
         view: &view,
         nominated: &nominated,
         events: &d.events,
         extra: &d.extra,
         revisions: &d.revs,
         index: &index,
-        all_pods: &d.all_pods,
+        owned: &[],
     };
     let now = Timestamp::now();
     let mut verdicts: Vec<Verdict> = d
@@ -390,6 +390,11 @@ async fn node_report(
         .map(|ds| {
             let hash = revisions::current_hash(ds, &d.revs);
             let a = admitted(ds, hash.as_deref(), &d.extra.objects);
+            let owned = failed_creates::owned_pods(ds, &d.all_pods);
+            let inputs = Inputs {
+                owned: &owned,
+                ..inputs
+            };
             verdict(ds, &d.node, &inputs, a.as_ref(), now)
         })
         .collect();
@@ -454,41 +459,103 @@ async fn readable_namespaces(
     Ok(out)
 }
 
+/// What `explain ds NAME` reads.
+struct DsData {
+    ds: DaemonSet,
+    nodes: Vec<Node>,
+    /// The DaemonSet's namespace's pods, or every pod when some verdict checks fit.
+    pods: Vec<Pod>,
+    revs: Result<Vec<ControllerRevision>>,
+    events: Result<HashMap<String, String>>,
+    extra: Extra,
+    unread: Option<String>,
+}
+
+/// The DaemonSet and every node.
+async fn ds_and_nodes(
+    target: &Target,
+    ns: Option<&str>,
+    name: &str,
+) -> Result<(DaemonSet, Vec<Node>)> {
+    let scope = Scope {
+        namespace: ns.map(str::to_string),
+        names: ns.map(|_| vec![name.to_string()]).unwrap_or_default(),
+        ..Default::default()
+    };
+    let (daemonsets, nodes) = tokio::join!(
+        fetch::daemonsets(target, &scope),
+        fetch::nodes(target, None)
+    );
+    let ds = daemonsets?
+        .into_iter()
+        .find(|d| d.metadata.name.as_deref() == Some(name))
+        .ok_or_else(|| shared::not_found_anywhere(&[name.to_string()]))?;
+    Ok((ds, nodes?))
+}
+
+type Around = (
+    Result<Vec<Pod>>,
+    Result<Vec<ControllerRevision>>,
+    Result<HashMap<String, String>>,
+    (Extra, Option<String>),
+);
+
+/// What the DaemonSet's namespace holds: its pods, revisions, scheduler events and the
+/// admission inputs.
+async fn around(target: &Target, ns: &str, name: &str) -> Around {
+    tokio::join!(
+        fetch::pods_for_daemonset(target, Some(ns), name),
+        fetch::revisions(target, Some(ns)),
+        fetch::scheduling_events(target, Some(ns)),
+        extra(target, Some(ns)),
+    )
+}
+
+/// With the namespace known, everything is read at once; with `-A`, the DaemonSet first.
+/// Pods of other namespaces are read only when some node's verdict runs the scheduler's
+/// filters, so for a DaemonSet whose pods are all bound the reads are those of `coverage NAME`.
+async fn read_ds(target: &Target, ns: Option<&str>, name: &str) -> Result<DsData> {
+    let ((ds, nodes), (pods, revs, events, (extra, unread))) = match ns {
+        Some(ns) => {
+            let (found, around) = tokio::join!(
+                ds_and_nodes(target, Some(ns), name),
+                around(target, ns, name)
+            );
+            (found?, around)
+        }
+        None => {
+            let (ds, nodes) = ds_and_nodes(target, None, name).await?;
+            let ns = ds.metadata.namespace.clone().unwrap_or_default();
+            ((ds, nodes), around(target, &ns, name).await)
+        }
+    };
+    let mut pods = pods?;
+    if explain::checks_fit_somewhere(&ds, &nodes, &PodIndex::new(&pods)) {
+        pods = fetch::pods_for_daemonset(target, None, name).await?;
+    }
+    Ok(DsData {
+        ds,
+        nodes,
+        pods,
+        revs,
+        events,
+        extra,
+        unread,
+    })
+}
+
 async fn ds_report(
     namespace: &NamespaceScope,
     target: &Target,
     name: &str,
 ) -> Result<DaemonSetReport> {
     let ns = namespace.resolve(target);
-    let scope = Scope {
-        namespace: ns.clone(),
-        names: if ns.is_some() {
-            vec![name.to_string()]
-        } else {
-            Vec::new()
-        },
-        ..Default::default()
-    };
-    let (daemonsets, nodes, pods) = tokio::join!(
-        fetch::daemonsets(target, &scope),
-        fetch::nodes(target, None),
-        fetch::pods_for_daemonset(target, name),
-    );
-    let ds = daemonsets?
-        .into_iter()
-        .find(|d| d.metadata.name.as_deref() == Some(name))
-        .ok_or_else(|| shared::not_found_anywhere(&[name.to_string()]))?;
+    let d = read_ds(target, ns.as_deref(), name).await?;
+    let (ds, nodes, pods, extra) = (d.ds, d.nodes, d.pods, d.extra);
     let ds_ns = ds.metadata.namespace.clone().unwrap_or_default();
-    let (nodes, pods) = (nodes?, pods?);
     let mut notes = Vec::new();
-    let (revs, events, extra) = tokio::join!(
-        fetch::revisions(target, Some(&ds_ns)),
-        fetch::scheduling_events(target, Some(&ds_ns)),
-        extra(target, Some(&ds_ns)),
-    );
-    let (extra, unread) = extra;
-    let revs = or_note(revs, "ControllerRevisions (revision checks)", &mut notes);
-    let events = or_note(events, "scheduler events", &mut notes);
+    let revs = or_note(d.revs, "ControllerRevisions (revision checks)", &mut notes);
+    let events = or_note(d.events, "scheduler events", &mut notes);
     let index = PodIndex::new(&pods);
     let now = Timestamp::now();
     let hash = revisions::current_hash(&ds, &revs);
@@ -504,23 +571,24 @@ async fn ds_report(
         objects: &objects,
     };
     let waiting: Vec<&Pod> = pods.iter().filter(|p| !pods::is_bound(p)).collect();
+    let owned = failed_creates::owned_pods(&ds, &pods);
     let mut verdicts = Vec::with_capacity(nodes.len());
     for node in &nodes {
         let name = node.metadata.name.as_deref().unwrap_or("");
         let inputs = Inputs {
             nominated: &waiting,
-            pods_on_node: by_node.get(name).cloned().unwrap_or_default(),
+            pods_on_node: by_node.get(name).map_or(&[], Vec::as_slice),
             view: &view,
             events: &events,
             extra: &extra,
             revisions: &revs,
             index: &index,
-            all_pods: &pods,
+            owned: &owned,
         };
         verdicts.push(verdict(&ds, node, &inputs, admitted.as_ref(), now));
     }
     explain::sort(&mut verdicts);
-    notes.extend(unread);
+    notes.extend(d.unread);
     Ok(DaemonSetReport {
         namespace: ds_ns,
         name: name.to_string(),

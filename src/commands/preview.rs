@@ -178,18 +178,7 @@ async fn previews(
     daemonsets: Vec<DaemonSet>,
     server_dry_run: bool,
 ) -> Result<Vec<Preview>> {
-    let (nodes, pods) = tokio::try_join!(
-        fetch::nodes(target, None),
-        fetch::lean_pods(target, None, crate::cluster::lean::Keep::Fit)
-    )?;
     let scope = one_namespace(&daemonsets);
-    let mut unread = Vec::new();
-    let mut unread_pdbs = Vec::new();
-    let (objects, pdbs) = tokio::join!(
-        cluster::admission::objects(target, scope.as_deref(), &mut unread),
-        cluster::admission::pdbs(target, &mut unread_pdbs),
-    );
-    unread.extend(unread_pdbs);
     let specs = daemonsets.iter().filter_map(|d| {
         crate::logic::apimachinery::compat::daemonset_spec(d)?
             .template
@@ -197,16 +186,33 @@ async fn previews(
             .as_ref()
     });
     let needs = cluster::filter_objects::Needs::of(specs);
-    let filter_objects =
-        cluster::filter_objects::read(target, needs, scope.as_deref(), &mut unread).await;
+    let (mut unread, mut unread_pdbs, mut unread_filter) = (Vec::new(), Vec::new(), Vec::new());
+    // Everything at once: the lists, the admission inputs and the DaemonSets as they are now
+    // (preview's cost is then that of its largest list, as coverage's is).
+    let (lists, objects, pdbs, filter_objects, existing) = tokio::join!(
+        async {
+            tokio::try_join!(
+                fetch::nodes(target, None),
+                fetch::lean_pods(target, None, crate::cluster::lean::Keep::Fit)
+            )
+        },
+        cluster::admission::objects(target, scope.as_deref(), &mut unread),
+        cluster::admission::pdbs(target, &mut unread_pdbs),
+        cluster::filter_objects::read(target, needs, scope.as_deref(), &mut unread_filter),
+        futures::future::try_join_all(daemonsets.iter().map(|ds| {
+            let ns = ds.metadata.namespace.as_deref().unwrap_or_default();
+            let name = ds.metadata.name.as_deref().unwrap_or_default();
+            fetch::daemonset_opt(target, ns, name)
+        })),
+    );
+    let ((nodes, pods), existing) = (lists?, existing?);
+    unread.extend(unread_pdbs);
+    unread.extend(unread_filter);
     if let Some(n) = cluster::admission::note(&unread) {
         eprintln!("note: {n}");
     }
     let mut items = Vec::new();
-    for ds in daemonsets {
-        let ns = ds.metadata.namespace.clone().unwrap_or_default();
-        let name = ds.metadata.name.clone().unwrap_or_default();
-        let existing = fetch::daemonset_opt(target, &ns, &name).await?;
+    for (ds, existing) in daemonsets.into_iter().zip(existing) {
         let ds = if server_dry_run {
             server_applied(target, ds).await?
         } else {

@@ -96,6 +96,24 @@ async fn wait_stable_in(api: Api<DaemonSet>, timeout: Duration) {
     }
 }
 
+/// Asks `check` every half second until it answers `Ok`, and fails with its last `Err` (what
+/// it saw) once `timeout` has passed.
+pub async fn eventually<F, Fut>(timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let seen = match check().await {
+            Ok(()) => return,
+            Err(seen) => seen,
+        };
+        assert!(std::time::Instant::now() < deadline, "{seen}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
 /// xorshift64*: deterministic scenarios from a fixed seed, without a dependency.
 pub struct Rng(u64);
 
@@ -204,7 +222,8 @@ spec:
     )
 }
 
-/// Runs `args` as a fresh user and returns its requests (verb and path without the query).
+/// Runs `args` as a fresh user and returns its requests (verb and path without the query). A
+/// check that finds a problem (exit 1) still counts.
 pub async fn requests_sent(
     tb: &kubectl_ds_testbed::Testbed,
     user: &str,
@@ -213,7 +232,7 @@ pub async fn requests_sent(
     let kubeconfig = tb
         .kubeconfig_for_user(user, &["system:masters"])
         .expect("user");
-    json(&kubeconfig, args);
+    json_report(&kubeconfig, args);
     // The audit line of the last response can land a moment after it.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let mut out = std::collections::BTreeMap::new();

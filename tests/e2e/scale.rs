@@ -1,9 +1,10 @@
 //! The number of API requests `coverage -A` and `explain node` make does not grow with the
-//! number of nodes: counted in the API server's audit log at 5 and at 25 nodes.
+//! number of nodes: counted in the API server's audit log at 5 and at 25 nodes. And `explain
+//! ds` reads every pod only when some verdict checks fit.
 
 use std::time::Duration;
 
-use crate::common::{json, requests_sent};
+use crate::common::{eventually, json, json_report, requests_sent};
 use futures::future::try_join_all;
 use kubectl_ds_testbed::{FakeNode, Options, Testbed, add_node, apply_yaml};
 
@@ -51,23 +52,18 @@ async fn add_nodes(client: &kube::Client, from: usize, to: usize) {
 
 /// Waits until both DaemonSets have a Ready pod on each of the `nodes` nodes.
 async fn wait_covered(kubeconfig: &std::path::Path, nodes: usize) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
+    eventually(Duration::from_secs(60), || async move {
         let report = json(kubeconfig, &["coverage", "-A", "-o", "json"]);
         let items = report["items"].as_array().cloned().unwrap_or_default();
-        let ready: Vec<u64> = items
+        let covered = items
             .iter()
-            .map(|i| i["summary"]["covered"].as_u64().unwrap_or(0))
-            .collect();
-        if items.len() == 2 && ready.iter().all(|&r| r as usize == nodes) {
-            return;
+            .all(|i| i["summary"]["covered"].as_u64() == Some(nodes as u64));
+        match items.len() == 2 && covered {
+            true => Ok(()),
+            false => Err(format!("DaemonSets did not cover {nodes} nodes: {report}")),
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "DaemonSets did not cover {nodes} nodes: {report}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -112,4 +108,55 @@ async fn request_count_does_not_grow_with_nodes() {
     // explain node reads its node by name, and that one only.
     let gets: Vec<&String> = large.1.keys().filter(|k| k.contains("/nodes/")).collect();
     assert_eq!(gets, ["get /api/v1/nodes/node-1"], "{:?}", large.1);
+}
+
+/// Waits until a pod of DaemonSet `agent` waits unscheduled.
+async fn wait_pending_agent(client: &kube::Client) {
+    let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
+        kube::Api::namespaced(client.clone(), "default");
+    let lp = kube::api::ListParams::default().fields("spec.nodeName=");
+    eventually(Duration::from_secs(60), || async {
+        let list = pods.list(&lp).await.map_err(|e| e.to_string())?;
+        let names: Vec<String> = list
+            .items
+            .into_iter()
+            .filter_map(|p| p.metadata.name)
+            .collect();
+        match names.iter().any(|n| n.starts_with("agent-")) {
+            true => Ok(()),
+            false => Err(format!("no pending agent pod: {names:?}")),
+        }
+    })
+    .await;
+}
+
+/// With every daemon pod bound, `explain ds` lists only its namespace's pods (what `coverage
+/// NAME` reads); once one waits for room, it reads them all, and the verdict there says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn explain_ds_reads_other_pods_only_to_check_fit() {
+    let tb = Testbed::start(Options::default()).await.expect("testbed");
+    let client = tb.client().await.expect("client");
+    add_nodes(&client, 1, 4).await;
+    apply_yaml(&client, DAEMONSETS).await.expect("daemonsets");
+    wait_covered(tb.kubeconfig(), 3).await;
+    let args = ["explain", "ds", "agent", "-n", "default", "-o", "json"];
+    let bound = requests_sent(&tb, "explain-ds-bound", &args).await;
+    assert!(
+        bound.contains_key("list /api/v1/namespaces/default/pods"),
+        "{bound:?}"
+    );
+    assert!(!bound.contains_key("list /api/v1/pods"), "{bound:?}");
+
+    let full = FakeNode::new("full").label("pool", "general").pods(0);
+    add_node(&client, &full).await.expect("node");
+    wait_pending_agent(&client).await;
+    let pending = requests_sent(&tb, "explain-ds-pending", &args).await;
+    assert!(pending.contains_key("list /api/v1/pods"), "{pending:?}");
+    let report = json_report(tb.kubeconfig(), &args);
+    let verdicts = report["verdicts"].as_array().cloned().unwrap_or_default();
+    let on_full = verdicts
+        .iter()
+        .find(|v| v["node"] == "full")
+        .unwrap_or_else(|| panic!("no verdict for node full: {report}"));
+    assert_eq!(on_full["code"], "InsufficientResources", "{on_full}");
 }

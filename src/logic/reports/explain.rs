@@ -387,6 +387,24 @@ impl RolloutFacts for DaemonSet {
 
 /// Explains one DaemonSet on one node. `ds_pods` are the DaemonSet's pods for this node,
 /// oldest first (`pods::PodIndex::on_node`).
+/// Whether the verdict of some node runs the scheduler's filters, the only part that reads
+/// other pods: a node that should run the DaemonSet (`targeted`) and has no pod of it, or a
+/// pod waiting unbound. A superset of `targeted`'s `needs_fit`, so that `explain ds` can leave
+/// other namespaces' pods unread whenever this is false without changing any verdict.
+pub fn checks_fit_somewhere(ds: &DaemonSet, nodes: &[Node], index: &pods::PodIndex<'_>) -> bool {
+    let Some(placement) = DaemonPlacement::new(ds) else {
+        return false;
+    };
+    let uid = ds.metadata.uid.as_deref().unwrap_or("");
+    nodes.iter().any(|node| {
+        let live = index.on_node(uid, node.metadata.name.as_deref().unwrap_or(""));
+        let waiting = live
+            .iter()
+            .any(|p| !pods::is_bound(p) && !pods::is_terminating(p));
+        (live.is_empty() || waiting) && placement.evaluate(node).should_run
+    })
+}
+
 pub fn explain(ds: &DaemonSet, node: &Node, ds_pods: &[&Pod], ctx: &Context<'_>) -> Verdict {
     let mut v = Verdict::blank(ds, node);
     let Some(placement) = DaemonPlacement::new(ds) else {

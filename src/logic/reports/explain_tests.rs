@@ -135,3 +135,36 @@ fn a_ready_pod_on_an_old_revision_waits_for_its_turn() {
         v.message
     );
 }
+
+/// `explain ds` reads other namespaces' pods only when this says a verdict needs them.
+#[test]
+fn fit_is_checked_only_where_a_targeted_node_has_no_bound_pod() {
+    use super::explain::checks_fit_somewhere;
+    use crate::logic::daemon::pods::PodIndex;
+    let d = ds("tolerations: []");
+    let a = ready_node("a", &[]);
+    let tainted = ready_node("t", &[("k", "v", "NoSchedule")]);
+    let running = daemon_pod("a", "{phase: Running}");
+    let mut pending = daemon_pod("a", "{phase: Pending}");
+    if let Some(spec) = pending.spec.as_mut() {
+        spec.node_name = None;
+        spec.affinity = Some(
+            crate::yaml::from_str(
+                "nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchFields: [{key: metadata.name, operator: In, values: [a]}]}]}}",
+            )
+            .expect("affinity"),
+        );
+    }
+    let nodes = [a.clone(), tainted.clone()];
+    let bound = [running.clone()];
+    let none: [Pod; 0] = [];
+    assert!(!checks_fit_somewhere(&d, &nodes, &PodIndex::new(&bound)));
+    assert!(!checks_fit_somewhere(&d, &[tainted], &PodIndex::new(&none)));
+    assert!(checks_fit_somewhere(
+        &d,
+        &[a.clone()],
+        &PodIndex::new(&none)
+    ));
+    let waiting = [pending];
+    assert!(checks_fit_somewhere(&d, &[a], &PodIndex::new(&waiting)));
+}

@@ -900,6 +900,7 @@ async fn bench() {
         // implies) keeps nodes Ready, and pods on them, for the whole run.
         node_monitor_grace_period: Duration::from_secs(3600),
         node_startup_grace_period: Duration::from_secs(3600),
+        kwok_parallelism: Some(32),
         ..Options::default()
     })
     .await

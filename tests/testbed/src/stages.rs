@@ -45,9 +45,20 @@ const READY_DELAY_STAGES: &[&str] = &[
 ];
 
 /// kwok's `--config` file: every stage, with the ready delay filled in, then `extra` (more
-/// Stage documents of the caller's).
-pub(crate) fn kwok_config(ready_delay_ms: u64, extra: &[String]) -> Result<String, Error> {
+/// Stage documents of the caller's), and kwok's own options when `parallelism` raises its
+/// pod workers. A configuration document replaces kwok's defaults rather than amending them,
+/// so it restates the others (a parallelism of 0 stops kwok).
+pub(crate) fn kwok_config(
+    ready_delay_ms: u64,
+    extra: &[String],
+    parallelism: Option<u32>,
+) -> Result<String, Error> {
     let mut docs = Vec::new();
+    if let Some(n) = parallelism {
+        docs.push(format!(
+            "apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions:\n  podPlayStageParallelism: {n}\n  podsOnNodeSyncParallelism: {n}\n  nodePlayStageParallelism: 4\n  nodeLeaseParallelism: 4\n  enablePodsOnNodeSyncListPager: true\n  enableDebuggingHandlers: true\n"
+        ));
+    }
     for (name, text) in STAGES {
         let mut doc: Value = serde_yaml::from_str(text)?;
         if READY_DELAY_STAGES.contains(name) {
@@ -81,7 +92,7 @@ mod tests {
     #[test]
     fn every_stage_parses_and_the_ready_delay_is_filled_in() {
         let extra = "apiVersion: kwok.x-k8s.io/v1alpha1\nkind: Stage\nmetadata: {name: mine}\nspec: {resourceRef: {apiGroup: v1, kind: Pod}}\n".to_string();
-        let config = kwok_config(1500, &[extra]).unwrap();
+        let config = kwok_config(1500, &[extra], None).unwrap();
         let docs: Vec<Value> = serde_yaml::Deserializer::from_str(&config)
             .map(|d| Value::deserialize(d).unwrap())
             .collect();
@@ -97,6 +108,18 @@ mod tests {
             }
         }
         assert_eq!(docs[STAGES.len()]["metadata"]["name"], "mine");
+    }
+
+    #[test]
+    fn parallelism_comes_first_as_kwoks_own_configuration() {
+        let config = kwok_config(0, &[], Some(32)).unwrap();
+        let first: Value = serde_yaml::Deserializer::from_str(&config)
+            .map(|d| Value::deserialize(d).unwrap())
+            .next()
+            .unwrap();
+        assert_eq!(first["kind"], "KwokConfiguration");
+        assert_eq!(first["options"]["podPlayStageParallelism"], 32);
+        assert_eq!(first["options"]["podsOnNodeSyncParallelism"], 32);
     }
 
     #[test]

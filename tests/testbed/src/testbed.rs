@@ -64,6 +64,11 @@ pub struct Options {
     /// which admission charges creates against) or `disruption-controller` (PodDisruptionBudget
     /// status, which preemption reads). Default: none, so node-failure timings stay as tested.
     pub extra_controllers: Vec<&'static str>,
+    /// kwok's pod workers: how many pods it moves through their stages at once, and how many
+    /// newly managed nodes it lists the pods of at once (`podPlayStageParallelism`,
+    /// `podsOnNodeSyncParallelism`). Default: kwok's own (4 and 1), which on a cluster growing
+    /// by thousands of nodes leaves pods bound but Pending for many minutes.
+    pub kwok_parallelism: Option<u32>,
 }
 
 impl Default for Options {
@@ -79,6 +84,7 @@ impl Default for Options {
             max_requests_inflight: None,
             audit: true,
             extra_controllers: Vec::new(),
+            kwok_parallelism: None,
         }
     }
 }
@@ -416,7 +422,7 @@ impl Testbed {
         let ready_ms = u64::try_from(options.pod_ready_delay.as_millis()).unwrap_or(u64::MAX);
         let kwok_config = write(
             "kwok.yaml",
-            &stages::kwok_config(ready_ms, &options.extra_stages)?,
+            &stages::kwok_config(ready_ms, &options.extra_stages, options.kwok_parallelism)?,
         )?;
         // kwok renews a Lease every duration/4; keep that well inside the grace period.
         let lease_seconds = (options.node_monitor_grace_period.as_secs() / 2).clamp(2, 600);
