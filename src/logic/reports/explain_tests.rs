@@ -156,15 +156,12 @@ fn fit_is_checked_only_where_a_targeted_node_has_no_bound_pod() {
         );
     }
     let nodes = [a.clone(), tainted.clone()];
-    let bound = [running.clone()];
+    let bound = [running];
     let none: [Pod; 0] = [];
     assert!(!checks_fit_somewhere(&d, &nodes, &PodIndex::new(&bound)));
     assert!(!checks_fit_somewhere(&d, &[tainted], &PodIndex::new(&none)));
-    assert!(checks_fit_somewhere(
-        &d,
-        &[a.clone()],
-        &PodIndex::new(&none)
-    ));
+    let alone = std::slice::from_ref(&a);
+    assert!(checks_fit_somewhere(&d, alone, &PodIndex::new(&none)));
     let waiting = [pending];
     assert!(checks_fit_somewhere(&d, &[a], &PodIndex::new(&waiting)));
 }
