@@ -345,12 +345,7 @@ fn explain_report(pods: Vec<Pod>) -> Value {
     let by_node = noderesources::pods_by_node(&pods);
     let all_nodes: Vec<&Node> = nodes.iter().collect();
     let bound = scheduler::bound_pods(&pods);
-    let view = ClusterView {
-        nodes: &all_nodes,
-        pods: &bound,
-        complete: true,
-        objects: &scheduler::NOTHING_READ,
-    };
+    let view = ClusterView::new(&all_nodes, &bound, true, &scheduler::NOTHING_READ);
     let waiting: Vec<&Pod> = pods.iter().filter(|p| !pods::is_bound(p)).collect();
     let events = HashMap::from([(
         "default/a4".to_string(),

@@ -362,12 +362,8 @@ async fn node_report(
     )
     .await;
     // Only this node and its pods are read, so filters over other nodes say "not checked".
-    let view = ClusterView {
-        nodes: &[&d.node],
-        pods: &pods_on_node,
-        complete: false,
-        objects: &objects,
-    };
+    let here = [&d.node];
+    let view = ClusterView::new(&here, &pods_on_node, false, &objects);
     let nominated: Vec<&Pod> = d
         .all_pods
         .iter()
@@ -564,12 +560,7 @@ async fn ds_report(
     let all_nodes: Vec<&Node> = nodes.iter().collect();
     let objects = filter_objects(target, std::slice::from_ref(&ds), Some(&ds_ns), &mut notes).await;
     let bound = crate::logic::scheduler::bound_pods(&pods);
-    let view = ClusterView {
-        nodes: &all_nodes,
-        pods: &bound,
-        complete: true,
-        objects: &objects,
-    };
+    let view = ClusterView::new(&all_nodes, &bound, true, &objects);
     let waiting: Vec<&Pod> = pods.iter().filter(|p| !pods::is_bound(p)).collect();
     let owned = failed_creates::owned_pods(&ds, &pods);
     let mut verdicts = Vec::with_capacity(nodes.len());

@@ -155,12 +155,13 @@ fn explain_tables() {
             .map(|p| &**p)
             .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(name))
             .collect();
-        let view = crate::logic::scheduler::ClusterView {
-            nodes: &[n],
-            pods: &on_node,
-            complete: false,
-            objects: &crate::logic::scheduler::NOTHING_READ,
-        };
+        let view_nodes = [&**n];
+        let view = crate::logic::scheduler::ClusterView::new(
+            &view_nodes,
+            &on_node,
+            false,
+            &crate::logic::scheduler::NOTHING_READ,
+        );
         let ctx = Context {
             pods_on_node: &on_node,
             view: &view,

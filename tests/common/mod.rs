@@ -180,6 +180,77 @@ pub fn json_report(kubeconfig: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON output")
 }
 
+/// Where DaemonSet `ns/name` (its pods labelled `app=name`) landed: the nodes with a bound
+/// live pod, and the nodes of its Pending pods with the scheduler's FailedScheduling message
+/// ("" while it has none).
+pub async fn placement(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+) -> (
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeMap<String, String>,
+) {
+    use k8s_openapi::api::core::v1::{Event, Pod};
+    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
+    let events: Api<Event> = Api::namespaced(client.clone(), ns);
+    let messages: std::collections::BTreeMap<String, String> = events
+        .list(&ListParams::default().fields("reason=FailedScheduling"))
+        .await
+        .expect("events")
+        .items
+        .into_iter()
+        .filter_map(|e| Some((e.involved_object.name?, e.message.unwrap_or_default())))
+        .collect();
+    let mut running = std::collections::BTreeSet::new();
+    let mut pending = std::collections::BTreeMap::new();
+    let listed = pods
+        .list(&ListParams::default().labels(&format!("app={name}")))
+        .await
+        .expect("pods");
+    for p in listed.items {
+        if p.metadata.deletion_timestamp.is_some() {
+            continue;
+        }
+        let node = pod_node(&p).unwrap_or_default();
+        if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some() {
+            running.insert(node);
+        } else {
+            let pod_name = p.metadata.name.clone().unwrap_or_default();
+            pending.insert(node, messages.get(&pod_name).cloned().unwrap_or_default());
+        }
+    }
+    (running, pending)
+}
+
+/// [`placement`] once the scheduler has reported on every Pending pod.
+pub async fn settled_placement(
+    client: &kube::Client,
+    ns: &str,
+    name: &str,
+) -> (
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeMap<String, String>,
+) {
+    for _ in 0..60 {
+        let o = placement(client, ns, name).await;
+        if o.1.values().all(|m| !m.is_empty()) {
+            return o;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    panic!("{name}: Pending pods without a FailedScheduling event");
+}
+
+/// The strings of a JSON array (none for anything else).
+pub fn strings(v: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.as_str().map(str::to_string))
+        .collect()
+}
+
 /// The node a daemon pod is for: `spec.nodeName`, or before binding the value of the
 /// `metadata.name` matchFields term the controller pins it with.
 pub fn pod_node(p: &k8s_openapi::api::core::v1::Pod) -> Option<String> {

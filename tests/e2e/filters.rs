@@ -10,7 +10,7 @@ use crate::common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::common::{Rng, daemonset, json_report, wait_stable};
+use crate::common::{Rng, daemonset, json_report, strings, wait_stable};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Api;
 use kube::api::ListParams;
@@ -18,58 +18,6 @@ use kubectl_ds_testbed::{FakeNode, Options, Testbed, add_node, apply_yaml};
 use serde_json::Value;
 
 const NS: &str = "default";
-
-/// Nodes with a bound pod of DaemonSet `name`, and the Pending ones with the scheduler's
-/// message, once the scheduler has reported on every Pending pod.
-async fn outcome(
-    client: &kube::Client,
-    name: &str,
-) -> (BTreeSet<String>, BTreeMap<String, String>) {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), NS);
-    let events: Api<Event> = Api::namespaced(client.clone(), NS);
-    for _ in 0..60 {
-        let messages: BTreeMap<String, String> = events
-            .list(&ListParams::default().fields("reason=FailedScheduling"))
-            .await
-            .expect("events")
-            .items
-            .into_iter()
-            .filter_map(|e| Some((e.involved_object.name?, e.message.unwrap_or_default())))
-            .collect();
-        let mut running = BTreeSet::new();
-        let mut pending = BTreeMap::new();
-        let listed = pods
-            .list(&ListParams::default().labels(&format!("app={name}")))
-            .await
-            .expect("pods");
-        for p in listed
-            .items
-            .iter()
-            .filter(|p| p.metadata.deletion_timestamp.is_none())
-        {
-            let node = common::pod_node(p).unwrap_or_default();
-            if p.spec.as_ref().and_then(|s| s.node_name.as_ref()).is_some() {
-                running.insert(node);
-            } else {
-                let pod_name = p.metadata.name.clone().unwrap_or_default();
-                pending.insert(node, messages.get(&pod_name).cloned().unwrap_or_default());
-            }
-        }
-        if pending.values().all(|m| !m.is_empty()) {
-            return (running, pending);
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    panic!("{name}: Pending pods without a FailedScheduling event");
-}
-
-fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect()
-}
 
 /// Every reason string we give for an unplaceable node.
 fn our_reasons(u: &Value) -> Vec<String> {
@@ -108,7 +56,7 @@ async fn check(tb: &Testbed, client: &kube::Client, name: &str, manifest: &str) 
     );
     apply_yaml(client, manifest).await.expect("apply");
     wait_stable(client, NS, Duration::from_secs(120)).await;
-    let (running, pending) = outcome(client, name).await;
+    let (running, pending) = common::settled_placement(client, NS, name).await;
     assert_eq!(
         running,
         strings(&p["wouldRun"]),
@@ -853,7 +801,7 @@ async fn shared_and_missing_claims(tb: &Testbed, client: &kube::Client) {
     }
     apply_yaml(client, &manifest).await.expect("apply");
     wait_stable(client, NS, Duration::from_secs(120)).await;
-    let (running, _) = outcome(client, "shares-gpu").await;
+    let (running, _) = common::settled_placement(client, NS, "shares-gpu").await;
     assert_eq!(
         running,
         ["d-1".to_string()].into(),
@@ -1241,7 +1189,7 @@ async fn wait_for_first_consumer_verdicts_equal_the_scheduler() {
     .expect("the scheduler binds the claim");
     assert_eq!(bound_to, "pv-wait-a");
     wait_stable(&client, NS, Duration::from_secs(120)).await;
-    let (running, _) = outcome(&client, "first").await;
+    let (running, _) = common::settled_placement(&client, NS, "first").await;
     assert_eq!(
         running,
         strings(&before["wouldRun"]),

@@ -7,84 +7,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use crate::common::{
-    Rng, daemonset, json_report, kubectl_ds, stderr, wait_stable, wait_stable_everywhere,
+    Rng, daemonset, json_report, kubectl_ds, stderr, strings, wait_stable, wait_stable_everywhere,
 };
-use k8s_openapi::api::core::v1::{Event, Pod};
+use k8s_openapi::api::core::v1::Event;
 use kube::Api;
 use kube::api::ListParams;
 use kubectl_ds_testbed::{FakeNode, Options, Testbed, add_node, apply_yaml, wait_for};
 use serde_json::Value;
 
 const NS: &str = "default";
-
-/// Nodes with a live pod of DaemonSet `ns/name`, split into bound (Running) and Pending ones.
-async fn outcome(
-    client: &kube::Client,
-    ns: &str,
-    name: &str,
-) -> (BTreeSet<String>, BTreeMap<String, String>) {
-    let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
-    let events: Api<Event> = Api::namespaced(client.clone(), ns);
-    let messages: BTreeMap<String, String> = events
-        .list(&ListParams::default().fields("reason=FailedScheduling"))
-        .await
-        .expect("events")
-        .items
-        .into_iter()
-        .filter_map(|e| Some((e.involved_object.name?, e.message.unwrap_or_default())))
-        .collect();
-    let mut running = BTreeSet::new();
-    let mut pending = BTreeMap::new();
-    for p in pods
-        .list(&ListParams::default().labels(&format!("app={name}")))
-        .await
-        .expect("pods")
-        .items
-    {
-        if p.metadata.deletion_timestamp.is_some() {
-            continue;
-        }
-        let spec = p.spec.as_ref().expect("spec");
-        match &spec.node_name {
-            Some(n) => {
-                running.insert(n.clone());
-            }
-            None => {
-                let node = common::pod_node(&p).unwrap_or_default();
-                let msg = messages
-                    .get(p.metadata.name.as_deref().unwrap_or(""))
-                    .cloned()
-                    .unwrap_or_default();
-                pending.insert(node, msg);
-            }
-        }
-    }
-    (running, pending)
-}
-
-/// Waits for the scheduler to report on every Pending pod of `ns/name`.
-async fn settled_outcome(
-    client: &kube::Client,
-    ns: &str,
-    name: &str,
-) -> (BTreeSet<String>, BTreeMap<String, String>) {
-    for _ in 0..60 {
-        let o = outcome(client, ns, name).await;
-        if o.1.values().all(|m| !m.is_empty()) {
-            return o;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    panic!("{name}: Pending pods without a FailedScheduling event");
-}
-
-fn strings(v: &Value) -> BTreeSet<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(str::to_string))
-        .collect()
-}
 
 /// Whether the controller has logged a FailedCreate event for DaemonSet `ns/name`.
 async fn create_refused(client: &kube::Client, ns: &str, name: &str) -> bool {
@@ -105,7 +36,7 @@ async fn decided_outcome(
     name: &str,
     contested: &BTreeSet<String>,
 ) -> (BTreeSet<String>, BTreeMap<String, String>, bool) {
-    let (mut running, mut pending) = outcome(client, ns, name).await;
+    let (mut running, mut pending) = common::placement(client, ns, name).await;
     let placed = contested
         .iter()
         .all(|n| running.contains(n) || pending.contains_key(n));
@@ -164,7 +95,7 @@ async fn check(tb: &Testbed, client: &kube::Client, ns: &str, name: &str, manife
     )
     .await;
     wait_stable_everywhere(client, Duration::from_secs(120)).await;
-    settled_outcome(client, ns, name).await;
+    common::settled_placement(client, ns, name).await;
     let (running, pending, placed) = decided_outcome(client, ns, name, &contested).await;
     assert!(
         placed,
@@ -414,7 +345,7 @@ async fn previews_equal_what_applying_does() {
     );
 
     // A changed DaemonSet: new selector and image. Gained/lost equal the real change.
-    let (before, _) = outcome(&client, NS, "zone-a").await;
+    let (before, _) = common::placement(&client, NS, "zone-a").await;
     let changed = daemonset("zone-a", NS, "affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: zone, operator: In, values: [b]}]}]}}}").replace("agent:1", "agent:2");
     let file = tb.dir().join("zone-a-v2.yaml");
     std::fs::write(&file, &changed).unwrap();
@@ -426,7 +357,7 @@ async fn previews_equal_what_applying_does() {
     assert_eq!(change["templateChanged"], true, "{change}");
     apply_yaml(&client, &changed).await.expect("apply change");
     wait_stable(&client, NS, Duration::from_secs(120)).await;
-    let (after, pending) = outcome(&client, NS, "zone-a").await;
+    let (after, pending) = common::placement(&client, NS, "zone-a").await;
     let after: BTreeSet<String> = after.into_iter().chain(pending.into_keys()).collect();
     let gained: BTreeSet<String> = after.difference(&before).cloned().collect();
     let lost: BTreeSet<String> = before.difference(&after).cloned().collect();
@@ -718,7 +649,7 @@ async fn a_template_change_under_surge_and_behind_a_new_taint() {
             "the rollout to play out",
             Duration::from_secs(60),
             || async {
-                let (running, pending) = outcome(&client, NS, name).await;
+                let (running, pending) = common::placement(&client, NS, name).await;
                 let tainted_gone = !running.contains("tainted");
                 let small_settled = if small_fits {
                     pending.is_empty() && running.contains("small")

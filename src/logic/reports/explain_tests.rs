@@ -37,12 +37,7 @@ fn verdict(n: &Node, own: &[&Pod]) -> Verdict {
     let d = ds("tolerations: []");
     let events = HashMap::new();
     let nodes = [n];
-    let view = ClusterView {
-        nodes: &nodes,
-        pods: own,
-        complete: false,
-        objects: &crate::logic::scheduler::NOTHING_READ,
-    };
+    let view = ClusterView::new(&nodes, own, false, &crate::logic::scheduler::NOTHING_READ);
     let ctx = Context {
         pods_on_node: own,
         view: &view,

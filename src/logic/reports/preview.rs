@@ -364,12 +364,12 @@ pub fn preview_admitted(
         existing_uid,
         index: PodIndex::new(pods),
         by_node: noderesources::pods_by_node(pods),
-        view: ClusterView {
-            nodes: &all_nodes,
-            pods: &bound,
-            complete: true,
-            objects: admitted.objects.unwrap_or(&scheduler::NOTHING_READ),
-        },
+        view: ClusterView::new(
+            &all_nodes,
+            &bound,
+            true,
+            admitted.objects.unwrap_or(&scheduler::NOTHING_READ),
+        ),
         waiting,
         incoming: IncomingPod {
             namespace: ds.metadata.namespace.as_deref().unwrap_or(""),

@@ -118,6 +118,19 @@ fn incoming_terms(pod: &IncomingPod<'_>, anti: bool) -> Result<Vec<Term>, String
 }
 
 /// The required anti-affinity terms of a pod already in the cluster (merged by the API server).
+/// Whether `p` has a required pod anti-affinity term (`PodsWithRequiredAntiAffinity`).
+pub fn has_required_anti_affinity(p: &Pod) -> bool {
+    p.spec
+        .as_ref()
+        .and_then(|s| s.affinity.as_ref())
+        .and_then(|a| a.pod_anti_affinity.as_ref())
+        .and_then(|a| {
+            a.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        })
+        .is_some_and(|terms| !terms.is_empty())
+}
+
 fn existing_anti_terms(p: &Pod) -> Vec<Term> {
     p.spec
         .as_ref()
@@ -305,7 +318,7 @@ fn satisfy_existing_pods_anti_affinity(
     view: &ClusterView<'_>,
 ) -> Outcome {
     let mut unknown = None;
-    for p in view.pods {
+    for &p in &view.with_required_anti_affinity {
         for t in existing_anti_terms(p) {
             match t.matches(pod.namespace, pod.labels) {
                 Match::No => continue,

@@ -128,6 +128,32 @@ pub struct ClusterView<'a> {
     pub complete: bool,
     /// The storage and device objects the volume and DynamicResources filters read.
     pub objects: &'a FilterObjects,
+    /// The pods of `pods` with a required anti-affinity term, found once rather than on every
+    /// node's check (`NodeInfo.PodsWithRequiredAntiAffinity`, which the InterPodAffinity
+    /// PreFilter walks instead of every pod).
+    pub with_required_anti_affinity: Vec<&'a Pod>,
+}
+
+impl<'a> ClusterView<'a> {
+    pub fn new(
+        nodes: &'a [&'a Node],
+        pods: &'a [&'a Pod],
+        complete: bool,
+        objects: &'a FilterObjects,
+    ) -> Self {
+        let with_required_anti_affinity = pods
+            .iter()
+            .copied()
+            .filter(|p| interpod_affinity::has_required_anti_affinity(p))
+            .collect();
+        ClusterView {
+            nodes,
+            pods,
+            complete,
+            objects,
+            with_required_anti_affinity,
+        }
+    }
 }
 
 /// The objects read only when some template needs them (claims, resource claims, extended

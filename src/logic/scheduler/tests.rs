@@ -46,6 +46,7 @@ fn existing_pod_anti_affinity_in_the_zone_rejects_the_daemon_pod() {
     // satisfyExistingPodsAntiAffinity: the guard on n2 shares zone a with n1.
     let (n1, n2, n3) = (zoned("n1", "a"), zoned("n2", "a"), zoned("n3", "b"));
     let guard = bound("guard", "n2", "app: guard", GUARD);
+    let plain = bound("plain", "n1", "app: plain", "");
     let s = spec("");
     let labels = agent_labels();
     let pod = IncomingPod {
@@ -53,12 +54,16 @@ fn existing_pod_anti_affinity_in_the_zone_rejects_the_daemon_pod() {
         labels: &labels,
         spec: &s,
     };
-    let view = ClusterView {
-        nodes: &[&n1, &n2, &n3],
-        pods: &[&guard],
-        complete: true,
-        objects: &super::NOTHING_READ,
-    };
+    let zones = [&n1, &n2, &n3];
+    let listed = [&plain, &guard];
+    let view = ClusterView::new(&zones, &listed, true, &super::NOTHING_READ);
+    // Only the guard is walked for every node (`PodsWithRequiredAntiAffinity`).
+    let walked: Vec<&str> = view
+        .with_required_anti_affinity
+        .iter()
+        .filter_map(|p| p.metadata.name.as_deref())
+        .collect();
+    assert_eq!(walked, ["guard"]);
     assert_eq!(
         reason(&interpod_affinity::filter(&pod, &n1, &view)),
         EXISTING_ANTI_AFFINITY
@@ -71,12 +76,9 @@ fn existing_pod_anti_affinity_in_the_zone_rejects_the_daemon_pod() {
     };
     assert_eq!(interpod_affinity::filter(&other, &n1, &view), Outcome::Pass);
     // Reading only n1's pods cannot rule out a guard elsewhere in zone a.
-    let local = ClusterView {
-        nodes: &[&n1],
-        pods: &[],
-        complete: false,
-        objects: &super::NOTHING_READ,
-    };
+    let only_n1 = [&n1];
+    let none: [&k8s_openapi::api::core::v1::Pod; 0] = [];
+    let local = ClusterView::new(&only_n1, &none, false, &super::NOTHING_READ);
     assert!(reason(&interpod_affinity::filter(&pod, &n1, &local)).starts_with("not checked: "));
 }
 
@@ -85,12 +87,9 @@ fn the_pods_own_anti_affinity_and_affinity() {
     let (n1, n2) = (zoned("n1", "a"), zoned("n2", "b"));
     let db = bound("db", "n1", "app: db", "");
     let labels = agent_labels();
-    let view = ClusterView {
-        nodes: &[&n1, &n2],
-        pods: &[&db],
-        complete: true,
-        objects: &super::NOTHING_READ,
-    };
+    let view_nodes = [&n1, &n2];
+    let view_pods = [&db];
+    let view = ClusterView::new(&view_nodes, &view_pods, true, &super::NOTHING_READ);
     // satisfyPodAntiAffinity.
     let anti = spec(
         "affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: zone, labelSelector: {matchLabels: {app: db}}}]}}",
@@ -150,12 +149,9 @@ fn spread_rejects_a_node_without_the_topology_label() {
         spec: &s,
     };
     let (n1, bare) = (zoned("n1", "a"), node("bare", &[], &[]));
-    let view = ClusterView {
-        nodes: &[&n1, &bare],
-        pods: &[],
-        complete: true,
-        objects: &super::NOTHING_READ,
-    };
+    let view_nodes = [&n1, &bare];
+    let view_pods: [&k8s_openapi::api::core::v1::Pod; 0] = [];
+    let view = ClusterView::new(&view_nodes, &view_pods, true, &super::NOTHING_READ);
     assert_eq!(
         reason(&topology_spread::filter(&pod, &bare, &view)),
         MISSING_LABEL
@@ -180,12 +176,9 @@ fn spread_counts_only_the_pinned_node_unless_node_affinity_is_ignored() {
     let (n1, n2, n3) = (zoned("n1", "a"), zoned("n2", "a"), zoned("n3", "b"));
     let a = bound("a", "n2", "app: agent", "");
     let labels = agent_labels();
-    let view = ClusterView {
-        nodes: &[&n1, &n2, &n3],
-        pods: &[&a],
-        complete: true,
-        objects: &super::NOTHING_READ,
-    };
+    let view_nodes = [&n1, &n2, &n3];
+    let view_pods = [&a];
+    let view = ClusterView::new(&view_nodes, &view_pods, true, &super::NOTHING_READ);
     let honor = spec(
         "topologySpreadConstraints: [{maxSkew: 1, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: agent}}}]",
     );

@@ -105,12 +105,8 @@ fn outcomes(
         storage: Some(storage.clone()),
         dra: None,
     };
-    let view = ClusterView {
-        nodes: &[node],
-        pods,
-        complete: true,
-        objects: &objects,
-    };
+    let view_nodes = [node];
+    let view = ClusterView::new(&view_nodes, pods, true, &objects);
     run(&incoming, node, Some(&storage), &view)
         .into_iter()
         .map(|f| (f.plugin, f.outcome))
@@ -134,12 +130,14 @@ fn a_pod_without_claims_passes_every_volume_filter_without_reading_anything() {
         labels: &labels,
         spec: &spec,
     };
-    let view = ClusterView {
-        nodes: &[&n1],
-        pods: &[],
-        complete: true,
-        objects: &crate::logic::scheduler::NOTHING_READ,
-    };
+    let view_nodes = [&n1];
+    let view_pods: [&k8s_openapi::api::core::v1::Pod; 0] = [];
+    let view = ClusterView::new(
+        &view_nodes,
+        &view_pods,
+        true,
+        &crate::logic::scheduler::NOTHING_READ,
+    );
     for f in run(&incoming, &n1, None, &view) {
         assert_eq!(f.outcome, Outcome::Pass, "{}", f.plugin);
     }
@@ -155,12 +153,14 @@ fn claims_without_the_storage_objects_are_not_checked() {
         labels: &labels,
         spec: &spec,
     };
-    let view = ClusterView {
-        nodes: &[&n1],
-        pods: &[],
-        complete: true,
-        objects: &crate::logic::scheduler::NOTHING_READ,
-    };
+    let view_nodes = [&n1];
+    let view_pods: [&k8s_openapi::api::core::v1::Pod; 0] = [];
+    let view = ClusterView::new(
+        &view_nodes,
+        &view_pods,
+        true,
+        &crate::logic::scheduler::NOTHING_READ,
+    );
     for f in run(&incoming, &n1, None, &view) {
         assert!(
             reason(&f.outcome).starts_with("not checked: "),
