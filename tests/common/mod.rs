@@ -180,17 +180,16 @@ pub fn json_report(kubeconfig: &Path, args: &[&str]) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).expect("JSON output")
 }
 
+/// The nodes with a bound pod, and the nodes of Pending pods with the scheduler's message.
+pub type Placement = (
+    std::collections::BTreeSet<String>,
+    std::collections::BTreeMap<String, String>,
+);
+
 /// Where DaemonSet `ns/name` (its pods labelled `app=name`) landed: the nodes with a bound
 /// live pod, and the nodes of its Pending pods with the scheduler's FailedScheduling message
 /// ("" while it has none).
-pub async fn placement(
-    client: &kube::Client,
-    ns: &str,
-    name: &str,
-) -> (
-    std::collections::BTreeSet<String>,
-    std::collections::BTreeMap<String, String>,
-) {
+pub async fn placement(client: &kube::Client, ns: &str, name: &str) -> Placement {
     use k8s_openapi::api::core::v1::{Event, Pod};
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
     let events: Api<Event> = Api::namespaced(client.clone(), ns);
@@ -224,14 +223,7 @@ pub async fn placement(
 }
 
 /// [`placement`] once the scheduler has reported on every Pending pod.
-pub async fn settled_placement(
-    client: &kube::Client,
-    ns: &str,
-    name: &str,
-) -> (
-    std::collections::BTreeSet<String>,
-    std::collections::BTreeMap<String, String>,
-) {
+pub async fn settled_placement(client: &kube::Client, ns: &str, name: &str) -> Placement {
     for _ in 0..60 {
         let o = placement(client, ns, name).await;
         if o.1.values().all(|m| !m.is_empty()) {

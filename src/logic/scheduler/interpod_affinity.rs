@@ -117,31 +117,28 @@ fn incoming_terms(pod: &IncomingPod<'_>, anti: bool) -> Result<Vec<Term>, String
         .collect()
 }
 
-/// The required anti-affinity terms of a pod already in the cluster (merged by the API server).
-/// Whether `p` has a required pod anti-affinity term (`PodsWithRequiredAntiAffinity`).
-pub fn has_required_anti_affinity(p: &Pod) -> bool {
+/// A pod's required anti-affinity terms, as written (merged by the API server).
+fn required_anti_affinity(p: &Pod) -> &[PodAffinityTerm] {
     p.spec
         .as_ref()
         .and_then(|s| s.affinity.as_ref())
         .and_then(|a| a.pod_anti_affinity.as_ref())
         .and_then(|a| {
             a.required_during_scheduling_ignored_during_execution
-                .as_ref()
+                .as_deref()
         })
-        .is_some_and(|terms| !terms.is_empty())
+        .unwrap_or_default()
 }
 
+/// Whether `p` has a required pod anti-affinity term (`PodsWithRequiredAntiAffinity`).
+pub fn has_required_anti_affinity(p: &Pod) -> bool {
+    !required_anti_affinity(p).is_empty()
+}
+
+/// The required anti-affinity terms of a pod already in the cluster.
 fn existing_anti_terms(p: &Pod) -> Vec<Term> {
-    p.spec
-        .as_ref()
-        .and_then(|s| s.affinity.as_ref())
-        .and_then(|a| a.pod_anti_affinity.as_ref())
-        .and_then(|a| {
-            a.required_during_scheduling_ignored_during_execution
-                .as_ref()
-        })
-        .into_iter()
-        .flatten()
+    required_anti_affinity(p)
+        .iter()
         .filter_map(|t| {
             let sel = selector(t.label_selector.as_ref()).ok()?;
             Some(Term::new(t, pod_namespace(p), sel))

@@ -131,13 +131,7 @@ fn a_pod_without_claims_passes_every_volume_filter_without_reading_anything() {
         spec: &spec,
     };
     let view_nodes = [&n1];
-    let view_pods: [&k8s_openapi::api::core::v1::Pod; 0] = [];
-    let view = ClusterView::new(
-        &view_nodes,
-        &view_pods,
-        true,
-        &crate::logic::scheduler::NOTHING_READ,
-    );
+    let view = without_pods(&view_nodes);
     for f in run(&incoming, &n1, None, &view) {
         assert_eq!(f.outcome, Outcome::Pass, "{}", f.plugin);
     }
@@ -154,13 +148,7 @@ fn claims_without_the_storage_objects_are_not_checked() {
         spec: &spec,
     };
     let view_nodes = [&n1];
-    let view_pods: [&k8s_openapi::api::core::v1::Pod; 0] = [];
-    let view = ClusterView::new(
-        &view_nodes,
-        &view_pods,
-        true,
-        &crate::logic::scheduler::NOTHING_READ,
-    );
+    let view = without_pods(&view_nodes);
     for f in run(&incoming, &n1, None, &view) {
         assert!(
             reason(&f.outcome).starts_with("not checked: "),
@@ -390,4 +378,9 @@ fn a_read_write_once_pod_claim_in_use_rejects_every_node() {
     assert!(
         reason(&outcomes(&spec, &n1, s, &[])["VolumeRestrictions"]).starts_with("not checked: ")
     );
+}
+
+/// A view of `nodes` with no pod on them and no storage object read.
+fn without_pods<'a>(nodes: &'a [&'a Node]) -> ClusterView<'a> {
+    ClusterView::new(nodes, &[], true, &crate::logic::scheduler::NOTHING_READ)
 }
