@@ -1537,11 +1537,13 @@ async fn transient_is_not_stuck_and_surge_is_counted_as_upstream() {
         assert_eq!(last.ours, "Stuck", "{name}: {samples:#?}");
         assert!(last.kubectl.contains("Waiting for daemon set"), "{last:?}");
         if *stalls_at_once {
-            // No surge: the fresh node's unschedulable pod uses maxUnavailable 1 up.
-            assert!(
-                samples.iter().all(|s| s.updated <= 1),
-                "{name}: {samples:#?}"
-            );
+            // No surge: the fresh node's unschedulable pod uses maxUnavailable 1 up. A status
+            // written before the controller observed the new template counts the old one's
+            // pods as updated (kubectl then waits for the spec update to be observed).
+            let mut observed = samples
+                .iter()
+                .filter(|s| !s.kubectl.contains("spec update to be observed"));
+            assert!(observed.all(|s| s.updated <= 1), "{name}: {samples:#?}");
         } else {
             // The others roll on around it; only the fresh node is left.
             assert!(
