@@ -201,7 +201,7 @@ impl From<LeanPod> for Pod {
 pub fn decode(bytes: &[u8], keep: Keep) -> serde_json::Result<Pod> {
     match keep {
         Keep::Lean => serde_json::from_slice::<LeanPod>(bytes).map(Pod::from),
-        Keep::Fit => serde_json::from_slice::<LeanPod>(bytes).map(|p| fit(Pod::from(p))),
+        Keep::Fit => serde_json::from_slice::<FitPod>(bytes).map(|p| fit(Pod::from(p))),
         Keep::Coverage => serde_json::from_slice::<CoveragePod>(bytes).map(Pod::from),
     }
 }
@@ -452,6 +452,127 @@ impl From<CoveragePod> for Pod {
                 conditions: s
                     .conditions
                     .map(|cs| cs.into_iter().filter(|c| c.type_ == "Ready").collect()),
+                ..Default::default()
+            }),
+        }
+    }
+}
+
+/// A pod as [`Keep::Fit`] keeps it, for the tens of thousands of pods preview and overhead
+/// read only for their node's accounting: the tolerations, node selector, images, reasons and
+/// the container statuses' state, image and ids are skipped by the parser, never allocated.
+/// [`fit`] then drops what the parser cannot tell apart (bound pods' node affinity,
+/// conditions other than the two kept, statuses without resources).
+#[derive(Deserialize)]
+struct FitPod {
+    #[serde(default)]
+    metadata: Meta,
+    spec: Option<FitSpec>,
+    status: Option<FitStatus>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FitSpec {
+    node_name: Option<String>,
+    affinity: Option<Affinity>,
+    #[serde(default)]
+    containers: Vec<FitContainer>,
+    init_containers: Option<Vec<FitContainer>>,
+    overhead: Option<BTreeMap<String, Quantity>>,
+    resources: Option<ResourceRequirements>,
+    priority: Option<i32>,
+    priority_class_name: Option<String>,
+    preemption_policy: Option<String>,
+    runtime_class_name: Option<String>,
+    host_network: Option<bool>,
+    volumes: Option<Vec<LeanVolume>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FitContainer {
+    #[serde(default)]
+    name: String,
+    resources: Option<ResourceRequirements>,
+    ports: Option<Vec<ContainerPort>>,
+    restart_policy: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FitStatus {
+    phase: Option<String>,
+    nominated_node_name: Option<String>,
+    start_time: Option<Time>,
+    conditions: Option<Vec<PodCondition>>,
+    container_statuses: Option<Vec<FitContainerStatus>>,
+    init_container_statuses: Option<Vec<FitContainerStatus>>,
+}
+
+/// What `scheduled_requests` reads of a container status.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FitContainerStatus {
+    #[serde(default)]
+    name: String,
+    resources: Option<ResourceRequirements>,
+    allocated_resources: Option<BTreeMap<String, Quantity>>,
+}
+
+impl From<FitContainer> for Container {
+    fn from(c: FitContainer) -> Self {
+        Container {
+            name: c.name,
+            resources: c.resources,
+            ports: c.ports,
+            restart_policy: c.restart_policy,
+            ..Default::default()
+        }
+    }
+}
+
+impl From<FitContainerStatus> for ContainerStatus {
+    fn from(c: FitContainerStatus) -> Self {
+        ContainerStatus {
+            name: c.name,
+            resources: c.resources,
+            allocated_resources: c.allocated_resources,
+            ..Default::default()
+        }
+    }
+}
+
+impl From<FitPod> for Pod {
+    fn from(p: FitPod) -> Self {
+        let statuses =
+            |l: Option<Vec<FitContainerStatus>>| l.map(|l| l.into_iter().map(Into::into).collect());
+        Pod {
+            metadata: p.metadata.into(),
+            spec: p.spec.map(|s| PodSpec {
+                node_name: s.node_name,
+                affinity: s.affinity,
+                containers: s.containers.into_iter().map(Container::from).collect(),
+                init_containers: s
+                    .init_containers
+                    .map(|cs| cs.into_iter().map(Container::from).collect()),
+                overhead: s.overhead,
+                resources: s.resources,
+                priority: s.priority,
+                priority_class_name: s.priority_class_name,
+                preemption_policy: s.preemption_policy,
+                runtime_class_name: s.runtime_class_name,
+                host_network: s.host_network,
+                volumes: claim_volumes(s.volumes),
+                ..Default::default()
+            }),
+            status: p.status.map(|s| PodStatus {
+                phase: s.phase,
+                nominated_node_name: s.nominated_node_name,
+                start_time: s.start_time,
+                conditions: s.conditions,
+                container_statuses: statuses(s.container_statuses),
+                init_container_statuses: statuses(s.init_container_statuses),
                 ..Default::default()
             }),
         }
