@@ -207,9 +207,10 @@ pub fn for_daemonset(
     };
     let mut t = Tally::default();
     if let Some(placement) = DaemonPlacement::new(ds) {
+        let own = index.of_owner(uid);
         for node in nodes {
             let node: &Node = node.borrow();
-            let on_node = index.on_node(uid, node.metadata.name.as_deref().unwrap_or(""));
+            let on_node = own.on_node(node.metadata.name.as_deref().unwrap_or(""));
             pass.node(&placement, node, on_node, &mut t);
         }
     }

@@ -37,8 +37,10 @@ pub struct TermMismatch {
     pub invalid: Option<String>,
 }
 
-pub fn node_labels(node: &Node) -> BTreeMap<String, String> {
-    node.metadata.labels.clone().unwrap_or_default()
+/// A node's labels, borrowed: this runs for every node and every DaemonSet.
+pub fn node_labels(node: &Node) -> &BTreeMap<String, String> {
+    static NONE: BTreeMap<String, String> = BTreeMap::new();
+    node.metadata.labels.as_ref().unwrap_or(&NONE)
 }
 
 fn node_name(node: &Node) -> &str {
@@ -77,7 +79,7 @@ pub fn check(
         if is_empty_term(term) {
             continue;
         }
-        match term_mismatch(term, &labels, node_name(node)) {
+        match term_mismatch(term, labels, node_name(node)) {
             None => return Ok(()),
             Some(mut m) => {
                 m.term = i;

@@ -134,9 +134,10 @@ pub fn is_updated(pod: &Pod, current_hash: Option<&str>, template_generation: Op
     let hash_matches = current_hash
         .filter(|h| !h.is_empty())
         .is_some_and(|h| label(REVISION_HASH_LABEL) == Some(h));
-    let generation_matches = template_generation
-        .is_some_and(|g| label(TEMPLATE_GENERATION_LABEL) == Some(g.to_string().as_str()));
-    hash_matches || generation_matches
+    // Formatting the generation allocates; most pods match by hash and never need it.
+    hash_matches
+        || template_generation
+            .is_some_and(|g| label(TEMPLATE_GENERATION_LABEL) == Some(g.to_string().as_str()))
 }
 
 /// The pod's revision hash label, if any.
@@ -198,9 +199,21 @@ impl<'a> PodIndex<'a> {
 
     /// The DaemonSet's pods on a node, oldest first.
     pub fn on_node(&self, owner_uid: &str, node: &str) -> &[&'a Pod] {
-        self.by_owner
-            .get(owner_uid)
-            .and_then(|m| m.get(node))
-            .map_or(&[], Vec::as_slice)
+        self.of_owner(owner_uid).on_node(node)
+    }
+
+    /// The DaemonSet's pods, looked up once for a pass over every node.
+    pub fn of_owner(&self, owner_uid: &str) -> OwnerPods<'_, 'a> {
+        OwnerPods(self.by_owner.get(owner_uid))
+    }
+}
+
+/// One DaemonSet's pods by target node ([`PodIndex::of_owner`]).
+pub struct OwnerPods<'i, 'a>(Option<&'i HashMap<&'a str, Vec<&'a Pod>>>);
+
+impl<'i, 'a> OwnerPods<'i, 'a> {
+    /// The pods on a node, oldest first.
+    pub fn on_node(&self, node: &str) -> &'i [&'a Pod] {
+        self.0.and_then(|m| m.get(node)).map_or(&[], Vec::as_slice)
     }
 }
