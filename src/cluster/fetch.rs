@@ -6,6 +6,7 @@
 //! by item as it streams in ([`super::list_stream`]), which bounds memory as pages would.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -273,11 +274,25 @@ pub async fn pods_for_daemonset(
     .await
 }
 
-async fn pods_decoded(
+/// Every pod of the scope as [`lean_pods`] decodes them, each put behind an `Arc` as it is
+/// decoded: a [`Snapshot`] shares its pods, and wrapping a finished list would hold every pod
+/// twice at once (a `Pod` is a large struct even when most of its fields are empty).
+pub async fn shared_lean_pods(
     target: &Target,
     namespace: Option<&str>,
-    decode: impl Fn(&[u8]) -> serde_json::Result<Pod>,
-) -> Result<Vec<Pod>> {
+    keep: lean::Keep,
+) -> Result<Vec<Arc<Pod>>> {
+    pods_decoded(target, namespace, |bytes| {
+        lean::decode(bytes, keep).map(Arc::new)
+    })
+    .await
+}
+
+async fn pods_decoded<T>(
+    target: &Target,
+    namespace: Option<&str>,
+    decode: impl Fn(&[u8]) -> serde_json::Result<T>,
+) -> Result<Vec<T>> {
     let path = match namespace {
         Some(ns) => format!("/api/v1/namespaces/{ns}/pods"),
         None => "/api/v1/pods".to_string(),
@@ -309,7 +324,7 @@ pub async fn snapshot(target: &Target, scope: &Scope, keep: lean::Keep) -> Resul
             tokio::try_join!(
                 daemonsets(target, scope),
                 nodes(target, scope.node_selector.as_deref()),
-                lean_pods(target, ns, keep),
+                shared_lean_pods(target, ns, keep),
                 revisions(target, ns),
             )
         },
@@ -320,7 +335,7 @@ pub async fn snapshot(target: &Target, scope: &Scope, keep: lean::Keep) -> Resul
     Ok(Snapshot {
         daemonsets,
         nodes: shared(nodes),
-        pods: shared(pods),
+        pods,
         revisions,
         create_failures,
     })
