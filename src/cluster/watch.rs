@@ -12,8 +12,11 @@
 //! [`MIN_GAP`] (or [`COST_FACTOR`] times the last recompute's own time, on a cluster where
 //! it is slow) after the previous frame. So a watch spends at most about a fifth of a core
 //! whatever the churn, and a change is on screen within about [`MIN_GAP`] plus one recompute.
-//! The recompute's cost is its own CPU work: the refused-create events it also shows are
-//! polled apart from it ([`FAILURES_EVERY`]), so a slow API server does not space frames out.
+//! The recompute's cost is its own CPU work ([`Cost`]): on a machine whose cores are busy
+//! (an API server under churn) a recompute takes longer on the clock than it works, and
+//! spacing frames by the clock would slow them without saving any CPU. The refused-create
+//! events a frame also shows are polled apart from it ([`FAILURES_EVERY`]), so a slow API
+//! server does not space frames out either.
 
 use std::pin::pin;
 use std::sync::Arc;
@@ -284,6 +287,48 @@ impl Pace {
     }
 }
 
+/// What a recompute costs: the CPU time of the thread it runs on (it runs to the end
+/// without yielding, so that is its own work), or the time on the clock where the platform
+/// does not tell a thread's CPU time.
+pub struct Cost {
+    wall: Instant,
+    cpu: Option<Duration>,
+}
+
+impl Cost {
+    pub fn start() -> Cost {
+        Cost {
+            wall: Instant::now(),
+            cpu: thread_cpu_time(),
+        }
+    }
+
+    pub fn spent(&self) -> Duration {
+        match (self.cpu, thread_cpu_time()) {
+            (Some(start), Some(now)) => now.saturating_sub(start),
+            _ => self.wall.elapsed(),
+        }
+    }
+}
+
+#[cfg(unix)]
+fn thread_cpu_time() -> Option<Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is handed, which lives on this stack.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    let secs = u64::try_from(ts.tv_sec).ok()?;
+    let nanos = u32::try_from(ts.tv_nsec).ok()?;
+    ok.then(|| Duration::new(secs, nanos))
+}
+
+#[cfg(not(unix))]
+fn thread_cpu_time() -> Option<Duration> {
+    None
+}
+
 /// How often the controller's refused-create events are read again while watching. They
 /// change no watched object, so they are polled, off the path from a change to its frame.
 pub const FAILURES_EVERY: Duration = Duration::from_secs(2);
@@ -355,13 +400,13 @@ pub async fn follow(
                 if failures.is_none() {
                     failures = Some(super::admission::failures(target, ns, &mut Vec::new()).await);
                 }
-                let started = Instant::now();
+                let cost = Cost::start();
                 let mut snapshot = stores.snapshot(&scope.names);
                 snapshot.create_failures = failures.clone().unwrap_or_default();
                 if !on_update(Update::Snapshot(snapshot)) {
                     return Ok(());
                 }
-                pace.shown(Instant::now(), started.elapsed());
+                pace.shown(Instant::now(), cost.spent());
             }
         }
     }
@@ -378,6 +423,32 @@ async fn sleep_until(due: Option<Instant>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Time spent waiting (here asleep, on a busy machine for a core) is not the
+    /// recompute's cost; work is.
+    #[test]
+    fn a_recompute_costs_its_work_not_its_waiting() {
+        let cost = Cost::start();
+        std::thread::sleep(Duration::from_millis(200));
+        if cfg!(unix) {
+            assert!(
+                cost.spent() < Duration::from_millis(100),
+                "{:?}",
+                cost.spent()
+            );
+        }
+        let cost = Cost::start();
+        let busy = std::time::Instant::now();
+        let mut x = 0u64;
+        while busy.elapsed() < Duration::from_millis(50) {
+            x = std::hint::black_box(x.wrapping_add(1));
+        }
+        assert!(
+            cost.spent() >= Duration::from_millis(5),
+            "{:?}",
+            cost.spent()
+        );
+    }
 
     #[test]
     fn a_burst_is_shown_once_it_is_quiet() {
