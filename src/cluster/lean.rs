@@ -244,6 +244,9 @@ fn fit(mut pod: Pod) -> Pod {
         status.message = None;
         if let Some(cs) = status.conditions.as_mut() {
             cs.retain(|c| c.type_ == "Ready" || c.type_ == "PodResizePending");
+            // A pod has about five conditions and keeps one: without this the room for the
+            // others stays allocated, for every one of tens of thousands of pods.
+            cs.shrink_to_fit();
         }
         for list in [
             &mut status.container_statuses,
@@ -449,9 +452,13 @@ impl From<CoveragePod> for Pod {
             }),
             status: p.status.map(|s| PodStatus {
                 phase: s.phase,
-                conditions: s
-                    .conditions
-                    .map(|cs| cs.into_iter().filter(|c| c.type_ == "Ready").collect()),
+                // Collected in place, the list would keep the room of every condition.
+                conditions: s.conditions.map(|cs| {
+                    let mut ready: Vec<PodCondition> =
+                        cs.into_iter().filter(|c| c.type_ == "Ready").collect();
+                    ready.shrink_to_fit();
+                    ready
+                }),
                 ..Default::default()
             }),
         }
