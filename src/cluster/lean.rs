@@ -19,14 +19,42 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
+/// A pod decoded lean: [`Keep::Lean`] with the default spec and status, [`FitPod`] with
+/// theirs.
 #[derive(Deserialize)]
-struct LeanPod {
+struct LeanPod<S = Spec, T = Status> {
     #[serde(default)]
     metadata: Meta,
-    spec: Option<Spec>,
-    status: Option<Status>,
+    spec: Option<S>,
+    status: Option<T>,
 }
+
+/// A field a lean type either keeps (its own value) or has the parser skip
+/// ([`IgnoredAny`], which allocates nothing): one set of types serves [`Keep::Lean`] and
+/// [`Keep::Fit`].
+trait Kept<T> {
+    fn kept(self) -> Option<T>;
+}
+
+impl<T> Kept<T> for IgnoredAny {
+    fn kept(self) -> Option<T> {
+        None
+    }
+}
+
+macro_rules! kept_as_is {
+    ($($t:ty),*) => {
+        $(impl Kept<$t> for $t {
+            fn kept(self) -> Option<$t> {
+                Some(self)
+            }
+        })*
+    };
+}
+
+kept_as_is!(String, BTreeMap<String, String>, Vec<Toleration>);
 
 #[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -40,14 +68,17 @@ struct Meta {
     deletion_timestamp: Option<Time>,
 }
 
+/// The spec of a lean pod: `C` is its container type; `Sel` and `Tol` keep the node selector
+/// and the tolerations, or skip them.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Spec {
+struct Spec<C = LeanContainer, Sel = BTreeMap<String, String>, Tol = Vec<Toleration>> {
     node_name: Option<String>,
     affinity: Option<Affinity>,
-    #[serde(default)]
-    containers: Vec<LeanContainer>,
-    init_containers: Option<Vec<LeanContainer>>,
+    // `default` alone would ask `C: Default` of the derive.
+    #[serde(default = "Vec::new")]
+    containers: Vec<C>,
+    init_containers: Option<Vec<C>>,
     overhead: Option<BTreeMap<String, Quantity>>,
     resources: Option<ResourceRequirements>,
     priority: Option<i32>,
@@ -55,8 +86,8 @@ struct Spec {
     preemption_policy: Option<String>,
     runtime_class_name: Option<String>,
     host_network: Option<bool>,
-    node_selector: Option<BTreeMap<String, String>>,
-    tolerations: Option<Vec<Toleration>>,
+    node_selector: Option<Sel>,
+    tolerations: Option<Tol>,
     volumes: Option<Vec<LeanVolume>>,
 }
 
@@ -68,7 +99,7 @@ struct Spec {
 struct LeanVolume {
     name: String,
     persistent_volume_claim: Option<PersistentVolumeClaimVolumeSource>,
-    ephemeral: Option<serde::de::IgnoredAny>,
+    ephemeral: Option<IgnoredAny>,
 }
 
 /// The claim volumes, `None` when there are none (most pods).
@@ -86,35 +117,38 @@ fn claim_volumes(volumes: Option<Vec<LeanVolume>>) -> Option<Vec<Volume>> {
     (!kept.is_empty()).then_some(kept)
 }
 
+/// A container of a lean pod; `I` keeps its image or skips it.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct LeanContainer {
+struct LeanContainer<I = String> {
     #[serde(default)]
     name: String,
-    image: Option<String>,
+    image: Option<I>,
     resources: Option<ResourceRequirements>,
     ports: Option<Vec<ContainerPort>>,
     restart_policy: Option<String>,
 }
 
+/// The status of a lean pod: `R` keeps the reason and message or skips them, `CS` is the
+/// container status type.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Status {
+struct Status<R = String, CS = ContainerStatus> {
     phase: Option<String>,
-    reason: Option<String>,
-    message: Option<String>,
+    reason: Option<R>,
+    message: Option<R>,
     nominated_node_name: Option<String>,
     start_time: Option<Time>,
     conditions: Option<Vec<PodCondition>>,
-    container_statuses: Option<Vec<ContainerStatus>>,
-    init_container_statuses: Option<Vec<ContainerStatus>>,
+    container_statuses: Option<Vec<CS>>,
+    init_container_statuses: Option<Vec<CS>>,
 }
 
-impl From<LeanContainer> for Container {
-    fn from(c: LeanContainer) -> Self {
+impl<I: Kept<String>> From<LeanContainer<I>> for Container {
+    fn from(c: LeanContainer<I>) -> Self {
         Container {
             name: c.name,
-            image: c.image,
+            image: c.image.and_then(Kept::kept),
             resources: c.resources,
             ports: c.ports,
             restart_policy: c.restart_policy,
@@ -143,17 +177,17 @@ pub enum Keep {
 }
 
 /// The pod spec fields the lean spec keeps, named once for both directions (decoding into a
-/// whole `PodSpec`, and stripping a whole one): `$container` converts each container, `$volumes`
-/// gives the volumes, and `..$rest` fills what the lean spec does not keep.
+/// whole `PodSpec`, and stripping a whole one): `$volumes` gives the volumes, and `..$rest`
+/// fills what the lean spec does not keep.
 macro_rules! kept_spec_fields {
-    ($ty:ident, $s:ident, $container:ident, $volumes:expr $(, ..$rest:expr)?) => {
+    ($ty:ident, $s:ident, $volumes:expr $(, ..$rest:expr)?) => {
         $ty {
             node_name: $s.node_name,
             affinity: $s.affinity,
-            containers: $s.containers.into_iter().map($container::from).collect(),
+            containers: $s.containers.into_iter().map(Into::into).collect(),
             init_containers: $s
                 .init_containers
-                .map(|cs| cs.into_iter().map($container::from).collect()),
+                .map(|cs| cs.into_iter().map(Into::into).collect()),
             overhead: $s.overhead,
             resources: $s.resources,
             priority: $s.priority,
@@ -161,36 +195,38 @@ macro_rules! kept_spec_fields {
             preemption_policy: $s.preemption_policy,
             runtime_class_name: $s.runtime_class_name,
             host_network: $s.host_network,
-            node_selector: $s.node_selector,
-            tolerations: $s.tolerations,
+            node_selector: $s.node_selector.and_then(Kept::kept),
+            tolerations: $s.tolerations.and_then(Kept::kept),
             volumes: $volumes,
             $(..$rest)?
         }
     };
 }
 
-impl From<LeanPod> for Pod {
-    fn from(p: LeanPod) -> Self {
+impl<C, Sel, Tol, R, CS> From<LeanPod<Spec<C, Sel, Tol>, Status<R, CS>>> for Pod
+where
+    C: Into<Container>,
+    Sel: Kept<BTreeMap<String, String>>,
+    Tol: Kept<Vec<Toleration>>,
+    R: Kept<String>,
+    CS: Into<ContainerStatus>,
+{
+    fn from(p: LeanPod<Spec<C, Sel, Tol>, Status<R, CS>>) -> Self {
+        let statuses = |l: Option<Vec<CS>>| l.map(|l| l.into_iter().map(Into::into).collect());
         Pod {
             metadata: p.metadata.into(),
             spec: p.spec.map(|s| {
-                kept_spec_fields!(
-                    PodSpec,
-                    s,
-                    Container,
-                    claim_volumes(s.volumes),
-                    ..Default::default()
-                )
+                kept_spec_fields!(PodSpec, s, claim_volumes(s.volumes), ..Default::default())
             }),
             status: p.status.map(|s| PodStatus {
                 phase: s.phase,
-                reason: s.reason,
-                message: s.message,
+                reason: s.reason.and_then(Kept::kept),
+                message: s.message.and_then(Kept::kept),
                 nominated_node_name: s.nominated_node_name,
                 start_time: s.start_time,
                 conditions: s.conditions,
-                container_statuses: s.container_statuses,
-                init_container_statuses: s.init_container_statuses,
+                container_statuses: statuses(s.container_statuses),
+                init_container_statuses: statuses(s.init_container_statuses),
                 ..Default::default()
             }),
         }
@@ -355,7 +391,6 @@ impl From<PodSpec> for Spec {
         kept_spec_fields!(
             Spec,
             s,
-            LeanContainer,
             s.volumes
                 .map(|vs| vs.into_iter().map(LeanVolume::from).collect())
         )
@@ -367,7 +402,7 @@ impl From<Volume> for LeanVolume {
         LeanVolume {
             name: v.name,
             persistent_volume_claim: v.persistent_volume_claim,
-            ephemeral: v.ephemeral.map(|_| serde::de::IgnoredAny),
+            ephemeral: v.ephemeral.map(|_| IgnoredAny),
         }
     }
 }
@@ -470,52 +505,10 @@ impl From<CoveragePod> for Pod {
 /// the container statuses' state, image and ids are skipped by the parser, never allocated.
 /// [`fit`] then drops what the parser cannot tell apart (bound pods' node affinity,
 /// conditions other than the two kept, statuses without resources).
-#[derive(Deserialize)]
-struct FitPod {
-    #[serde(default)]
-    metadata: Meta,
-    spec: Option<FitSpec>,
-    status: Option<FitStatus>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FitSpec {
-    node_name: Option<String>,
-    affinity: Option<Affinity>,
-    #[serde(default)]
-    containers: Vec<FitContainer>,
-    init_containers: Option<Vec<FitContainer>>,
-    overhead: Option<BTreeMap<String, Quantity>>,
-    resources: Option<ResourceRequirements>,
-    priority: Option<i32>,
-    priority_class_name: Option<String>,
-    preemption_policy: Option<String>,
-    runtime_class_name: Option<String>,
-    host_network: Option<bool>,
-    volumes: Option<Vec<LeanVolume>>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FitContainer {
-    #[serde(default)]
-    name: String,
-    resources: Option<ResourceRequirements>,
-    ports: Option<Vec<ContainerPort>>,
-    restart_policy: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FitStatus {
-    phase: Option<String>,
-    nominated_node_name: Option<String>,
-    start_time: Option<Time>,
-    conditions: Option<Vec<PodCondition>>,
-    container_statuses: Option<Vec<FitContainerStatus>>,
-    init_container_statuses: Option<Vec<FitContainerStatus>>,
-}
+type FitPod = LeanPod<
+    Spec<LeanContainer<IgnoredAny>, IgnoredAny, IgnoredAny>,
+    Status<IgnoredAny, FitContainerStatus>,
+>;
 
 /// What `scheduled_requests` reads of a container status.
 #[derive(Deserialize)]
@@ -527,18 +520,6 @@ struct FitContainerStatus {
     allocated_resources: Option<BTreeMap<String, Quantity>>,
 }
 
-impl From<FitContainer> for Container {
-    fn from(c: FitContainer) -> Self {
-        Container {
-            name: c.name,
-            resources: c.resources,
-            ports: c.ports,
-            restart_policy: c.restart_policy,
-            ..Default::default()
-        }
-    }
-}
-
 impl From<FitContainerStatus> for ContainerStatus {
     fn from(c: FitContainerStatus) -> Self {
         ContainerStatus {
@@ -546,42 +527,6 @@ impl From<FitContainerStatus> for ContainerStatus {
             resources: c.resources,
             allocated_resources: c.allocated_resources,
             ..Default::default()
-        }
-    }
-}
-
-impl From<FitPod> for Pod {
-    fn from(p: FitPod) -> Self {
-        let statuses =
-            |l: Option<Vec<FitContainerStatus>>| l.map(|l| l.into_iter().map(Into::into).collect());
-        Pod {
-            metadata: p.metadata.into(),
-            spec: p.spec.map(|s| PodSpec {
-                node_name: s.node_name,
-                affinity: s.affinity,
-                containers: s.containers.into_iter().map(Container::from).collect(),
-                init_containers: s
-                    .init_containers
-                    .map(|cs| cs.into_iter().map(Container::from).collect()),
-                overhead: s.overhead,
-                resources: s.resources,
-                priority: s.priority,
-                priority_class_name: s.priority_class_name,
-                preemption_policy: s.preemption_policy,
-                runtime_class_name: s.runtime_class_name,
-                host_network: s.host_network,
-                volumes: claim_volumes(s.volumes),
-                ..Default::default()
-            }),
-            status: p.status.map(|s| PodStatus {
-                phase: s.phase,
-                nominated_node_name: s.nominated_node_name,
-                start_time: s.start_time,
-                conditions: s.conditions,
-                container_statuses: statuses(s.container_statuses),
-                init_container_statuses: statuses(s.init_container_statuses),
-                ..Default::default()
-            }),
         }
     }
 }
