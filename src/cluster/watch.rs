@@ -20,13 +20,14 @@
 
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::{FutureExt, Stream, StreamExt, stream};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::Api;
-use kube::runtime::reflector::{self, Store};
+use kube::runtime::reflector::{self, ObjectRef, Store};
 use kube::runtime::{WatchStreamExt, watcher};
 use tokio::time::Instant;
 
@@ -104,16 +105,47 @@ fn classify(
 }
 
 /// Feeds a store from a watcher's events, each object stripped ([`Lean::strip`]) before the
-/// store sees it.
-pub fn reflect_events<K, S>(events: S, keep: Keep) -> (Store<K>, impl Stream<Item = S::Item>)
+/// store sees it. Yields, for each event, whether it changed what the store holds.
+pub fn reflect_events<K, S>(
+    events: S,
+    keep: Keep,
+) -> (Store<K>, impl Stream<Item = Result<bool, watcher::Error>>)
 where
-    K: kube::Resource + Lean + Clone + Send + Sync + 'static,
+    K: kube::Resource + Lean + Clone + PartialEq + Send + Sync + 'static,
     K::DynamicType: Default + std::hash::Hash + Eq + Clone,
     S: Stream<Item = Result<watcher::Event<K>, watcher::Error>>,
 {
     let (reader, writer) = reflector::store();
-    let stripped = events.modify(move |o: &mut K| o.strip(keep));
-    (reader, reflector::reflector(writer, stripped))
+    // The reflector applies each event as it passes, so the store is read just before.
+    let changed = Arc::new(AtomicBool::new(true));
+    let (before, after) = (changed.clone(), changed);
+    let held = reader.clone();
+    let stripped = events
+        .modify(move |o: &mut K| o.strip(keep))
+        .map(move |event| {
+            before.store(changes_store(&held, &event), Ordering::Relaxed);
+            event
+        });
+    let applied = reflector::reflector(writer, stripped)
+        .map(move |event| event.map(|_| after.load(Ordering::Relaxed)));
+    (reader, applied)
+}
+
+/// Whether an event changes what the store holds. An update whose stripped object equals the
+/// one held does not: a pod's annotations and resourceVersion (and, for coverage, its
+/// container statuses) change nothing any frame shows, and kubelets rewrite them all the
+/// time.
+fn changes_store<K>(store: &Store<K>, event: &Result<watcher::Event<K>, watcher::Error>) -> bool
+where
+    K: kube::Resource + Clone + PartialEq + 'static,
+    K::DynamicType: Default + std::hash::Hash + Eq + Clone,
+{
+    match event {
+        Ok(watcher::Event::Apply(o)) => store
+            .get(&ObjectRef::from_obj(o))
+            .is_none_or(|held| *held != *o),
+        _ => true,
+    }
 }
 
 struct Source {
@@ -127,11 +159,12 @@ fn reflect<K>(
     config: watcher::Config,
     keep: Keep,
     source: Source,
-) -> (Store<K>, impl Stream<Item = Result<(), Failure>>)
+) -> (Store<K>, impl Stream<Item = Result<bool, Failure>>)
 where
     K: kube::Resource
         + Lean
         + Clone
+        + PartialEq
         + serde::de::DeserializeOwned
         + std::fmt::Debug
         + Send
@@ -141,7 +174,7 @@ where
 {
     let (store, events) = reflect_events(watcher(api, config).default_backoff(), keep);
     let events = events.map(move |r| {
-        r.map(|_| ()).map_err(|e| {
+        r.map_err(|e| {
             classify(
                 e,
                 source.resource,
@@ -197,7 +230,7 @@ fn watchers(
     target: &Target,
     scope: &Scope,
     keep: Keep,
-) -> (Stores, impl Stream<Item = Result<(), Failure>>) {
+) -> (Stores, impl Stream<Item = Result<bool, Failure>>) {
     let ns = scope.namespace.as_deref();
     let client = target.client.clone();
     let source = |resource| Source {
@@ -377,7 +410,11 @@ pub async fn follow(
         };
         match wake {
             Wake::Event(None) => return Ok(()),
-            Wake::Event(Some(Ok(()))) => pace.changed(Instant::now()),
+            Wake::Event(Some(Ok(changed))) => {
+                if changed {
+                    pace.changed(Instant::now());
+                }
+            }
             Wake::Event(Some(Err((e, denied)))) => {
                 if let Some(err) = denied {
                     return Err(err);
@@ -448,6 +485,38 @@ mod tests {
             "{:?}",
             cost.spent()
         );
+    }
+
+    /// Only an event that changes a stripped object counts as a change: an annotation does
+    /// not (no command keeps them), a label does.
+    #[tokio::test]
+    async fn an_update_nothing_keeps_is_not_a_change() {
+        use kube::runtime::watcher::Event;
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "n", "labels": {"app": "a"}},
+            "spec": {"nodeName": "n1"}
+        }))
+        .unwrap();
+        let mut annotated = pod.clone();
+        annotated.metadata.annotations = Some([("x".into(), "1".into())].into());
+        let mut relabelled = annotated.clone();
+        relabelled
+            .metadata
+            .labels
+            .get_or_insert_default()
+            .insert("app".into(), "b".into());
+        let events = [
+            Event::Init,
+            Event::InitApply(pod),
+            Event::InitDone,
+            Event::Apply(annotated),
+            Event::Apply(relabelled),
+        ];
+        for keep in [Keep::Coverage, Keep::Fit, Keep::Lean] {
+            let (_, changes) = reflect_events(stream::iter(events.clone().map(Ok)), keep);
+            let changes: Vec<bool> = changes.map(|c| c.unwrap()).collect().await;
+            assert_eq!(changes, [true, true, true, false, true], "{keep:?}");
+        }
     }
 
     #[test]
