@@ -187,6 +187,8 @@ preemptionPolicy: Never
 /// Defaulting and LimitRanger: requests from limits, then the namespace's defaultRequest.
 async fn defaults_and_limit_ranges(bed: &Bed) {
     bed.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: lr}\n---\napiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults, namespace: lr}\nspec:\n  limits:\n  - type: Container\n    defaultRequest: {cpu: 150m}\n    default: {cpu: 300m}\n").await;
+    // The ServiceAccount admission plugin refuses pods until the default one exists.
+    common::wait_default_service_accounts(&bed.client, &["lr"]).await;
     let yaml = ds(
         "lr-agent",
         "lr",
@@ -370,6 +372,8 @@ async fn missing_service_account(bed: &Bed) {
 /// PodSecurity: a baseline namespace refuses a hostNetwork pod, with the same words.
 async fn pod_security(bed: &Bed) {
     bed.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: psa, labels: {pod-security.kubernetes.io/enforce: baseline}}\n").await;
+    // The ServiceAccount admission plugin refuses pods until the default one exists.
+    common::wait_default_service_accounts(&bed.client, &["psa"]).await;
     let yaml = ds(
         "node-exporter",
         "psa",
@@ -396,6 +400,8 @@ async fn pod_security(bed: &Bed) {
 /// ResourceQuota: one pod fits the quota, the other create is refused.
 async fn resource_quota(bed: &Bed) {
     bed.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: rq}\n---\napiVersion: v1\nkind: ResourceQuota\nmetadata: {name: pods, namespace: rq}\nspec: {hard: {pods: '1'}}\n").await;
+    // The ServiceAccount admission plugin refuses pods until the default one exists.
+    common::wait_default_service_accounts(&bed.client, &["rq"]).await;
     wait_for("quota status", WAIT, || async {
         let api: Api<k8s_openapi::api::core::v1::ResourceQuota> =
             Api::namespaced(bed.client.clone(), "rq");
@@ -877,6 +883,8 @@ async fn published_manifests_land_as_previewed() {
     // What the projects ship next to the DaemonSet, except the ServiceAccounts of
     // node-exporter and fluent-bit: those two are refused at creation.
     bed.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: monitoring}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: logging}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: calico-node, namespace: kube-system}\n---\napiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ebs-csi-node-sa, namespace: kube-system}\n").await;
+    // The ServiceAccount admission plugin refuses pods until the default one exists.
+    common::wait_default_service_accounts(&bed.client, &["monitoring", "logging"]).await;
     bed.apply(&common::filler("hog", "full-1", "900m", ""))
         .await;
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/published");
