@@ -255,6 +255,14 @@ pub fn decode_for_daemonset(bytes: &[u8], daemonset: &str) -> serde_json::Result
     Ok(if own { pod } else { fit(pod) })
 }
 
+/// Keeps the conditions of `types` only. A pod has about five conditions and keeps one or
+/// two: without the shrink the room for the others stays allocated, for every one of tens of
+/// thousands of pods.
+fn keep_conditions(conditions: &mut Vec<PodCondition>, types: &[&str]) {
+    conditions.retain(|c| types.contains(&c.type_.as_str()));
+    conditions.shrink_to_fit();
+}
+
 /// A [`Keep::Lean`] pod cut down to [`Keep::Fit`].
 fn fit(mut pod: Pod) -> Pod {
     if let Some(spec) = pod.spec.as_mut() {
@@ -279,10 +287,7 @@ fn fit(mut pod: Pod) -> Pod {
         status.reason = None;
         status.message = None;
         if let Some(cs) = status.conditions.as_mut() {
-            cs.retain(|c| c.type_ == "Ready" || c.type_ == "PodResizePending");
-            // A pod has about five conditions and keeps one: without this the room for the
-            // others stays allocated, for every one of tens of thousands of pods.
-            cs.shrink_to_fit();
+            keep_conditions(cs, &["Ready", "PodResizePending"]);
         }
         for list in [
             &mut status.container_statuses,
@@ -487,12 +492,9 @@ impl From<CoveragePod> for Pod {
             }),
             status: p.status.map(|s| PodStatus {
                 phase: s.phase,
-                // Collected in place, the list would keep the room of every condition.
-                conditions: s.conditions.map(|cs| {
-                    let mut ready: Vec<PodCondition> =
-                        cs.into_iter().filter(|c| c.type_ == "Ready").collect();
-                    ready.shrink_to_fit();
-                    ready
+                conditions: s.conditions.map(|mut cs| {
+                    keep_conditions(&mut cs, &["Ready"]);
+                    cs
                 }),
                 ..Default::default()
             }),

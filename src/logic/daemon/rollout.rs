@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
 
 use super::placement::DaemonPlacement;
-use super::pods::PodIndex;
+use super::pods::{OwnerPods, PodIndex};
 use super::rolling::{Effect, NodeInput, Pass, Slot};
 use super::{pods, revisions};
 use crate::logic::apimachinery::compat;
@@ -415,14 +415,15 @@ pub fn for_daemonset(
         now,
         updated: &updated,
     };
+    let uid = ds.metadata.uid.as_deref().unwrap_or("");
     let walk = Walk {
         ds,
         snapshot,
-        uid: ds.metadata.uid.as_deref().unwrap_or(""),
+        uid,
         hash: hash.as_deref(),
         pass: &pass,
         placement: placement.as_ref(),
-        index,
+        own: index.of_owner(uid),
         failures,
         numbers: &numbers,
     };
@@ -482,7 +483,8 @@ struct Walk<'a> {
     hash: Option<&'a str>,
     pass: &'a Pass<'a>,
     placement: Option<&'a DaemonPlacement<'a>>,
-    index: &'a PodIndex<'a>,
+    /// The DaemonSet's pods by node.
+    own: OwnerPods<'a, 'a>,
     failures: &'a Failures,
     /// (hash, revision number) of the owned revisions.
     numbers: &'a [(String, i64)],
@@ -491,7 +493,7 @@ struct Walk<'a> {
 impl Walk<'_> {
     fn node(&self, node: &Node, desired: bool, t: &mut Tally) {
         let node_name = node.metadata.name.as_deref().unwrap_or("");
-        let on_node = self.index.on_node(self.uid, node_name);
+        let on_node = self.own.on_node(node_name);
         if desired {
             t.counts.desired += 1;
             // Status counters from the oldest pod, as updateDaemonSetStatus counts them.
