@@ -38,17 +38,35 @@ impl ItemSplitter {
         chunk: &[u8],
         mut item: impl FnMut(&[u8]) -> Result<(), E>,
     ) -> Result<Result<(), NotAList>, E> {
-        let base = self.buf.len();
+        let mut i = self.buf.len();
         self.buf.extend_from_slice(chunk);
-        for i in base..self.buf.len() {
-            match self.step(i) {
+        while let Some(at) = self.next_significant(i) {
+            match self.step(at) {
                 Ok(None) => {}
-                Ok(Some(start)) => item(&self.buf[start..=i])?,
+                Ok(Some(start)) => item(&self.buf[start..=at])?,
                 Err(e) => return Ok(Err(e)),
             }
+            i = at + 1;
         }
         self.compact();
         Ok(Ok(()))
+    }
+
+    /// The first byte from `i` on that [`Self::step`] does anything with. Most of a list is
+    /// string contents and scalars, which only a quote, a backslash or a bracket ends; jumping
+    /// to those (memchr inside strings) rather than stepping every byte is what keeps the
+    /// splitter off the profile of a 40,000-pod list.
+    fn next_significant(&self, i: usize) -> Option<usize> {
+        let rest = self.buf.get(i..).filter(|r| !r.is_empty())?;
+        let found = if !self.started || self.finished || self.escaped {
+            Some(0)
+        } else if self.in_string {
+            memchr::memchr2(b'"', b'\\', rest)
+        } else {
+            rest.iter()
+                .position(|b| matches!(b, b'"' | b'{' | b'}' | b'[' | b']'))
+        };
+        found.map(|k| i + k)
     }
 
     /// Advances over the byte at `i`; when it completes an item, where that item began.
@@ -222,6 +240,28 @@ mod tests {
     const LIST: &str = r#" {"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"5","items":[{"not":"these"}]},
         "items":[{"metadata":{"name":"a}\"]{"},"spec":{"x":[1,{"y":"[items]"}]}} , {"metadata":{"name":"b"}},{}],
         "trailing":{"items":[{"no":1}]}} "#;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config {
+            cases: 500,
+            rng_seed: proptest::test_runner::RngSeed::Fixed(20261203),
+            ..Default::default()
+        })]
+        /// Strings full of quotes, backslashes and brackets, in any chunking: the splitter's
+        /// jumps over string contents never land inside an escape or miss a bracket.
+        #[test]
+        fn items_of_any_strings_come_out_as_serde_wrote_them(
+            names in proptest::collection::vec("[a-z\\\\\"{}\\[\\] ]{0,12}", 0..6),
+            chunk in 1usize..40,
+        ) {
+            let items: Vec<String> = names
+                .iter()
+                .map(|n| serde_json::json!({"metadata": {"name": n}, "x": [n, {"y": n}]}).to_string())
+                .collect();
+            let body = format!(r#"{{"kind":"List","items":[{}],"k":"\\"}}"#, items.join(","));
+            proptest::prop_assert_eq!(split(body.as_bytes(), chunk), Ok((items, true)));
+        }
+    }
 
     #[test]
     fn items_come_out_whole_whatever_the_chunking() {
