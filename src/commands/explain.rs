@@ -230,7 +230,11 @@ fn verdict(
         scheduling_events: inputs.events,
         admitted,
         pdbs: &inputs.extra.pdbs,
-        create_failure: failed_creates::current(ds, &inputs.extra.failures, inputs.owned),
+        create_failure: failed_creates::current(
+            ds,
+            &inputs.extra.failures,
+            inputs.owned.iter().copied(),
+        ),
         failed_pod: failed_creates::failed_pod_on(
             ds,
             &inputs.extra.failures,

@@ -3,15 +3,13 @@
 //! computed the way `updateDaemonSetStatus` computes the DaemonSet status, so they can be
 //! compared with `kubectl get ds`.
 
-use std::borrow::Borrow;
-
 use k8s_openapi::api::apps::v1::DaemonSet;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::jiff::Timestamp;
 use serde::Serialize;
 
 use super::placement::{DaemonPlacement, Exclusion, ExclusionGroup, Exclusions};
-use super::pods::PodIndex;
+use super::pods::NodePods;
 use super::{pods, revisions};
 use crate::logic::nodelifecycle;
 use crate::logic::nodelifecycle::eviction::{self, Eviction};
@@ -155,14 +153,34 @@ impl DaemonSetCoverage {
     }
 }
 
-/// Coverage of every DaemonSet in the snapshot, in the snapshot's order.
+/// Coverage of every DaemonSet in the snapshot, in the snapshot's order. The pass goes node
+/// by node, each node through every DaemonSet: on a big cluster a frame is mostly reading
+/// nodes and pods from memory, and this way each is read once while it is at hand.
 pub fn compute(snapshot: &Snapshot, now: Timestamp) -> Vec<DaemonSetCoverage> {
-    let index = PodIndex::new(&snapshot.pods);
-    snapshot
+    let mut owners: foldhash::HashMap<&str, Vec<usize>> = Default::default();
+    for (i, ds) in snapshot.daemonsets.iter().enumerate() {
+        owners
+            .entry(ds.metadata.uid.as_deref().unwrap_or(""))
+            .or_default()
+            .push(i);
+    }
+    let index = NodePods::new(&snapshot.pods, &owners);
+    let mut runs: Vec<Run<'_>> = snapshot
         .daemonsets
         .iter()
-        .map(|ds| for_daemonset(ds, &snapshot.nodes, &index, snapshot, now))
-        .collect()
+        .map(|ds| Run::new(ds, snapshot, now))
+        .collect();
+    let mut mine: Vec<&Pod> = Vec::new();
+    for node in &snapshot.nodes {
+        let node: &Node = node;
+        let here = index.on_node(node.metadata.name.as_deref().unwrap_or(""));
+        for (i, run) in runs.iter_mut().enumerate() {
+            mine.clear();
+            mine.extend(here.iter().filter(|(o, _)| *o == i).map(|(_, p)| *p));
+            run.node(node, &mine);
+        }
+    }
+    runs.into_iter().map(Run::finish).collect()
 }
 
 fn state_of(pod: &Pod, up_to_date: bool) -> NodeState {
@@ -181,58 +199,69 @@ fn state_of(pod: &Pod, up_to_date: bool) -> NodeState {
     }
 }
 
-pub fn for_daemonset(
-    ds: &DaemonSet,
-    nodes: &[impl Borrow<Node>],
-    index: &PodIndex<'_>,
-    snapshot: &Snapshot,
-    now: Timestamp,
-) -> DaemonSetCoverage {
-    let uid = ds.metadata.uid.as_deref().unwrap_or("");
-    let owned = super::failed_creates::owned_pods(ds, &snapshot.pods);
-    let refusal = super::failed_creates::current(ds, &snapshot.create_failures, &owned);
-    let hash = revisions::current_hash(ds, &snapshot.revisions);
-    let pass = Pass {
-        min_ready: crate::logic::apimachinery::compat::daemonset_spec(ds)
-            .and_then(|s| s.min_ready_seconds)
-            .unwrap_or(0),
-        hash: hash.as_deref(),
-        generation: revisions::template_generation(ds),
-        no_pod: if refusal.is_some() {
-            NodeState::CreateRefused
-        } else {
-            NodeState::Missing
-        },
-        now,
-    };
-    let mut t = Tally::default();
-    if let Some(placement) = DaemonPlacement::new(ds) {
-        let own = index.of_owner(uid);
-        for node in nodes {
-            let node: &Node = node.borrow();
-            let on_node = own.on_node(node.metadata.name.as_deref().unwrap_or(""));
-            pass.node(&placement, node, on_node, &mut t);
+/// One DaemonSet's coverage while the nodes go by.
+struct Run<'a> {
+    ds: &'a DaemonSet,
+    placement: Option<DaemonPlacement<'a>>,
+    refusal: Option<&'a super::failed_creates::CreateFailure>,
+    pass: Pass,
+    tally: Tally,
+}
+
+impl<'a> Run<'a> {
+    fn new(ds: &'a DaemonSet, snapshot: &'a Snapshot, now: Timestamp) -> Self {
+        let owned = super::failed_creates::owned_by(ds, &snapshot.pods);
+        let refusal = super::failed_creates::current(ds, &snapshot.create_failures, owned);
+        let pass = Pass {
+            min_ready: crate::logic::apimachinery::compat::daemonset_spec(ds)
+                .and_then(|s| s.min_ready_seconds)
+                .unwrap_or(0),
+            hash: revisions::current_hash(ds, &snapshot.revisions),
+            generation: revisions::template_generation(ds),
+            no_pod: if refusal.is_some() {
+                NodeState::CreateRefused
+            } else {
+                NodeState::Missing
+            },
+            now,
+        };
+        Run {
+            ds,
+            placement: DaemonPlacement::new(ds),
+            refusal,
+            pass,
+            tally: Tally::default(),
         }
     }
-    t.summary.coverage_percent = percent(t.summary.covered, t.summary.should_run);
-    t.nodes
-        .sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.node.cmp(&b.node)));
-    DaemonSetCoverage {
-        namespace: ds.metadata.namespace.clone().unwrap_or_default(),
-        name: ds.metadata.name.clone().unwrap_or_default(),
-        summary: t.summary,
-        status: controller_status(ds),
-        nodes: t.nodes,
-        misscheduled: t.misscheduled,
-        excluded: t.excluded.into_groups(),
-        create_refused: refusal.cloned().map(|f| f.aged(now)),
+
+    fn node(&mut self, node: &Node, on_node: &[&Pod]) {
+        if let Some(placement) = &self.placement {
+            self.pass.node(placement, node, on_node, &mut self.tally);
+        }
+    }
+
+    fn finish(self) -> DaemonSetCoverage {
+        let (ds, mut t, now) = (self.ds, self.tally, self.pass.now);
+        t.summary.coverage_percent = percent(t.summary.covered, t.summary.should_run);
+        t.nodes
+            .sort_by(|a, b| a.state.cmp(&b.state).then_with(|| a.node.cmp(&b.node)));
+        DaemonSetCoverage {
+            namespace: ds.metadata.namespace.clone().unwrap_or_default(),
+            name: ds.metadata.name.clone().unwrap_or_default(),
+            summary: t.summary,
+            status: controller_status(ds),
+            nodes: t.nodes,
+            misscheduled: t.misscheduled,
+            excluded: t.excluded.into_groups(),
+            create_refused: self.refusal.cloned().map(|f| f.aged(now)),
+        }
     }
 }
 
 /// What stays fixed while coverage goes over the nodes.
-struct Pass<'a> {
+struct Pass {
     min_ready: i32,
-    hash: Option<&'a str>,
+    hash: Option<String>,
     generation: Option<i64>,
     /// The state of a node that should run the DaemonSet and has no pod.
     no_pod: NodeState,
@@ -247,9 +276,9 @@ struct Tally {
     excluded: Exclusions,
 }
 
-impl Pass<'_> {
+impl Pass {
     fn updated(&self, pod: &Pod) -> bool {
-        pods::is_updated(pod, self.hash, self.generation)
+        pods::is_updated(pod, self.hash.as_deref(), self.generation)
     }
 
     fn node(&self, placement: &DaemonPlacement<'_>, node: &Node, on_node: &[&Pod], t: &mut Tally) {

@@ -189,3 +189,90 @@ fn a_ready_pod_on_an_unreachable_node_is_unverified_not_covered() {
         Some("2026-01-01T00:05:00Z")
     );
 }
+
+/// A pod of DaemonSet `owner` (`ds-0`, `ds-1`, … by uid; any other owner is a ReplicaSet's).
+fn owned_pod(
+    i: usize,
+    owner: usize,
+    node: &str,
+    (bound, ready, ended, deleted): (bool, bool, bool, bool),
+    minute: u8,
+) -> k8s_openapi::api::core::v1::Pod {
+    let (kind, uid) = if owner < 3 {
+        ("DaemonSet", format!("ds-{owner}"))
+    } else {
+        ("ReplicaSet", "rs".to_string())
+    };
+    let mut p = daemon_pod(
+        &format!("p{i}"),
+        node,
+        bound,
+        if ready { "new" } else { "old" },
+        if ended { "Failed" } else { "Running" },
+        ready,
+    );
+    p.metadata.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        Timestamp::from_second(1_767_225_600 + i64::from(minute) * 60).unwrap(),
+    ));
+    p.metadata.owner_references = Some(vec![
+        k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+            api_version: "apps/v1".into(),
+            kind: kind.into(),
+            name: uid.clone(),
+            uid,
+            controller: Some(true),
+            ..Default::default()
+        },
+    ]);
+    if deleted {
+        p.metadata.deletion_timestamp = p.metadata.creation_timestamp.clone();
+    }
+    p
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 200,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(20261203),
+        ..Default::default()
+    })]
+    /// `compute` goes node by node through every DaemonSet at once; each DaemonSet's coverage
+    /// is still what it is alone, whatever the other DaemonSets and their pods.
+    #[test]
+    fn each_daemonsets_coverage_is_what_it_is_alone(
+        pools in proptest::collection::vec((0u8..3, proptest::bool::ANY), 1..7),
+        pods in proptest::collection::vec(
+            (0usize..4, 0usize..7, (proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY), 0u8..4),
+            0..24,
+        ),
+    ) {
+        let specs = ["nodeSelector: {pool: p0}", "tolerations: [{operator: Exists}]", "nodeSelector: {pool: p1}"];
+        let daemonsets: Vec<_> = specs.iter().enumerate().map(|(i, spec)| {
+            let mut d = ds(spec);
+            d.metadata.name = Some(format!("ds-{i}"));
+            d.metadata.uid = Some(format!("ds-{i}"));
+            d
+        }).collect();
+        let nodes: Vec<_> = pools.iter().enumerate().map(|(i, (pool, tainted))| {
+            let taints: &[(&str, &str, &str)] = if *tainted { &[("dedicated", "x", "NoSchedule")] } else { &[] };
+            node(&format!("n{i}"), &[("pool", &format!("p{pool}"))], taints)
+        }).collect();
+        let pods: Vec<_> = pods.iter().enumerate().map(|(i, (owner, on, flags, minute))| {
+            owned_pod(i, *owner, &format!("n{on}"), *flags, *minute)
+        }).collect();
+        let snapshot = Snapshot {
+            daemonsets: daemonsets.clone(),
+            nodes: shared(nodes),
+            pods: shared(pods),
+            revisions: Vec::new(),
+            create_failures: Vec::new(),
+        };
+        let now = Timestamp::from_second(1_767_229_200).unwrap();
+        let together = serde_json::to_value(compute(&snapshot, now)).unwrap();
+        let alone: Vec<serde_json::Value> = daemonsets.into_iter().map(|d| {
+            let one = Snapshot { daemonsets: vec![d], ..snapshot.clone() };
+            serde_json::to_value(&compute(&one, now)[0]).unwrap()
+        }).collect();
+        proptest::prop_assert_eq!(together, serde_json::Value::Array(alone));
+    }
+}

@@ -137,17 +137,19 @@ fn is_of(f: &CreateFailure, ds: &DaemonSet) -> bool {
 }
 
 /// The refusal that still holds for `ds`: its newest FailedCreate, unless a pod of the
-/// DaemonSet was created after it (creates succeed again). `ds_pods` are the DaemonSet's pods.
-pub fn current<'a>(
+/// DaemonSet was created after it (creates succeed again). `ds_pods` are the DaemonSet's pods,
+/// gone over only when there is a FailedCreate: most DaemonSets have none, and finding a
+/// DaemonSet's pods among every pod of a big cluster costs more than the rest of its coverage.
+pub fn current<'a, 'p>(
     ds: &DaemonSet,
     failures: &'a [CreateFailure],
-    ds_pods: &[&Pod],
+    ds_pods: impl IntoIterator<Item = &'p Pod>,
 ) -> Option<&'a CreateFailure> {
     let f = failures
         .iter()
         .find(|f| f.reason == "FailedCreate" && is_of(f, ds))?;
     let newest_pod = ds_pods
-        .iter()
+        .into_iter()
         .filter_map(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0))
         .max();
     match (f.last_seen, newest_pod) {
@@ -224,11 +226,18 @@ pub fn failed_in_a_row(chain: Option<&CreateFailure>, on_node: &[&Pod]) -> usize
 
 /// All pods owned by `ds` (any node), for [`current`].
 pub fn owned_pods<'a, P: std::borrow::Borrow<Pod>>(ds: &DaemonSet, all: &'a [P]) -> Vec<&'a Pod> {
+    owned_by(ds, all).collect()
+}
+
+/// [`owned_pods`], found as they are read.
+pub fn owned_by<'a, P: std::borrow::Borrow<Pod>>(
+    ds: &DaemonSet,
+    all: &'a [P],
+) -> impl Iterator<Item = &'a Pod> {
     let uid = ds.metadata.uid.as_deref().unwrap_or("");
     all.iter()
         .map(|p| p.borrow())
-        .filter(|p| pods::is_controlled_by(p, uid))
-        .collect()
+        .filter(move |p| pods::is_controlled_by(p, uid))
 }
 
 #[cfg(test)]
@@ -278,8 +287,8 @@ mod tests {
         let new: Pod =
             crate::yaml::from_str("metadata: {name: b, creationTimestamp: '2026-01-01T10:05:00Z'}")
                 .unwrap();
-        assert!(current(&ds, &f, &[&old]).is_some());
-        assert!(current(&ds, &f, &[&old, &new]).is_none());
+        assert!(current(&ds, &f, [&old]).is_some());
+        assert!(current(&ds, &f, [&old, &new]).is_none());
     }
 
     #[test]

@@ -221,20 +221,33 @@ pub struct ExclusionGroup {
 
 /// Excluded nodes grouped by cause, most nodes first.
 #[derive(Default)]
-pub struct Exclusions(BTreeMap<String, (Code, Vec<String>)>);
+pub struct Exclusions {
+    groups: BTreeMap<String, (Code, Vec<String>)>,
+    /// The last exclusion added and its group: nodes come in runs excluded for the same
+    /// cause, and phrasing the group anew for each of thousands of nodes is most of the cost.
+    last: Option<(Exclusion, String)>,
+}
 
 impl Exclusions {
     pub fn add(&mut self, exclusion: &Exclusion, node: &str) {
-        self.0
-            .entry(exclusion.group())
-            .or_insert_with(|| (exclusion.code(), Vec::new()))
-            .1
-            .push(node.to_string());
+        let group = match self.last.take() {
+            Some((last, group)) if last == *exclusion => (last, group),
+            _ => (exclusion.clone(), exclusion.group()),
+        };
+        let entry = match self.groups.get_mut(&group.1) {
+            Some(entry) => entry,
+            None => self
+                .groups
+                .entry(group.1.clone())
+                .or_insert_with(|| (exclusion.code(), Vec::new())),
+        };
+        entry.1.push(node.to_string());
+        self.last = Some(group);
     }
 
     pub fn into_groups(self) -> Vec<ExclusionGroup> {
         let mut groups: Vec<ExclusionGroup> = self
-            .0
+            .groups
             .into_iter()
             .map(|(reason, (code, nodes))| ExclusionGroup {
                 code,

@@ -4,8 +4,8 @@
 //! `podByCreationTimestampAndPhase`, `podutil.IsPodAvailable`).
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
+use foldhash::HashMap;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::jiff::{SignedDuration, Timestamp};
 
@@ -173,13 +173,10 @@ pub struct PodIndex<'a> {
 
 impl<'a> PodIndex<'a> {
     pub fn new<P: std::borrow::Borrow<Pod>>(pods: &'a [P]) -> Self {
-        let mut by_owner: HashMap<&str, HashMap<&str, Vec<&Pod>>> = HashMap::new();
+        let mut by_owner: HashMap<&str, HashMap<&str, Vec<&Pod>>> = HashMap::default();
         for pod in pods {
             let pod: &Pod = pod.borrow();
-            if is_terminal(pod) && is_terminating(pod) {
-                continue;
-            }
-            let (Some(owner), Some(node)) = (controller_uid(pod), target_node(pod)) else {
+            let Some((owner, node)) = indexed(pod) else {
                 continue;
             };
             by_owner
@@ -205,6 +202,51 @@ impl<'a> PodIndex<'a> {
     /// The DaemonSet's pods, looked up once for a pass over every node.
     pub fn of_owner(&self, owner_uid: &str) -> OwnerPods<'_, 'a> {
         OwnerPods(self.by_owner.get(owner_uid))
+    }
+}
+
+/// The owner UID and target node a pod is indexed under; `None` for a pod without either,
+/// and for a terminal pod already being deleted (`getNodesToDaemonPods(includeDeletedTerminal=false)`).
+fn indexed(pod: &Pod) -> Option<(&str, &str)> {
+    if is_terminal(pod) && is_terminating(pod) {
+        return None;
+    }
+    Some((controller_uid(pod)?, target_node(pod)?))
+}
+
+/// The pods of [`PodIndex`] grouped by target node first, each with the position of its
+/// DaemonSet in a list: for a pass that goes node by node over many DaemonSets, a node's pods
+/// are found once rather than once per DaemonSet, and the node is read while it is at hand.
+pub struct NodePods<'a> {
+    by_node: HashMap<&'a str, Vec<(usize, &'a Pod)>>,
+}
+
+impl<'a> NodePods<'a> {
+    /// `owners` gives the positions of the DaemonSets with a UID; pods of other owners are
+    /// left out.
+    pub fn new<P: std::borrow::Borrow<Pod>>(
+        pods: &'a [P],
+        owners: &HashMap<&str, Vec<usize>>,
+    ) -> Self {
+        let mut by_node: HashMap<&str, Vec<(usize, &Pod)>> = HashMap::default();
+        for pod in pods {
+            let pod: &Pod = pod.borrow();
+            let Some((owner, node)) = indexed(pod) else {
+                continue;
+            };
+            for &i in owners.get(owner).into_iter().flatten() {
+                by_node.entry(node).or_default().push((i, pod));
+            }
+        }
+        for list in by_node.values_mut() {
+            list.sort_by(|(i, a), (j, b)| i.cmp(j).then_with(|| oldest_first(a, b)));
+        }
+        NodePods { by_node }
+    }
+
+    /// The node's pods, by DaemonSet position, each DaemonSet's oldest first.
+    pub fn on_node(&self, node: &str) -> &[(usize, &'a Pod)] {
+        self.by_node.get(node).map_or(&[], Vec::as_slice)
     }
 }
 

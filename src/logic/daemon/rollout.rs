@@ -563,8 +563,8 @@ impl Walk<'_> {
 /// FailedCreate events, `failed_creates::current`): they wait for nothing the controller can
 /// do, so they are stuck, with the refusal as the reason. True when there are such nodes.
 fn refused_creates(ds: &DaemonSet, snapshot: &Snapshot, now: Timestamp, t: &mut Tally) -> bool {
-    let owned = super::failed_creates::owned_pods(ds, &snapshot.pods);
-    let Some(f) = super::failed_creates::current(ds, &snapshot.create_failures, &owned) else {
+    let owned = super::failed_creates::owned_by(ds, &snapshot.pods);
+    let Some(f) = super::failed_creates::current(ds, &snapshot.create_failures, owned) else {
         return false;
     };
     let why = format!(
