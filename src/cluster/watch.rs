@@ -20,7 +20,6 @@
 
 use std::pin::pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use futures::{FutureExt, Stream, StreamExt, stream};
@@ -105,29 +104,24 @@ fn classify(
 }
 
 /// Feeds a store from a watcher's events, each object stripped ([`Lean::strip`]) before the
-/// store sees it. Yields, for each event, whether it changed what the store holds.
+/// store sees it. An update that changes nothing the store holds never reaches it
+/// ([`changes_store`]), so the store keeps the object it has (the same `Arc`, which lets a
+/// frame know that nothing it read changed). Yields one item per change.
 pub fn reflect_events<K, S>(
     events: S,
     keep: Keep,
-) -> (Store<K>, impl Stream<Item = Result<bool, watcher::Error>>)
+) -> (Store<K>, impl Stream<Item = Result<(), watcher::Error>>)
 where
     K: kube::Resource + Lean + Clone + PartialEq + Send + Sync + 'static,
     K::DynamicType: Default + std::hash::Hash + Eq + Clone,
     S: Stream<Item = Result<watcher::Event<K>, watcher::Error>>,
 {
     let (reader, writer) = reflector::store();
-    // The reflector applies each event as it passes, so the store is read just before.
-    let changed = Arc::new(AtomicBool::new(true));
-    let (before, after) = (changed.clone(), changed);
     let held = reader.clone();
-    let stripped = events
+    let changes = events
         .modify(move |o: &mut K| o.strip(keep))
-        .map(move |event| {
-            before.store(changes_store(&held, &event), Ordering::Relaxed);
-            event
-        });
-    let applied = reflector::reflector(writer, stripped)
-        .map(move |event| event.map(|_| after.load(Ordering::Relaxed)));
+        .filter(move |event| std::future::ready(changes_store(&held, event)));
+    let applied = reflector::reflector(writer, changes).map(|event| event.map(|_| ()));
     (reader, applied)
 }
 
@@ -159,7 +153,7 @@ fn reflect<K>(
     config: watcher::Config,
     keep: Keep,
     source: Source,
-) -> (Store<K>, impl Stream<Item = Result<bool, Failure>>)
+) -> (Store<K>, impl Stream<Item = Result<(), Failure>>)
 where
     K: kube::Resource
         + Lean
@@ -230,7 +224,7 @@ fn watchers(
     target: &Target,
     scope: &Scope,
     keep: Keep,
-) -> (Stores, impl Stream<Item = Result<bool, Failure>>) {
+) -> (Stores, impl Stream<Item = Result<(), Failure>>) {
     let ns = scope.namespace.as_deref();
     let client = target.client.clone();
     let source = |resource| Source {
@@ -410,11 +404,7 @@ pub async fn follow(
         };
         match wake {
             Wake::Event(None) => return Ok(()),
-            Wake::Event(Some(Ok(changed))) => {
-                if changed {
-                    pace.changed(Instant::now());
-                }
-            }
+            Wake::Event(Some(Ok(()))) => pace.changed(Instant::now()),
             Wake::Event(Some(Err((e, denied)))) => {
                 if let Some(err) = denied {
                     return Err(err);
@@ -488,7 +478,7 @@ mod tests {
     }
 
     /// Only an event that changes a stripped object counts as a change: an annotation does
-    /// not (no command keeps them), a label does.
+    /// not (no command keeps them), and the store keeps the object it holds; a label does.
     #[tokio::test]
     async fn an_update_nothing_keeps_is_not_a_change() {
         use kube::runtime::watcher::Event;
@@ -505,17 +495,23 @@ mod tests {
             .labels
             .get_or_insert_default()
             .insert("app".into(), "b".into());
-        let events = [
-            Event::Init,
-            Event::InitApply(pod),
-            Event::InitDone,
-            Event::Apply(annotated),
-            Event::Apply(relabelled),
-        ];
+        let key = ObjectRef::from_obj(&pod);
         for keep in [Keep::Coverage, Keep::Fit, Keep::Lean] {
-            let (_, changes) = reflect_events(stream::iter(events.clone().map(Ok)), keep);
-            let changes: Vec<bool> = changes.map(|c| c.unwrap()).collect().await;
-            assert_eq!(changes, [true, true, true, false, true], "{keep:?}");
+            let (tx, rx) = futures::channel::mpsc::unbounded();
+            let (store, changes) = reflect_events(rx, keep);
+            let mut changes = pin!(changes);
+            let mut next = |event| {
+                tx.unbounded_send(Ok(event)).unwrap();
+                changes.next().now_or_never().flatten().map(|c| c.is_ok())
+            };
+            assert_eq!(next(Event::Init), Some(true), "{keep:?}");
+            assert_eq!(next(Event::InitApply(pod.clone())), Some(true));
+            assert_eq!(next(Event::InitDone), Some(true));
+            let held = store.get(&key).unwrap();
+            assert_eq!(next(Event::Apply(annotated.clone())), None, "{keep:?}");
+            assert!(Arc::ptr_eq(&held, &store.get(&key).unwrap()), "{keep:?}");
+            assert_eq!(next(Event::Apply(relabelled.clone())), Some(true));
+            assert!(!Arc::ptr_eq(&held, &store.get(&key).unwrap()), "{keep:?}");
         }
     }
 

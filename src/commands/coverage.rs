@@ -13,6 +13,7 @@ use crate::cluster::lean::Keep;
 use crate::cluster::{Clusters, Target};
 use crate::error::{Error, Exit, Result};
 use crate::logic::daemon::coverage::{self, ClusterError, CoverageItem, CoverageReport};
+use crate::logic::daemon::pods::NodePods;
 use crate::logic::snapshot::Snapshot;
 use crate::render::{self, Output, OutputFormat};
 use crate::settings::{Selector, Settings};
@@ -61,8 +62,9 @@ impl Options {
     }
 }
 
-fn items(snapshot: &Snapshot, context: Option<&str>) -> Vec<CoverageItem> {
-    coverage::compute(snapshot, Timestamp::now())
+/// `index` may hold the pods indexed for the last snapshot (a watch keeps it between frames).
+fn items(snapshot: &Snapshot, context: Option<&str>, index: &mut NodePods) -> Vec<CoverageItem> {
+    coverage::compute_with(snapshot, Timestamp::now(), index)
         .into_iter()
         .map(|coverage| CoverageItem {
             context: context.map(str::to_string),
@@ -93,7 +95,7 @@ pub async fn run(
     }
     let snapshot = shared::snapshot(&target, &scope, Keep::Coverage).await?;
     let report = CoverageReport {
-        items: items(&snapshot, None),
+        items: items(&snapshot, None, &mut NodePods::default()),
         errors: Vec::new(),
     };
     emit(
@@ -164,7 +166,11 @@ async fn multi(
     let mut report = CoverageReport::default();
     for (ctx, res) in join_all(runs).await {
         match res {
-            Ok(snapshot) => report.items.extend(items(&snapshot, Some(&ctx))),
+            Ok(snapshot) => {
+                report
+                    .items
+                    .extend(items(&snapshot, Some(&ctx), &mut NodePods::default()))
+            }
             Err(e) => report.errors.push(ClusterError {
                 context: ctx,
                 error: e.to_string(),
@@ -185,6 +191,7 @@ async fn watch(
     writer: &mut dyn Write,
 ) -> Result<Exit> {
     super::wait_for_server(target).await?;
+    let mut index = NodePods::default();
     let ended = frames::follow(
         target,
         scope,
@@ -193,7 +200,7 @@ async fn watch(
         writer,
         |snapshot, screen| {
             let report = CoverageReport {
-                items: items(&snapshot, None),
+                items: items(&snapshot, None, &mut index),
                 errors: Vec::new(),
             };
             let text = match out.format {

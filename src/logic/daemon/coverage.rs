@@ -153,30 +153,39 @@ impl DaemonSetCoverage {
     }
 }
 
-/// Coverage of every DaemonSet in the snapshot, in the snapshot's order. The pass goes node
-/// by node, each node through every DaemonSet: on a big cluster a frame is mostly reading
-/// nodes and pods from memory, and this way each is read once while it is at hand.
+/// Coverage of every DaemonSet in the snapshot, in the snapshot's order.
 pub fn compute(snapshot: &Snapshot, now: Timestamp) -> Vec<DaemonSetCoverage> {
-    let mut owners: foldhash::HashMap<&str, Vec<usize>> = Default::default();
-    for (i, ds) in snapshot.daemonsets.iter().enumerate() {
-        owners
-            .entry(ds.metadata.uid.as_deref().unwrap_or(""))
-            .or_default()
-            .push(i);
-    }
-    let index = NodePods::new(&snapshot.pods, &owners);
+    compute_with(snapshot, now, &mut NodePods::default())
+}
+
+/// [`compute`] with the pods indexed by node in `index`, which is kept from the last snapshot
+/// when its pods are the same. The pass goes node by node, each node through every DaemonSet:
+/// on a big cluster a frame is mostly reading nodes and pods from memory, and this way each is
+/// read once while it is at hand.
+pub fn compute_with(
+    snapshot: &Snapshot,
+    now: Timestamp,
+    index: &mut NodePods,
+) -> Vec<DaemonSetCoverage> {
+    index.refresh(&snapshot.pods);
     let mut runs: Vec<Run<'_>> = snapshot
         .daemonsets
         .iter()
-        .map(|ds| Run::new(ds, snapshot, now))
+        .map(|ds| Run::new(ds, snapshot, now, index))
         .collect();
-    let mut mine: Vec<&Pod> = Vec::new();
+    let (mut here, mut mine): (Vec<(u32, &Pod)>, Vec<&Pod>) = (Vec::new(), Vec::new());
     for node in &snapshot.nodes {
         let node: &Node = node;
-        let here = index.on_node(node.metadata.name.as_deref().unwrap_or(""));
-        for (i, run) in runs.iter_mut().enumerate() {
+        here.clear();
+        here.extend(index.on_node(node.metadata.name.as_deref().unwrap_or("")));
+        for run in runs.iter_mut() {
             mine.clear();
-            mine.extend(here.iter().filter(|(o, _)| *o == i).map(|(_, p)| *p));
+            let owner = run.owner;
+            mine.extend(
+                here.iter()
+                    .filter(|(o, _)| Some(*o) == owner)
+                    .map(|(_, p)| *p),
+            );
             run.node(node, &mine);
         }
     }
@@ -202,6 +211,8 @@ fn state_of(pod: &Pod, up_to_date: bool) -> NodeState {
 /// One DaemonSet's coverage while the nodes go by.
 struct Run<'a> {
     ds: &'a DaemonSet,
+    /// The number its pods go by in the index; `None` without pods.
+    owner: Option<u32>,
     placement: Option<DaemonPlacement<'a>>,
     refusal: Option<&'a super::failed_creates::CreateFailure>,
     pass: Pass,
@@ -209,7 +220,7 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    fn new(ds: &'a DaemonSet, snapshot: &'a Snapshot, now: Timestamp) -> Self {
+    fn new(ds: &'a DaemonSet, snapshot: &'a Snapshot, now: Timestamp, index: &NodePods) -> Self {
         let owned = super::failed_creates::owned_by(ds, &snapshot.pods);
         let refusal = super::failed_creates::current(ds, &snapshot.create_failures, owned);
         let pass = Pass {
@@ -227,6 +238,7 @@ impl<'a> Run<'a> {
         };
         Run {
             ds,
+            owner: index.owner(ds.metadata.uid.as_deref().unwrap_or("")),
             placement: DaemonPlacement::new(ds),
             refusal,
             pass,

@@ -3,7 +3,8 @@
 use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::jiff::Timestamp;
 
-use super::coverage::{NodeState, compute};
+use super::coverage::{NodeState, compute, compute_with};
+use super::pods::NodePods;
 use crate::logic::fixtures::{daemon_pod_metadata, ds, node, pod};
 use crate::logic::snapshot::{Snapshot, shared};
 
@@ -269,6 +270,15 @@ proptest::proptest! {
         };
         let now = Timestamp::from_second(1_767_229_200).unwrap();
         let together = serde_json::to_value(compute(&snapshot, now)).unwrap();
+        // An index a watch kept from a frame with other pods is built again, and one kept
+        // from the same pods is used as it is.
+        let mut kept = NodePods::default();
+        let fewer = Snapshot { pods: snapshot.pods[..snapshot.pods.len() / 2].to_vec(), ..snapshot.clone() };
+        compute_with(&fewer, now, &mut kept);
+        for _ in 0..2 {
+            let again = serde_json::to_value(compute_with(&snapshot, now, &mut kept)).unwrap();
+            proptest::prop_assert_eq!(&again, &together);
+        }
         let alone: Vec<serde_json::Value> = daemonsets.into_iter().map(|d| {
             let one = Snapshot { daemonsets: vec![d], ..snapshot.clone() };
             serde_json::to_value(&compute(&one, now)[0]).unwrap()

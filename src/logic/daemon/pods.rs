@@ -4,6 +4,7 @@
 //! `podByCreationTimestampAndPhase`, `podutil.IsPodAvailable`).
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use foldhash::HashMap;
 use k8s_openapi::api::core::v1::Pod;
@@ -214,39 +215,69 @@ fn indexed(pod: &Pod) -> Option<(&str, &str)> {
     Some((controller_uid(pod)?, target_node(pod)?))
 }
 
-/// The pods of [`PodIndex`] grouped by target node first, each with the position of its
-/// DaemonSet in a list: for a pass that goes node by node over many DaemonSets, a node's pods
-/// are found once rather than once per DaemonSet, and the node is read while it is at hand.
-pub struct NodePods<'a> {
-    by_node: HashMap<&'a str, Vec<(usize, &'a Pod)>>,
+/// The pods of [`PodIndex`] grouped by target node first, for a pass that goes node by node
+/// over many DaemonSets: a node's pods are found once rather than once per DaemonSet.
+///
+/// It holds the pods it was built from, and [`NodePods::refresh`] builds it again only when
+/// they are not the same: a watch's stores keep an unchanged pod's `Arc`, so from one frame to
+/// the next the same pods are the same pointers in the same order.
+#[derive(Default)]
+pub struct NodePods {
+    pods: Vec<Arc<Pod>>,
+    /// Each controller UID seen, as the number the entries name it by.
+    owners: HashMap<String, u32>,
+    /// Per node, (owner, position in `pods`), each owner's pods oldest first.
+    by_node: HashMap<String, Vec<(u32, u32)>>,
 }
 
-impl<'a> NodePods<'a> {
-    /// `owners` gives the positions of the DaemonSets with a UID; pods of other owners are
-    /// left out.
-    pub fn new<P: std::borrow::Borrow<Pod>>(
-        pods: &'a [P],
-        owners: &HashMap<&str, Vec<usize>>,
-    ) -> Self {
-        let mut by_node: HashMap<&str, Vec<(usize, &Pod)>> = HashMap::default();
-        for pod in pods {
-            let pod: &Pod = pod.borrow();
-            let Some((owner, node)) = indexed(pod) else {
+impl NodePods {
+    /// Brings the index up to `pods`.
+    pub fn refresh(&mut self, pods: &[Arc<Pod>]) {
+        let same = self.pods.len() == pods.len()
+            && self.pods.iter().zip(pods).all(|(a, b)| Arc::ptr_eq(a, b));
+        if !same {
+            *self = NodePods::build(pods);
+        }
+    }
+
+    fn build(pods: &[Arc<Pod>]) -> NodePods {
+        let mut owners: HashMap<String, u32> = HashMap::default();
+        let mut by_node: HashMap<String, Vec<(u32, u32)>> = HashMap::default();
+        for (at, pod) in pods.iter().enumerate() {
+            let (Some((owner, node)), Ok(at)) = (indexed(pod), u32::try_from(at)) else {
                 continue;
             };
-            for &i in owners.get(owner).into_iter().flatten() {
-                by_node.entry(node).or_default().push((i, pod));
+            let next = u32::try_from(owners.len()).unwrap_or(u32::MAX);
+            let owner = *owners.entry(owner.to_string()).or_insert(next);
+            match by_node.get_mut(node) {
+                Some(list) => list.push((owner, at)),
+                None => {
+                    by_node.insert(node.to_string(), vec![(owner, at)]);
+                }
             }
         }
         for list in by_node.values_mut() {
-            list.sort_by(|(i, a), (j, b)| i.cmp(j).then_with(|| oldest_first(a, b)));
+            list.sort_by(|(o, a), (p, b)| {
+                o.cmp(p)
+                    .then_with(|| oldest_first(&pods[*a as usize], &pods[*b as usize]))
+            });
         }
-        NodePods { by_node }
+        NodePods {
+            pods: pods.to_vec(),
+            owners,
+            by_node,
+        }
     }
 
-    /// The node's pods, by DaemonSet position, each DaemonSet's oldest first.
-    pub fn on_node(&self, node: &str) -> &[(usize, &'a Pod)] {
-        self.by_node.get(node).map_or(&[], Vec::as_slice)
+    /// The number the entries give the pods of the controller `uid`, if it has pods.
+    pub fn owner(&self, uid: &str) -> Option<u32> {
+        self.owners.get(uid).copied()
+    }
+
+    /// The node's pods as (owner number, pod), each owner's oldest first.
+    pub fn on_node<'s>(&'s self, node: &str) -> impl Iterator<Item = (u32, &'s Pod)> + 's {
+        let list = self.by_node.get(node).map_or(&[][..], Vec::as_slice);
+        list.iter().map(|&(o, at)| (o, &*self.pods[at as usize]))
     }
 }
 
