@@ -247,8 +247,15 @@ impl NodePods {
             let (Some((owner, node)), Ok(at)) = (indexed(pod), u32::try_from(at)) else {
                 continue;
             };
-            let next = u32::try_from(owners.len()).unwrap_or(u32::MAX);
-            let owner = *owners.entry(owner.to_string()).or_insert(next);
+            // Looked up before inserting: most pods share an owner, and a key is a new String.
+            let owner = match owners.get(owner) {
+                Some(&known) => known,
+                None => {
+                    let next = u32::try_from(owners.len()).unwrap_or(u32::MAX);
+                    owners.insert(owner.to_string(), next);
+                    next
+                }
+            };
             match by_node.get_mut(node) {
                 Some(list) => list.push((owner, at)),
                 None => {
